@@ -1,0 +1,52 @@
+# drane-analysis — the two commands of the quick start are `make observatory` and `make test`.
+# `make help` lists every target.
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+DEMO   := data/demo
+OUT    := outputs
+JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
+
+.DEFAULT_GOAL := help
+.PHONY: help env observatory demo-data build test test-fast lint lab clean lock
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+env: $(VENV)/.installed ## create the virtual environment (once)
+
+$(VENV)/.installed: pyproject.toml requirements/lock.txt
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11+ introuvable : installez-le ou lancez make PYTHON=python3.x"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements/lock.txt -e ".[dev]"
+	@touch $@
+
+$(DEMO)/.drane-demo.json: | $(VENV)/.installed
+	$(BIN)/drane demo-data --out $(DEMO)
+
+demo-data: $(VENV)/.installed $(DEMO)/.drane-demo.json ## generate the demo data (if missing) into data/demo
+
+observatory: $(VENV)/.installed $(DEMO)/.drane-demo.json ## build every report of the latest school year into outputs/
+	$(BIN)/drane build --data $(DEMO) --out $(OUT) --jobs $(JOBS)
+
+build: observatory
+
+test: $(VENV)/.installed ## run the whole test suite
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup
+
+test-fast: $(VENV)/.installed ## unit tests only (seconds)
+	$(BIN)/python -m pytest tests/unit -q
+
+lint: $(VENV)/.installed ## ruff
+	$(BIN)/ruff check src tests benchmarks
+
+lab: $(VENV)/.installed $(DEMO)/.drane-demo.json ## open JupyterLab on the notebooks
+	$(BIN)/jupyter lab notebooks
+
+lock: $(VENV)/.installed ## refresh requirements/lock.txt from the current environment
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' > requirements/lock.txt
+
+clean: ## remove generated outputs and caches (not the environment)
+	rm -rf $(OUT)/* data/cache

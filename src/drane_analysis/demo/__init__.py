@@ -1,0 +1,106 @@
+"""Deterministic demo data in the real export formats.
+
+``drane demo-data --out DIR [--seed N]`` writes, for school years 2020-2021 to 2025-2026,
+one set of files per source the thirteen targets need, in the format each comes in (see
+``docs/sources.md``). Same seed, byte-identical files.
+
+Each module of this package but :mod:`.world` and :mod:`.formats` writes one family of
+sources with a function ``write(world, out) -> list[Path]``; :func:`generate` runs them
+all, in the order of their module names. The effects injected for the analyses to find
+are listed in ``docs/demo-data.md`` with their sizes (set in ``params/demo/``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import pkgutil
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from .world import DEFAULT_SEED, World, build_world
+
+MARKER = ".drane-demo.json"
+GENERATOR_VERSION = 1
+
+
+class DemoDataError(Exception):
+    """The output folder cannot receive demo data."""
+
+
+def writers() -> list[tuple[str, Callable[[World, Path], list[Path]]]]:
+    """Every source writer, sorted by module name."""
+    out = []
+    for mod in sorted(pkgutil.iter_modules([str(Path(__file__).parent)]), key=lambda m: m.name):
+        if mod.name in ("world", "formats") or mod.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{mod.name}")
+        if hasattr(module, "write"):
+            out.append((mod.name, module.write))
+    return out
+
+
+def is_demo_folder(path: Path) -> bool:
+    return (Path(path) / MARKER).is_file()
+
+
+def generate(out: Path, seed: int = DEFAULT_SEED, *, only: list[str] | None = None,
+             progress: Callable[[str], None] | None = None) -> list[Path]:
+    """Write the demo data into ``out`` and return the files written.
+
+    The files are written into a temporary sibling folder, which then replaces ``out``;
+    an existing ``out`` is replaced only if it is empty or holds demo data already (a
+    folder of real exports is never touched).
+    """
+    out = Path(out).resolve()
+    if out.exists() and any(out.iterdir()) and not is_demo_folder(out):
+        raise DemoDataError(
+            f"{out} contient déjà des fichiers qui ne sont pas des données de démonstration : "
+            "choisissez un dossier vide (les données réelles ne sont jamais écrasées)"
+        )
+    tmp = out.with_name(f".{out.name}.tmp")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    say = progress or (lambda _msg: None)
+    say("région fictive (communes, établissements, effectifs, IPS)…")
+    world = build_world(seed)
+    written: list[Path] = []
+    for name, write in writers():
+        if only and name not in only:
+            continue
+        say(f"{name}…")
+        written.extend(write(world, tmp))
+    files = sorted(p for p in tmp.rglob("*") if p.is_file())
+    marker = {
+        "generator": "drane-analysis demo data",
+        "generator_version": GENERATOR_VERSION,
+        "seed": seed,
+        "periods": world.periods,
+        "files": {p.relative_to(tmp).as_posix(): _sha256(p) for p in files},
+    }
+    (tmp / MARKER).write_text(json.dumps(marker, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
+                              encoding="utf-8")
+    if out.exists():
+        old = out.with_name(f".{out.name}.old")
+        if old.exists():
+            shutil.rmtree(old)
+        out.rename(old)
+        tmp.rename(out)
+        shutil.rmtree(old)
+    else:
+        tmp.rename(out)
+    return [out / p.relative_to(tmp) for p in files]
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+__all__ = ["DEFAULT_SEED", "MARKER", "DemoDataError", "World", "build_world", "generate", "is_demo_folder"]

@@ -1,0 +1,192 @@
+"""One loader per data source, each declared once as a :class:`~.base.Contract`.
+
+Use::
+
+    from drane_analysis import sources
+    frame = sources.load("pix_certification", data_dir)    # tidy, typed, checked
+    results = sources.validate(data_dir)                   # every problem of every file
+
+Each source lives in its own module (``sources/annuaire.py``, ``sources/pix.py``...) which
+declares its contract(s) with :func:`register`. Parsed sources are cached as Parquet in
+``data/cache/`` (keyed by the files' sizes and dates and the contract), so a notebook
+reads thousands of small exports in a fraction of a second after the first time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from ..paths import cache_dir, resolve_data_dir
+from .base import Contract, DataError, Problem, ReadResult, read_files
+
+CONTRACTS: dict[str, Contract] = {}
+
+
+def register(contract: Contract) -> Contract:
+    """Declare a source (called at import by each source module)."""
+    if contract.name in CONTRACTS and CONTRACTS[contract.name] is not contract:
+        raise ValueError(f"source declared twice: {contract.name}")
+    CONTRACTS[contract.name] = contract
+    return contract
+
+
+class MissingSourceError(DataError):
+    """No file of a source in the data folder."""
+
+
+def contract(name: str) -> Contract:
+    """The declaration of source ``name``."""
+    _import_all()
+    try:
+        return CONTRACTS[name]
+    except KeyError:
+        known = ", ".join(sorted(CONTRACTS))
+        raise KeyError(f"source inconnue « {name} » ; sources connues : {known}") from None
+
+
+def names() -> list[str]:
+    """Every declared source, sorted."""
+    _import_all()
+    return sorted(CONTRACTS)
+
+
+def read(name: str, paths: list[Path] | Path, base: Path | None = None) -> ReadResult:
+    """Read explicit files as source ``name`` (no cache); see :func:`~.base.read_files`."""
+    items = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
+    return read_files(contract(name), items, base=base)
+
+
+def load(name: str, data_dir: str | os.PathLike[str] | None = None, *, use_cache: bool = True,
+         required: bool = True) -> pd.DataFrame:
+    """Load source ``name`` from a data folder as a tidy, checked DataFrame.
+
+    Args:
+        name: the source's short name (``drane sources`` lists them).
+        data_dir: the data folder; empty or None means the default one.
+        use_cache: reuse the Parquet cache when the files have not changed.
+        required: when False, a missing source gives an empty frame instead of an error.
+
+    Raises:
+        MissingSourceError: no file of the source in the folder.
+        DataError: a file breaks the contract; the message lists every problem.
+    """
+    c = contract(name)
+    base = resolve_data_dir(data_dir)
+    files = c.files(base)
+    if not files:
+        if not required:
+            return pd.DataFrame()
+        patterns = ", ".join(f"{c.folder}/{p}" for p in c.patterns)
+        raise MissingSourceError(
+            [Problem(str(base), f"des fichiers {patterns}", found="aucun fichier", source=name)],
+            context=f"Source « {c.title} » introuvable dans {base}",
+        )
+    key = _cache_key(c, files, base)
+    cached = _cache_path(name, key)
+    if use_cache and _cache_enabled() and cached.exists():
+        try:
+            return pd.read_parquet(cached)
+        except Exception:  # a damaged cache entry is rebuilt, never trusted
+            cached.unlink(missing_ok=True)
+    result = read_files(c, files, base=base)
+    if not result.ok:
+        raise DataError(result.problems, context=f"Source « {c.title} » ({base / c.folder})")
+    frame = result.frame
+    assert frame is not None
+    if _cache_enabled():
+        _write_cache(name, cached, frame)
+    return frame
+
+
+def validate(data_dir: str | os.PathLike[str] | None = None,
+             only: list[str] | None = None) -> dict[str, ReadResult]:
+    """Read every source of a data folder and collect every problem (nothing raised).
+
+    A source with no file gets an empty :class:`ReadResult` (no frame, no problem): which
+    sources a folder must hold is the build's question, not the validator's.
+    """
+    base = resolve_data_dir(data_dir)
+    out: dict[str, ReadResult] = {}
+    for name in only or names():
+        c = contract(name)
+        files = c.files(base)
+        out[name] = read_files(c, files, base=base) if files else ReadResult(None, [], [])
+    return out
+
+
+# --------------------------------------------------------------------------- cache
+
+
+def _cache_enabled() -> bool:
+    return os.environ.get("DRANE_CACHE", "").lower() not in ("off", "0", "no")
+
+
+def _cache_key(c: Contract, files: list[Path], base: Path) -> str:
+    h = hashlib.sha256(c.fingerprint().encode())
+    h.update(str(base).encode())
+    for f in files:
+        st = f.stat()
+        h.update(f"{f.relative_to(base).as_posix()}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:24]
+
+
+def _cache_path(name: str, key: str) -> Path:
+    return cache_dir() / name / f"{key}.parquet"
+
+
+def _write_cache(name: str, path: Path, frame: pd.DataFrame) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+        for old in path.parent.glob("*.parquet"):
+            if old != path and old.stat().st_mtime < path.stat().st_mtime - 3600:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass  # a read-only or full disk only costs speed
+
+
+def _import_all() -> None:
+    """Import every source module so that its contracts are registered."""
+    if getattr(_import_all, "done", False):
+        return
+    import importlib
+    import pkgutil
+
+    for mod in pkgutil.iter_modules([str(Path(__file__).parent)]):
+        if not mod.name.startswith("_") and mod.name != "base":
+            importlib.import_module(f"{__name__}.{mod.name}")
+    _import_all.done = True  # type: ignore[attr-defined]
+
+
+def contracts_as_json() -> str:
+    """Every contract as JSON (documentation, partner-lab bundles)."""
+    _import_all()
+    out = {}
+    for name, c in sorted(CONTRACTS.items()):
+        out[name] = {
+            "title": c.title,
+            "folder": c.folder,
+            "patterns": list(c.patterns),
+            "public_format": c.public_format,
+            "key": list(c.key),
+            "fields": [
+                {"name": f.name, "headers": list(f.headers), "kind": f.kind, "unit": f.unit,
+                 "required": f.required, "nullable": f.nullable, "personal": f.personal,
+                 "description": f.description}
+                for f in c.fields
+            ],
+        }
+    return json.dumps(out, ensure_ascii=False, indent=2)
+
+
+__all__ = [
+    "CONTRACTS", "Contract", "DataError", "MissingSourceError", "Problem", "ReadResult",
+    "contract", "load", "names", "read", "register", "validate",
+]

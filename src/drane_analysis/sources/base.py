@@ -1,0 +1,902 @@
+"""Data contracts: how each source is declared, read, checked and made tidy.
+
+Every source of the observatory is declared once as a :class:`Contract`: where its files
+sit in a data folder, the columns it must have (with the aliases real exports use), their
+types, units and allowed values, its key and its cross-column rules. :func:`read_files`
+reads any number of files of one source and returns a typed, tidy DataFrame together with
+the list of **every** problem found, each naming the file, the line, the column and what
+was expected.
+
+Reading goes in four steps:
+
+1. *bytes*: size limit, empty file, encoding (UTF-8, BOM or not), line ends;
+2. *header*: separator, column names matched against the declared headers and aliases
+   (case, accents and spacing ignored), missing and duplicated columns; direct
+   identifiers (names, birth dates...) and undeclared columns are dropped here, before any
+   value is parsed, so they never reach a notebook;
+3. *values*: each cell parsed to its declared type (decimal commas, French booleans,
+   dates, UAI check letters, department codes, allowed values), Excel formulas refused;
+4. *checks*: missing values, ranges, key uniqueness and row rules, run by a pandera
+   schema generated from the contract (lazy: all failures at once).
+
+Files sharing one header are parsed together (the Pix exports come as thousands of small
+files), with each row keeping its file and line for messages.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+import yaml
+
+from .. import referential
+from ..paths import params_dir
+
+Kind = Literal[
+    "string", "int", "float", "bool", "date", "datetime", "uai", "department", "academy",
+    "category", "period",
+]
+
+DEFAULT_NA: tuple[str, ...] = ("", "NA", "N/A", "-", "NULL", "null", "nan")
+
+# --------------------------------------------------------------------------- problems
+
+
+@dataclass
+class Problem:
+    """One thing wrong with an input, in words a user can act on (French).
+
+    ``lines`` lists every line concerned (1 = the header line); ``found`` shows one
+    offending value. ``severity`` is ``error`` (the source cannot be used) or ``warning``.
+    """
+
+    file: str
+    expected: str
+    column: str | None = None
+    lines: list[int] = field(default_factory=list)
+    found: str | None = None
+    severity: Literal["error", "warning"] = "error"
+    source: str | None = None
+
+    def format(self, max_lines: int | None = None) -> str:
+        if max_lines is None:
+            max_lines = _limits()["lines_listed_per_problem"]
+        parts = [self.file]
+        if self.lines:
+            shown = ", ".join(_fr_int(n) for n in self.lines[:max_lines])
+            more = len(self.lines) - max_lines
+            label = "ligne" if len(self.lines) == 1 else "lignes"
+            parts.append(f"{label} {shown}" + (f" et {_fr_int(more)} autres" if more > 0 else ""))
+        if self.column:
+            parts.append(f"colonne « {self.column} »")
+        text = ", ".join(parts) + f" : attendu {self.expected}"
+        if self.found is not None:
+            text += f", trouvé « {_shorten(self.found)} »"
+        return ("avertissement — " if self.severity == "warning" else "") + text
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "file": self.file,
+            "lines": self.lines,
+            "column": self.column,
+            "expected": self.expected,
+            "found": self.found,
+            "severity": self.severity,
+        }
+
+
+class DataError(Exception):
+    """Raised when a source cannot be used; carries every problem found."""
+
+    def __init__(self, problems: Sequence[Problem], context: str = ""):
+        self.problems = list(problems)
+        errors = [p for p in self.problems if p.severity == "error"]
+        head = context or "Données invalides"
+        lines = [f"{head} : {len(errors)} problème(s)"]
+        lines += [f"  - {p.format()}" for p in errors[:50]]
+        if len(errors) > 50:
+            lines.append(f"  … et {len(errors) - 50} autres (lancez « drane validate » pour la liste complète)")
+        super().__init__("\n".join(lines))
+
+
+def _fr_int(n: int) -> str:
+    return f"{n:,}".replace(",", "\u202f")
+
+
+def _shorten(text: str, width: int = 60) -> str:
+    text = str(text).replace("\n", "⏎")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _limits() -> dict[str, Any]:
+    path = params_dir() / "limits.yaml"
+    with path.open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)["input"]
+
+
+# --------------------------------------------------------------------------- declarations
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column of a source.
+
+    Args:
+        name: tidy name (snake_case English, unit suffix where it helps).
+        headers: headers accepted in files; the first is the one our exports write,
+            the others are known aliases of other versions. Matching ignores case,
+            accents, spaces, underscores and apostrophes.
+        kind: how values are parsed (see module doc).
+        description: French description, for the contract documentation.
+        unit: unit of the values (``count``, ``pix``, ``share``, ``days``...).
+        required: the column must be present.
+        nullable: the value may be missing.
+        values: for ``category``: accepted raw values (matched like headers) → tidy value.
+        min, max: inclusive bounds for numbers.
+        formats: ``strftime`` formats accepted for dates, tried in order.
+        personal: a direct identifier (name, birth date...): dropped at read, never parsed.
+    """
+
+    name: str
+    headers: tuple[str, ...]
+    kind: Kind = "string"
+    description: str = ""
+    unit: str | None = None
+    required: bool = True
+    nullable: bool = False
+    values: Mapping[str, str] | None = None
+    min: float | None = None
+    max: float | None = None
+    formats: tuple[str, ...] = ()
+    na_values: tuple[str, ...] = DEFAULT_NA
+    personal: bool = False
+
+    @property
+    def header(self) -> str:
+        return self.headers[0]
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    """A rule across columns; ``valid(frame)`` returns True for the rows that pass.
+
+    Rows where a column the rule reads is missing are not judged (missing values are
+    reported by the columns themselves).
+    """
+
+    name: str
+    columns: tuple[str, ...]
+    expected: str
+    valid: Callable[[pd.DataFrame], pd.Series]
+
+
+@dataclass(frozen=True)
+class Provenance:
+    producer: str
+    url: str = ""
+    licence: str = ""
+    documentation: str = ""
+
+
+@dataclass(frozen=True)
+class Contract:
+    """The declaration of one source.
+
+    Args:
+        name: the source's short name, used everywhere (``pix_certification``).
+        title: French title.
+        folder: sub-folder of the data folder holding its files.
+        patterns: glob patterns (relative to ``folder``) of its files.
+        fields: the declared columns.
+        key: columns whose combination is unique (after ``tidy``).
+        path_fields: regex on the file's path relative to ``folder``; its named groups
+            become columns (the Pix exports carry no UAI: it is the folder's name).
+        region_column: a tidy column (department, academy or uai) telling whether a row
+            is in the region. With ``outside_region="drop"`` (national open datasets)
+            other rows are dropped; with ``"error"`` they are problems. A file with no row
+            of the region is always a problem.
+        tidy: function turning the checked frame into the tidy frame the library uses.
+        public_format: True when the format is a real published one; False for our
+            own contracts (documented in ``docs/sources.md``).
+    """
+
+    name: str
+    title: str
+    folder: str
+    patterns: tuple[str, ...]
+    fields: tuple[Field, ...]
+    description: str = ""
+    key: tuple[str, ...] = ()
+    sep: str = ";"
+    decimal: str = ","
+    formula_guard: bool = False
+    path_fields: str | None = None
+    path_field_headers: Mapping[str, str] = field(default_factory=dict)
+    checks: tuple[RowCheck, ...] = ()
+    region_column: str | None = None
+    outside_region: Literal["drop", "error"] = "error"
+    tidy: Callable[[pd.DataFrame], pd.DataFrame] | None = None
+    provenance: Provenance = Provenance("drane-analysis")
+    public_format: bool = True
+    required: bool = True
+    version: int = 1  # bump when parsing changes, to invalidate caches
+
+    def field_named(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    @property
+    def personal_headers(self) -> list[str]:
+        return [h for f in self.fields if f.personal for h in f.headers]
+
+    def files(self, data_dir: Path) -> list[Path]:
+        """Files of this source under ``data_dir`` (sorted, so reading is deterministic)."""
+        base = Path(data_dir) / self.folder
+        if not base.is_dir():
+            return []
+        found: set[Path] = set()
+        for pattern in self.patterns:
+            found.update(p for p in base.glob(pattern) if p.is_file() and not p.name.startswith("."))
+        return sorted(found)
+
+    def fingerprint(self) -> str:
+        """Changes whenever the declaration changes (cache key)."""
+        import hashlib
+
+        text = repr((self.name, self.version, self.fields, self.key, self.sep, self.decimal,
+                     self.formula_guard, self.path_fields, [c.name for c in self.checks],
+                     self.region_column, self.outside_region))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def normalise_label(text: str) -> str:
+    """Header/value matching key: no accents, case, spaces, underscores, quotes or dots."""
+    text = unicodedata.normalize("NFKD", str(text))
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.replace("\ufeff", "").casefold()
+    return re.sub(r"[\s_'’\"./()-]+", "", text)
+
+
+_BOOL_VALUES = {
+    "1": True, "0": False, "oui": True, "non": False, "o": True, "n": False,
+    "true": True, "false": False, "vrai": True, "faux": False, "yes": True, "no": False,
+    "x": True,
+}
+
+
+@dataclass
+class _FileText:
+    path: Path
+    rel: str
+    header: list[str]
+    header_raw: str
+    lines: list[str]
+    line_numbers: list[int]
+
+
+@dataclass
+class ReadResult:
+    """Outcome of reading a source: the tidy frame (None if unusable) and every problem."""
+
+    frame: pd.DataFrame | None
+    problems: list[Problem]
+    files: list[Path]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def ok(self) -> bool:
+        return self.frame is not None and not self.errors
+
+
+# --------------------------------------------------------------------------- step 1: bytes
+
+
+def _decode(path: Path, rel: str, raw: bytes, problems: list[Problem]) -> str | None:
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        problems.append(Problem(rel, "un fichier encodé en UTF-8 (réenregistrez-le en « CSV UTF-8 »)",
+                                found="encodage UTF-16"))
+        return None
+    if raw[:3] == b"\xef\xbb\xbf":
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        bad = raw[exc.start : exc.start + 1]
+        guess = bad.decode("latin-1", errors="replace")
+        problems.append(Problem(rel, "un fichier encodé en UTF-8 (réenregistrez-le en « CSV UTF-8 »)",
+                                lines=[line],
+                                found=f"octet 0x{bad.hex()} (« {guess} » en Latin-1 / Windows-1252)"))
+        return None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _split_header(text: str, sep: str) -> list[str]:
+    first = text.split("\n", 1)[0]
+    return next(csv.reader([first], delimiter=sep))
+
+
+def _separator_problem(header_line: str, sep: str, rel: str) -> Problem | None:
+    if sep in header_line:
+        return None
+    others = {",": "virgule", "\t": "tabulation", "|": "barre verticale", ";": "point-virgule"}
+    for other, label in others.items():
+        if other != sep and other in header_line:
+            return Problem(rel, f"des colonnes séparées par « {sep} »", lines=[1],
+                           found=f"séparateur « {label} »")
+    return None
+
+
+def _record_lines(body: list[str], first_line: int) -> tuple[list[str], list[int]]:
+    """Non-blank body lines and their line numbers; multi-line quoted fields kept together."""
+    lines: list[str] = []
+    numbers: list[int] = []
+    pending: list[str] = []
+    start = 0
+    for i, line in enumerate(body):
+        if not pending:
+            if line.strip() == "":
+                continue
+            start = first_line + i
+        pending.append(line)
+        if "".join(pending).count('"') % 2 == 0:
+            lines.append("\n".join(pending))
+            numbers.append(start)
+            pending = []
+    if pending:  # an unterminated quote: keep what is there, the parser will complain
+        lines.append("\n".join(pending))
+        numbers.append(start)
+    return lines, numbers
+
+
+def _load_text(contract: Contract, path: Path, base: Path, problems: list[Problem]) -> _FileText | None:
+    rel = _relative(path, base)
+    max_bytes = _limits()["max_file_mb"] * 1024 * 1024
+    size = path.stat().st_size
+    if size > max_bytes:
+        problems.append(Problem(rel, f"un fichier de moins de {_limits()['max_file_mb']} Mo "
+                                     "(limite réglable dans params/limits.yaml)",
+                                found=f"{size / 1024 / 1024:.0f} Mo"))
+        return None
+    raw = path.read_bytes()
+    if raw.replace(b"\xef\xbb\xbf", b"").strip() == b"":
+        problems.append(Problem(rel, "un fichier avec une ligne d'en-tête et des données", found="fichier vide"))
+        return None
+    text = _decode(path, rel, raw, problems)
+    if text is None:
+        return None
+    header_line, _, rest = text.partition("\n")
+    sep_problem = _separator_problem(header_line, contract.sep, rel)
+    if sep_problem:
+        problems.append(sep_problem)
+        return None
+    header = _split_header(text, contract.sep)
+    body = rest.split("\n")
+    if body and body[-1] == "":
+        body.pop()
+    lines, numbers = _record_lines(body, 2)
+    if not lines:
+        problems.append(Problem(rel, "au moins une ligne de données", lines=[1], found="en-tête seul"))
+        return None
+    return _FileText(path, rel, header, header_line, lines, numbers)
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return path.relative_to(base).as_posix()
+    except ValueError:
+        return path.name
+
+
+# --------------------------------------------------------------------------- step 2: header
+
+
+def _match_header(contract: Contract, ft: _FileText, problems: list[Problem]) -> dict[int, str] | None:
+    """Map file column positions to field names; report missing and duplicated columns."""
+    lookup: dict[str, Field] = {}
+    for f in contract.fields:
+        for h in f.headers:
+            lookup.setdefault(normalise_label(h), f)
+    positions: dict[int, str] = {}
+    seen: dict[str, int] = {}
+    ok = True
+    for pos, raw in enumerate(ft.header):
+        f = lookup.get(normalise_label(raw))
+        if f is None:
+            continue  # undeclared: dropped
+        if f.name in seen:
+            first = ft.header[seen[f.name]]
+            problems.append(Problem(ft.rel, f"une seule colonne « {f.header} »", column=raw, lines=[1],
+                                    found=f"colonne en double (aussi « {first} », position {seen[f.name] + 1})"))
+            ok = False
+            continue
+        seen[f.name] = pos
+        if not f.personal:
+            positions[pos] = f.name
+    for f in contract.fields:
+        if f.required and f.name not in seen:
+            aliases = [h for h in f.headers[1:]]
+            hint = f" (ou {', '.join('« ' + a + ' »' for a in aliases)})" if aliases else ""
+            problems.append(Problem(ft.rel, f"une colonne « {f.header} »{hint}", lines=[1],
+                                    found=_near_header(f, ft.header)))
+            ok = False
+    return positions if ok else None
+
+
+def _near_header(f: Field, header: list[str]) -> str:
+    import difflib
+
+    target = normalise_label(f.header)
+    scored = difflib.get_close_matches(target, [normalise_label(h) for h in header], n=1, cutoff=0.6)
+    if scored:
+        for h in header:
+            if normalise_label(h) == scored[0]:
+                return f"colonne absente ; la plus proche est « {h} »"
+    return "colonne absente"
+
+
+# --------------------------------------------------------------------------- step 3: values
+
+
+def _parse_group(contract: Contract, files: list[_FileText], positions: dict[int, str],
+                 problems: list[Problem]) -> pd.DataFrame | None:
+    """Parse the files sharing one header in one pass; add ``_file`` and ``_line``."""
+    width = len(files[0].header)
+    text = "\n".join(line for ft in files for line in ft.lines)
+    file_idx = np.repeat(np.arange(len(files)), [len(ft.lines) for ft in files])
+    line_no = np.concatenate([np.asarray(ft.line_numbers) for ft in files])
+    bad = _too_long_records(files, width, contract.sep)
+    if bad:
+        for ft_i, numbers in bad.items():
+            problems.append(Problem(files[ft_i].rel, f"{width} champs par ligne (comme l'en-tête)",
+                                    lines=numbers, found="trop de champs (séparateur dans une valeur ?)"))
+        keep = ~np.isin(np.arange(len(line_no)),
+                        [i for i, (fi, ln) in enumerate(zip(file_idx, line_no, strict=True))
+                         if ln in bad.get(int(fi), ())])
+        lines = [line for ft in files for line in ft.lines]
+        text = "\n".join(np.asarray(lines, dtype=object)[keep])
+        file_idx, line_no = file_idx[keep], line_no[keep]
+        if not keep.any():
+            return None
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), sep=contract.sep, header=None, names=list(range(width)),
+            usecols=sorted(positions), dtype=str, keep_default_na=False, na_values=[],
+            skip_blank_lines=False, quotechar='"', doublequote=True, engine="c",
+        )
+    except (pd.errors.ParserError, ValueError) as exc:  # pragma: no cover - guarded above
+        problems.append(Problem(files[0].rel, "un fichier CSV lisible", found=str(exc)))
+        return None
+    if len(frame) != len(line_no):  # pragma: no cover - defensive, quoting oddities
+        problems.append(Problem(files[0].rel, "un fichier CSV lisible (guillemets équilibrés)",
+                                found=f"{len(frame)} enregistrements lus pour {len(line_no)} lignes"))
+        return None
+    frame = frame.rename(columns=positions)
+    frame["_file"] = pd.Categorical.from_codes(file_idx, categories=[ft.rel for ft in files])
+    frame["_line"] = line_no
+    return frame
+
+
+def _too_long_records(files: list[_FileText], width: int, sep: str) -> dict[int, list[int]]:
+    """Records with more fields than the header (the C parser would stop at the first)."""
+    bad: dict[int, list[int]] = {}
+    for i, ft in enumerate(files):
+        for line, number in zip(ft.lines, ft.line_numbers, strict=True):
+            if line.count(sep) + 1 <= width:
+                continue  # fast path: cannot be too long
+            if len(next(csv.reader([line], delimiter=sep))) > width:
+                bad.setdefault(i, []).append(number)
+    return bad
+
+
+def _add_path_fields(contract: Contract, frame: pd.DataFrame) -> pd.DataFrame:
+    if not contract.path_fields:
+        return frame
+    regex = re.compile(contract.path_fields)
+    cats = list(frame["_file"].cat.categories)
+    values: dict[str, list[Any]] = {}
+    for rel in cats:
+        m = regex.search(rel)
+        for name, val in (m.groupdict() if m else {}).items():
+            values.setdefault(name, []).append(val)
+        if not m:
+            for name in regex.groupindex:
+                values.setdefault(name, []).append(None)
+    codes = frame["_file"].cat.codes.to_numpy()
+    for name, per_file in values.items():
+        frame[name] = pd.Series(np.asarray(per_file, dtype=object)[codes], index=frame.index, dtype="string")
+    return frame
+
+
+class _Cells:
+    """Collects per-cell problems for one group, grouped by (file, column, expected)."""
+
+    def __init__(self, frame: pd.DataFrame, contract: Contract, headers: dict[str, str]):
+        self.frame = frame
+        self.contract = contract
+        self.headers = headers
+        self.buckets: dict[tuple[str, str, str], tuple[list[int], str]] = {}
+
+    def add(self, mask: pd.Series, column: str, expected: str, found: pd.Series | None = None) -> None:
+        if not mask.any():
+            return
+        sub = self.frame.loc[mask, ["_file", "_line"]]
+        values = found if found is not None else self.frame.get(column)
+        for rel, part in sub.groupby("_file", observed=True):
+            key = (str(rel), self.headers.get(column, column), expected)
+            example = None if values is None else _plain(values.loc[part.index[0]])
+            lines, _ = self.buckets.setdefault(key, ([], example))
+            lines.extend(part["_line"].astype(int).tolist())
+
+    def problems(self) -> list[Problem]:
+        out = []
+        for (rel, col, expected), (lines, example) in self.buckets.items():
+            out.append(Problem(rel, expected, column=col, lines=sorted(lines), found=example,
+                               source=self.contract.name))
+        return out
+
+
+def _expected_for(f: Field) -> str:
+    if f.kind == "int":
+        return "un nombre entier"
+    if f.kind == "float":
+        return "un nombre (virgule décimale acceptée)"
+    if f.kind == "bool":
+        return "1 ou 0 (ou Oui / Non)"
+    if f.kind in ("date", "datetime"):
+        fmt = f.formats[0] if f.formats else "%Y-%m-%d"
+        human = (fmt.replace("%d", "JJ").replace("%m", "MM").replace("%Y", "AAAA")
+                 .replace("%H", "hh").replace("%M", "mm").replace("%S", "ss"))
+        return f"une date au format {human}"
+    if f.kind == "department":
+        return "un code de département (ex. 033 ou 33)"
+    if f.kind == "academy":
+        return "une académie (Bordeaux, Limoges, Poitiers ou leur code 04, 22, 13)"
+    if f.kind == "period":
+        return "une année scolaire (ex. 2022-2023)"
+    if f.kind == "category" and f.values:
+        shown = sorted({k for k in f.values})
+        listed = ", ".join(shown[:12]) + (" …" if len(shown) > 12 else "")
+        return f"l'une des valeurs : {listed}"
+    return "une valeur"
+
+
+def _parse_values(contract: Contract, frame: pd.DataFrame, cells: _Cells) -> pd.DataFrame:
+    out = pd.DataFrame(index=frame.index)
+    out["_file"] = frame["_file"]
+    out["_line"] = frame["_line"]
+    declared = {f.name: f for f in contract.fields if not f.personal}
+    present = [c for c in frame.columns if c in declared]
+
+    # Short lines: pandas pads missing trailing fields with NaN (empty fields are "").
+    if present:
+        short = frame[present].isna().any(axis=1)
+        if short.any():
+            cells.add(short, present[-1], "une ligne complète (autant de champs que l'en-tête)",
+                      found=pd.Series("ligne incomplète ou tronquée", index=frame.index))
+
+    for name in present:
+        f = declared[name]
+        raw = frame[name].astype("string").str.strip()
+        if contract.formula_guard:
+            raw = raw.str.replace(r"^'(?=[=+\-@])", "", regex=True)
+            formula = frame[name].astype("string").str.match(r"^\s*=")
+        else:
+            formula = raw.str.match(r"^=")
+        formula = formula.fillna(False).astype(bool)
+        cells.add(formula, name, "une valeur, pas une formule de tableur", found=raw)
+        raw = raw.mask(formula)
+        missing = raw.isna() | raw.isin(f.na_values)
+        if not f.nullable:
+            cells.add(missing & ~frame[name].isna(), name, "une valeur (champ obligatoire)",
+                      found=raw.fillna(""))
+        out[name] = _convert(f, raw, missing, cells)
+    # path fields are strings already
+    for name in frame.columns:
+        if name not in out.columns and not name.startswith("_") and name in declared:
+            out[name] = frame[name]
+    return out
+
+
+def _convert(f: Field, raw: pd.Series, missing: pd.Series, cells: _Cells) -> pd.Series:
+    value = raw.mask(missing)
+    todo = ~missing
+    if f.kind == "string":
+        return value.astype("string")
+    if f.kind in ("int", "float"):
+        text = value.str.replace(r"[\s\u00a0\u202f]", "", regex=True)
+        if f.kind == "float":
+            text = text.str.replace(",", ".", regex=False)
+            num = pd.to_numeric(text, errors="coerce").astype("Float64")
+            bad = todo & num.isna()
+        else:
+            num = pd.to_numeric(text.where(text.str.fullmatch(r"[+-]?\d+(\.0+)?").fillna(False)),
+                                errors="coerce")
+            bad = todo & num.isna()
+            num = num.round().astype("Int64")
+        cells.add(bad, f.name, _expected_for(f), found=raw)
+        return num
+    if f.kind == "bool":
+        mapped = value.str.casefold().map(_BOOL_VALUES)
+        bad = todo & mapped.isna()
+        cells.add(bad, f.name, _expected_for(f), found=raw)
+        return mapped.astype("boolean")
+    if f.kind in ("date", "datetime"):
+        result = pd.Series(pd.NaT, index=value.index, dtype="datetime64[ns]")
+        left = todo.copy()
+        for fmt in f.formats or ("%Y-%m-%d",):
+            if not left.any():
+                break
+            parsed = pd.to_datetime(value[left], format=fmt, errors="coerce")
+            ok = parsed.notna()
+            result.loc[ok[ok].index] = parsed[ok]
+            left.loc[ok[ok].index] = False
+        cells.add(left, f.name, _expected_for(f), found=raw)
+        return result
+    if f.kind == "uai":
+        upper = value.str.upper()
+        valid = referential.valid_uai_mask(upper.fillna(""))
+        bad = todo & ~valid
+        if bad.any():
+            reasons = upper[bad].map(lambda c: referential.uai_problem(c) or "")
+            for reason in reasons.unique():
+                cells.add(bad & (reasons.reindex(bad.index) == reason), f.name, reason, found=raw)
+        return upper.astype("string")
+    if f.kind == "department":
+        uniques = value.dropna().unique()
+        mapping = {u: referential.normalise_department(u) for u in uniques}
+        dept = value.map(mapping)
+        bad = todo & dept.isna()
+        cells.add(bad, f.name, _expected_for(f), found=raw)
+        return dept.astype("string")
+    if f.kind == "academy":
+        uniques = value.dropna().unique()
+        mapping = {u: referential.normalise_academy(u) for u in uniques}
+        acad = value.map(mapping)
+        bad = todo & acad.isna()
+        cells.add(bad, f.name, _expected_for(f) + " — académie hors région ?", found=raw)
+        return acad.astype("string")
+    if f.kind == "period":
+        ok = value.str.fullmatch(r"(\d{4})-(\d{4})").fillna(False)
+        start = pd.to_numeric(value.str.slice(0, 4), errors="coerce")
+        end = pd.to_numeric(value.str.slice(5, 9), errors="coerce")
+        good = ok & (end == start + 1)
+        cells.add(todo & ~good, f.name, _expected_for(f), found=raw)
+        return value.where(good).astype("string")
+    if f.kind == "category":
+        lookup = {normalise_label(k): v for k, v in (f.values or {}).items()}
+        mapped = value.map(lambda v: lookup.get(normalise_label(v)) if isinstance(v, str) else None)
+        bad = todo & mapped.isna()
+        cells.add(bad, f.name, _expected_for(f), found=raw)
+        return mapped.astype("string")
+    raise ValueError(f"unknown field kind {f.kind!r} for {f.name}")
+
+
+# --------------------------------------------------------------------------- step 4: checks
+
+
+def _pandera_schema(contract: Contract, columns: Iterable[str]) -> pa.DataFrameSchema:
+    cols: dict[str, pa.Column] = {}
+    present = set(columns)
+    for f in contract.fields:
+        if f.personal or f.name not in present:
+            continue
+        checks = []
+        if f.min is not None:
+            checks.append(pa.Check.ge(f.min, error=f"une valeur ≥ {_fmt_bound(f.min)}"))
+        if f.max is not None:
+            checks.append(pa.Check.le(f.max, error=f"une valeur ≤ {_fmt_bound(f.max)}"))
+        cols[f.name] = pa.Column(checks=checks, nullable=True, required=False)
+    frame_checks = [
+        pa.Check(_row_check(rc), error=f"__row__{rc.name}") for rc in contract.checks
+        if set(rc.columns) <= present
+    ]
+    key = [k for k in contract.key if k in present]
+    return pa.DataFrameSchema(cols, checks=frame_checks, unique=key if len(key) == len(contract.key) and key else None,
+                              report_duplicates="all", strict=False)
+
+
+def _row_check(rc: RowCheck) -> Callable[[pd.DataFrame], pd.Series]:
+    def check(frame: pd.DataFrame) -> pd.Series:
+        judged = frame[list(rc.columns)].notna().all(axis=1)
+        valid = rc.valid(frame).fillna(True).astype(bool)
+        return valid | ~judged
+
+    return check
+
+
+def _fmt_bound(x: float) -> str:
+    return _fr_int(int(x)) if float(x).is_integer() else str(x).replace(".", ",")
+
+
+def _run_checks(contract: Contract, frame: pd.DataFrame, headers: dict[str, str]) -> list[Problem]:
+    """Value checks (pandera, lazy) and key uniqueness; rows with parse errors are excluded."""
+    problems: list[Problem] = []
+    schema = _pandera_schema(contract, frame.columns)
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        problems.extend(_translate(contract, frame, exc.failure_cases, headers))
+    return problems
+
+
+def _translate(contract: Contract, frame: pd.DataFrame, cases: pd.DataFrame,
+               headers: dict[str, str]) -> list[Problem]:
+    problems: list[Problem] = []
+    cases = cases[cases["index"].notna()].copy()
+    cases["index"] = cases["index"].astype(int)
+    loc = frame.loc[:, ["_file", "_line"]]
+    for check, group in cases.groupby("check", sort=False):
+        check = str(check)
+        if check.startswith("__row__"):
+            rc = next(c for c in contract.checks if c.name == check[len("__row__"):])
+            idx = sorted(set(group["index"]))
+            sub = loc.loc[idx]
+            first_col = rc.columns[0]
+            for rel, lines in sub.groupby("_file", observed=True):
+                example_row = frame.loc[lines.index[0], list(rc.columns)]
+                found = "; ".join(f"{headers.get(c, c)} = {_plain(example_row[c])}" for c in rc.columns)
+                problems.append(Problem(str(rel), rc.expected, column=headers.get(first_col, first_col),
+                                        lines=sorted(lines["_line"].astype(int)), found=found,
+                                        source=contract.name))
+        elif "uniqueness" in check or check == "unique":
+            problems.extend(_duplicate_problems(contract, frame, sorted(set(group["index"])), headers))
+        else:
+            for column, sub_cases in group.groupby("column", sort=False):
+                idx = sub_cases["index"].tolist()
+                sub = loc.loc[idx]
+                for rel, lines in sub.groupby("_file", observed=True):
+                    problems.append(Problem(str(rel), check, column=headers.get(str(column), str(column)),
+                                            lines=sorted(lines["_line"].astype(int)),
+                                            found=_plain(frame.loc[lines.index[0], column]),
+                                            source=contract.name))
+    return problems
+
+
+def _duplicate_problems(contract: Contract, frame: pd.DataFrame, idx: list[int],
+                        headers: dict[str, str]) -> list[Problem]:
+    sub = frame.loc[idx]
+    key = list(contract.key)
+    problems = []
+    for _, grp in sub.groupby(key, dropna=False, sort=False, observed=True):
+        where = [f"{f} ligne {int(n)}" for f, n in zip(grp["_file"], grp["_line"], strict=True)]
+        label = ", ".join(headers.get(k, k) for k in key)
+        values = ", ".join(_plain(grp.iloc[0][k]) for k in key)
+        problems.append(Problem(str(grp["_file"].iloc[0]), f"une seule ligne par ({label})",
+                                column=headers.get(key[0], key[0]),
+                                lines=sorted(grp["_line"].astype(int)),
+                                found=f"{values} en double : " + " ; ".join(where[:4]),
+                                source=contract.name))
+    return problems
+
+
+def _plain(value: Any) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return "(vide)"
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%d/%m/%Y")
+    return str(value)
+
+
+# --------------------------------------------------------------------------- region
+
+
+def _region_filter(contract: Contract, frame: pd.DataFrame, headers: dict[str, str],
+                   problems: list[Problem]) -> pd.DataFrame:
+    col = contract.region_column
+    if not col or col not in frame.columns:
+        return frame
+    values = frame[col]
+    if col == "uai":
+        dept = values.map(lambda u: referential.department_of_uai(u) if isinstance(u, str) else None)
+        inside = dept.isin(list(referential.DEPARTMENTS)) | values.isna()
+    elif col == "department":
+        inside = values.isin(list(referential.DEPARTMENTS)) | values.isna()
+    elif col == "academy":
+        inside = values.isin(list(referential.ACADEMIES)) | values.isna()
+    else:  # pragma: no cover
+        raise ValueError(col)
+    for rel, part in frame.groupby("_file", observed=True):
+        if not inside.loc[part.index].any():
+            seen = ", ".join(sorted({str(v) for v in values.loc[part.index].dropna().unique()})[:6])
+            problems.append(Problem(str(rel), "des lignes de la région académique Nouvelle-Aquitaine "
+                                              "(académies de Bordeaux, Limoges, Poitiers)",
+                                    column=headers.get(col, col), found=f"aucune ; valeurs lues : {seen}",
+                                    source=contract.name))
+    if contract.outside_region == "error":
+        reported = {p.file for p in problems if p.source == contract.name and p.column == headers.get(col, col)}
+        outside = ~inside & ~frame["_file"].astype(str).isin(reported)
+        for rel, part in frame.loc[outside].groupby("_file", observed=True):
+            problems.append(Problem(str(rel), "une valeur de la région Nouvelle-Aquitaine",
+                                    column=headers.get(col, col), lines=sorted(part["_line"].astype(int)),
+                                    found=str(part[col].iloc[0]), source=contract.name))
+    return frame.loc[inside]
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def read_files(contract: Contract, paths: Sequence[Path], base: Path | None = None) -> ReadResult:
+    """Read, parse and check ``paths`` as files of ``contract``.
+
+    Args:
+        contract: the source's declaration.
+        paths: the files (in the order given; sort them for determinism).
+        base: folder that file names in messages are relative to.
+
+    Returns:
+        A :class:`ReadResult`; its frame is None when any error was found.
+    """
+    base = Path(base) if base else (Path(paths[0]).parent if paths else Path("."))
+    problems: list[Problem] = []
+    texts = [t for p in paths if (t := _load_text(contract, Path(p), base, problems)) is not None]
+    groups: dict[tuple[str, ...], list[_FileText]] = {}
+    for ft in texts:
+        groups.setdefault(tuple(ft.header), []).append(ft)
+    headers_used: dict[str, str] = {
+        name: header for name, header in (contract.path_field_headers or {}).items()
+    }
+    parsed: list[pd.DataFrame] = []
+    for files in groups.values():
+        positions = _match_header(contract, files[0], problems)
+        if positions is None:
+            for other in files[1:]:  # same header, same problems: name each file
+                problems.extend(
+                    Problem(other.rel, p.expected, column=p.column, lines=p.lines, found=p.found)
+                    for p in [q for q in problems if q.file == files[0].rel]
+                )
+            continue
+        for pos, name in positions.items():
+            headers_used.setdefault(name, files[0].header[pos])
+        frame = _parse_group(contract, files, positions, problems)
+        if frame is None:
+            continue
+        frame = _add_path_fields(contract, frame)
+        cells = _Cells(frame, contract, headers_used)
+        typed = _parse_values(contract, frame, cells)
+        problems.extend(cells.problems())
+        parsed.append(typed)
+    for p in problems:
+        p.source = p.source or contract.name
+    if not parsed:
+        if not problems and not paths:
+            return ReadResult(None, [], [])
+        return ReadResult(None, problems, list(paths))
+    frame = pd.concat(parsed, ignore_index=True) if len(parsed) > 1 else parsed[0].reset_index(drop=True)
+    if len(parsed) > 1:
+        frame["_file"] = frame["_file"].astype("category")
+    frame = _region_filter(contract, frame, headers_used, problems)
+    problems.extend(_run_checks(contract, frame, headers_used))
+    for p in problems:
+        p.source = p.source or contract.name
+    if any(p.severity == "error" for p in problems):
+        return ReadResult(None, _sorted(problems), list(paths))
+    tidy = frame.drop(columns=["_file", "_line"]).reset_index(drop=True)
+    ordered = [f.name for f in contract.fields if not f.personal and f.name in tidy.columns]
+    tidy = tidy[ordered]
+    if contract.tidy is not None:
+        tidy = contract.tidy(tidy)
+    return ReadResult(tidy, _sorted(problems), list(paths))
+
+
+def _sorted(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: (p.file, p.lines[0] if p.lines else 0, p.column or ""))
