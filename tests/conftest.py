@@ -1,0 +1,58 @@
+"""Shared fixtures.
+
+- ``world``: the demo world (built once per test session);
+- ``demo_dir``: the full demo data, generated once per session into a temporary folder;
+- ``make_demo``: generate only some demo writers into a fresh folder (fast, for one source);
+- ``real_samples``: the folder of real open-data extracts; tests using it skip where absent.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from drane_analysis import demo
+from drane_analysis.paths import project_root
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never read or write the project's data/cache."""
+    os.environ["DRANE_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="session")
+def world() -> demo.World:
+    return demo.build_world()
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo") / "data"
+    demo.generate(out)
+    return out
+
+
+@pytest.fixture
+def make_demo(tmp_path: Path):
+    def _make(*writers: str, seed: int = demo.DEFAULT_SEED) -> Path:
+        out = tmp_path / "demo"
+        demo.generate(out, seed=seed, only=list(writers))
+        return out
+
+    return _make
+
+
+def _real_samples_dir() -> Path:
+    env = os.environ.get("DRANE_REAL_SAMPLES")
+    return Path(env) if env else project_root().parent / "shared" / "real-samples"
+
+
+@pytest.fixture(scope="session")
+def real_samples() -> Path:
+    path = _real_samples_dir()
+    if not path.is_dir():
+        pytest.skip("real open-data samples absent (../shared/real-samples)")
+    return path
