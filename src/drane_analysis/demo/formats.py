@@ -57,29 +57,53 @@ def write_plain_csv(frame: pd.DataFrame, path: Path, *, decimal: str = ",") -> N
     _atomic_write(path, BOM + buf.getvalue())
 
 
-def _pix_cells(s: pd.Series) -> pd.Series:
-    """Serialise one column the way Pix's csv.js does."""
-    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-        text = _number_text(s, ",")
-        return text.fillna('"NA"').replace("", '"NA"')
-    text = s.astype("string").fillna("NA")
-    bare = text.str.fullmatch(r"[\d-]+").fillna(False) & (text != "")
-    guarded = text.str.replace(r"^([=+\-@])", r"'\1", regex=True)
-    quoted = '"' + guarded.str.replace('"', '""', regex=False) + '"'
-    return quoted.where(~bare, text)
+def _pix_cell(value: object) -> str:
+    """One value the way Pix's csv.js writes it."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return '"NA"'
+    if isinstance(value, (bool, np.bool_)):
+        return '"Oui"' if value else '"Non"'
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return (str(int(value)) if float(value).is_integer() else f"{value:.10g}").replace(".", ",")
+    text = str(value)
+    if text and text.strip("0123456789-") == "":
+        return text
+    if text[:1] in ("=", "+", "-", "@"):
+        text = "'" + text
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _pix_cells(s: pd.Series) -> list[str]:
+    """Serialise one column (formatting each distinct value once)."""
+    if pd.api.types.is_integer_dtype(s.dtype) and not s.hasnans:
+        return s.to_numpy().astype("int64").astype(str).tolist()
+    codes, uniques = pd.factorize(s.astype(object), use_na_sentinel=True)
+    formatted = np.array([_pix_cell(u) for u in uniques] + ['"NA"'], dtype=object)
+    return formatted[codes].tolist()  # code -1 (missing) takes the last entry, "NA"
+
+
+def pix_csv_header(columns: list[str]) -> str:
+    """The header line of a Pix export (every label quoted)."""
+    return ";".join('"' + str(c).replace('"', '""') + '"' for c in columns)
+
+
+def pix_csv_lines(frame: pd.DataFrame) -> list[str]:
+    """Every row of ``frame`` serialised as a Pix export line, in order."""
+    cols = [_pix_cells(frame[c]) for c in frame.columns]
+    return [";".join(row) for row in zip(*cols, strict=True)]
+
+
+def write_pix_lines(path: Path, header: str, lines: list[str]) -> None:
+    """Write a Pix export from its header and already serialised lines."""
+    _atomic_write(path, BOM + header + "\n" + "".join(line + "\n" for line in lines))
 
 
 def write_pix_csv(frame: pd.DataFrame, path: Path) -> None:
     """A Pix export (Pix Orga campaign results, Pix Certif session results)."""
-    header = ";".join('"' + str(c).replace('"', '""') + '"' for c in frame.columns)
-    if frame.empty:
-        _atomic_write(path, BOM + header + "\n")
-        return
-    cols = [_pix_cells(frame[c]) for c in frame.columns]
-    body = cols[0].astype(str)
-    for c in cols[1:]:
-        body = body + ";" + c.astype(str)
-    _atomic_write(path, BOM + header + "\n" + "\n".join(body.tolist()) + "\n")
+    lines = [] if frame.empty else pix_csv_lines(frame)
+    write_pix_lines(path, pix_csv_header(list(frame.columns)), lines)
 
 
 def write_edifice_csv(frame: pd.DataFrame, path: Path) -> None:

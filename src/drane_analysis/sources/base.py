@@ -29,6 +29,8 @@ import csv
 import io
 import re
 import unicodedata
+from datetime import datetime
+from functools import lru_cache
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,6 +123,11 @@ def _shorten(text: str, width: int = 60) -> str:
 
 def _limits() -> dict[str, Any]:
     path = params_dir() / "limits.yaml"
+    return _read_limits(path, path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=8)
+def _read_limits(path: Path, _mtime: int) -> dict[str, Any]:
     with path.open(encoding="utf-8") as fh:
         return yaml.safe_load(fh)["input"]
 
@@ -348,6 +355,9 @@ def _separator_problem(header_line: str, sep: str, rel: str) -> Problem | None:
 
 def _record_lines(body: list[str], first_line: int) -> tuple[list[str], list[int]]:
     """Non-blank body lines and their line numbers; multi-line quoted fields kept together."""
+    if not any(line.count('"') & 1 for line in body):  # fast path: one record per line
+        numbered = [(first_line + i, line) for i, line in enumerate(body) if line.strip()]
+        return [line for _, line in numbered], [n for n, _ in numbered]
     lines: list[str] = []
     numbers: list[int] = []
     pending: list[str] = []
@@ -480,7 +490,7 @@ def _parse_group(contract: Contract, files: list[_FileText], positions: dict[int
     try:
         frame = pd.read_csv(
             io.StringIO(text), sep=contract.sep, header=None, names=list(range(width)),
-            usecols=sorted(positions), dtype=str, keep_default_na=False, na_values=[],
+            usecols=sorted(positions), dtype=object, keep_default_na=False, na_values=[],
             skip_blank_lines=False, quotechar='"', doublequote=True, engine="c",
         )
     except (pd.errors.ParserError, ValueError) as exc:  # pragma: no cover - guarded above
@@ -581,6 +591,12 @@ def _expected_for(f: Field) -> str:
 
 
 def _parse_values(contract: Contract, frame: pd.DataFrame, cells: _Cells) -> pd.DataFrame:
+    """Parse every declared column to its kind; bad cells become problems and missing values.
+
+    Each column is parsed on its *distinct* values (factorised), then mapped back to the
+    rows: exports repeat the same few values many times, so this stays fast on millions of
+    rows whatever the string backend.
+    """
     out = pd.DataFrame(index=frame.index)
     out["_file"] = frame["_file"]
     out["_line"] = frame["_line"]
@@ -595,100 +611,94 @@ def _parse_values(contract: Contract, frame: pd.DataFrame, cells: _Cells) -> pd.
                       found=pd.Series("ligne incomplète ou tronquée", index=frame.index))
 
     for name in present:
-        f = declared[name]
-        raw = frame[name].astype("string").str.strip()
-        if contract.formula_guard:
-            raw = raw.str.replace(r"^'(?=[=+\-@])", "", regex=True)
-            formula = frame[name].astype("string").str.match(r"^\s*=")
-        else:
-            formula = raw.str.match(r"^=")
-        formula = formula.fillna(False).astype(bool)
-        cells.add(formula, name, "une valeur, pas une formule de tableur", found=raw)
-        raw = raw.mask(formula)
-        missing = raw.isna() | raw.isin(f.na_values)
-        if not f.nullable:
-            cells.add(missing & ~frame[name].isna(), name, "une valeur (champ obligatoire)",
-                      found=raw.fillna(""))
-        out[name] = _convert(f, raw, missing, cells)
-    # path fields are strings already
-    for name in frame.columns:
-        if name not in out.columns and not name.startswith("_") and name in declared:
-            out[name] = frame[name]
+        out[name] = _parse_column(contract, declared[name], frame[name], cells)
     return out
 
 
-def _convert(f: Field, raw: pd.Series, missing: pd.Series, cells: _Cells) -> pd.Series:
-    value = raw.mask(missing)
-    todo = ~missing
-    if f.kind == "string":
-        return value.astype("string")
-    if f.kind in ("int", "float"):
-        text = value.str.replace(r"[\s\u00a0\u202f]", "", regex=True)
-        if f.kind == "float":
-            text = text.str.replace(",", ".", regex=False)
-            num = pd.to_numeric(text, errors="coerce").astype("Float64")
-            bad = todo & num.isna()
-        else:
-            num = pd.to_numeric(text.where(text.str.fullmatch(r"[+-]?\d+(\.0+)?").fillna(False)),
-                                errors="coerce")
-            bad = todo & num.isna()
-            num = num.round().astype("Int64")
-        cells.add(bad, f.name, _expected_for(f), found=raw)
-        return num
-    if f.kind == "bool":
-        mapped = value.str.casefold().map(_BOOL_VALUES)
-        bad = todo & mapped.isna()
-        cells.add(bad, f.name, _expected_for(f), found=raw)
-        return mapped.astype("boolean")
-    if f.kind in ("date", "datetime"):
-        result = pd.Series(pd.NaT, index=value.index, dtype="datetime64[ns]")
-        left = todo.copy()
+def _parse_column(contract: Contract, f: Field, column: pd.Series, cells: _Cells) -> pd.Series:
+    codes, uniques = pd.factorize(column.to_numpy(dtype=object), use_na_sentinel=True)
+    lookup = {normalise_label(k): v for k, v in (f.values or {}).items()}
+    parsed = [_parse_cell(contract, f, str(u), lookup) for u in uniques]
+    errors = np.asarray([e for _, e in parsed] + [None], dtype=object)
+    error_arr = errors[codes]  # code -1 (a short line) takes the last entry: no error of its own
+    has_error = error_arr != None  # noqa: E711
+    if has_error.any():
+        err = pd.Series(error_arr, index=column.index)
+        for expected in pd.unique(error_arr[has_error]):
+            cells.add(err == expected, f.name, expected, found=column.fillna(""))
+    return _typed(f, [v for v, _ in parsed], codes, column.index)
+
+
+def _parse_cell(contract: Contract, f: Field, raw: str, lookup: dict[str, str]) -> tuple[Any, str | None]:
+    """Parse one distinct raw value: (value or None, expected-text if invalid)."""
+    text = raw.strip()
+    if contract.formula_guard and text[:2] in ("'=", "'+", "'-", "'@"):
+        text = text[1:]
+    elif text.startswith("="):
+        return None, "une valeur, pas une formule de tableur"
+    if text in f.na_values:
+        return None, (None if f.nullable else "une valeur (champ obligatoire)")
+    kind = f.kind
+    if kind == "string":
+        return text, None
+    if kind == "int":
+        compact = re.sub(r"[\s\u00a0\u202f]", "", text)
+        if re.fullmatch(r"[+-]?\d+(\.0+)?", compact):
+            return int(float(compact)), None
+        return None, _expected_for(f)
+    if kind == "float":
+        compact = re.sub(r"[\s\u00a0\u202f]", "", text).replace(",", ".")
+        try:
+            return float(compact), None
+        except ValueError:
+            return None, _expected_for(f)
+    if kind == "bool":
+        value = _BOOL_VALUES.get(text.casefold())
+        return (value, None) if value is not None else (None, _expected_for(f))
+    if kind in ("date", "datetime"):
         for fmt in f.formats or ("%Y-%m-%d",):
-            if not left.any():
-                break
-            parsed = pd.to_datetime(value[left], format=fmt, errors="coerce")
-            ok = parsed.notna()
-            result.loc[ok[ok].index] = parsed[ok]
-            left.loc[ok[ok].index] = False
-        cells.add(left, f.name, _expected_for(f), found=raw)
-        return result
-    if f.kind == "uai":
-        upper = value.str.upper()
-        valid = referential.valid_uai_mask(upper.fillna(""))
-        bad = todo & ~valid
-        if bad.any():
-            reasons = upper[bad].map(lambda c: referential.uai_problem(c) or "")
-            for reason in reasons.unique():
-                cells.add(bad & (reasons.reindex(bad.index) == reason), f.name, reason, found=raw)
-        return upper.astype("string")
-    if f.kind == "department":
-        uniques = value.dropna().unique()
-        mapping = {u: referential.normalise_department(u) for u in uniques}
-        dept = value.map(mapping)
-        bad = todo & dept.isna()
-        cells.add(bad, f.name, _expected_for(f), found=raw)
-        return dept.astype("string")
-    if f.kind == "academy":
-        uniques = value.dropna().unique()
-        mapping = {u: referential.normalise_academy(u) for u in uniques}
-        acad = value.map(mapping)
-        bad = todo & acad.isna()
-        cells.add(bad, f.name, _expected_for(f) + " — académie hors région ?", found=raw)
-        return acad.astype("string")
-    if f.kind == "period":
-        ok = value.str.fullmatch(r"(\d{4})-(\d{4})").fillna(False)
-        start = pd.to_numeric(value.str.slice(0, 4), errors="coerce")
-        end = pd.to_numeric(value.str.slice(5, 9), errors="coerce")
-        good = ok & (end == start + 1)
-        cells.add(todo & ~good, f.name, _expected_for(f), found=raw)
-        return value.where(good).astype("string")
-    if f.kind == "category":
-        lookup = {normalise_label(k): v for k, v in (f.values or {}).items()}
-        mapped = value.map(lambda v: lookup.get(normalise_label(v)) if isinstance(v, str) else None)
-        bad = todo & mapped.isna()
-        cells.add(bad, f.name, _expected_for(f), found=raw)
-        return mapped.astype("string")
-    raise ValueError(f"unknown field kind {f.kind!r} for {f.name}")
+            try:
+                return datetime.strptime(text, fmt), None
+            except ValueError:
+                continue
+        return None, _expected_for(f)
+    if kind == "uai":
+        code = text.upper()
+        problem = referential.uai_problem(code)
+        return (code, None) if problem is None else (None, problem)
+    if kind == "department":
+        dept = referential.normalise_department(text)
+        return (dept, None) if dept else (None, _expected_for(f))
+    if kind == "academy":
+        academy = referential.normalise_academy(text)
+        return (academy, None) if academy else (None, _expected_for(f) + " — académie hors région ?")
+    if kind == "period":
+        m = re.fullmatch(r"(\d{4})-(\d{4})", text)
+        if m and int(m.group(2)) == int(m.group(1)) + 1:
+            return text, None
+        return None, _expected_for(f)
+    if kind == "category":
+        value = lookup.get(normalise_label(text))
+        return (value, None) if value is not None else (None, _expected_for(f))
+    raise ValueError(f"unknown field kind {kind!r} for {f.name}")
+
+
+def _typed(f: Field, unique_values: list[Any], codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """Build the typed column from the parsed distinct values and the row codes."""
+    missing_u = np.asarray([v is None for v in unique_values] + [True], dtype=bool)
+    mask = missing_u[codes]
+    if f.kind in ("int", "float", "bool"):
+        dtype = {"int": np.int64, "float": np.float64, "bool": np.bool_}[f.kind]
+        filled = np.asarray([0 if v is None else v for v in unique_values] + [0], dtype=dtype)[codes]
+        array = {"int": pd.arrays.IntegerArray, "float": pd.arrays.FloatingArray,
+                 "bool": pd.arrays.BooleanArray}[f.kind](filled, mask)
+        return pd.Series(array, index=index)
+    if f.kind in ("date", "datetime"):
+        stamps = np.asarray([np.datetime64("NaT") if v is None else np.datetime64(v, "ns") for v in unique_values]
+                            + [np.datetime64("NaT")], dtype="datetime64[ns]")
+        return pd.Series(stamps[codes], index=index)
+    objects = np.asarray(list(unique_values) + [None], dtype=object)[codes]
+    return pd.Series(objects, index=index, dtype="string")
 
 
 # --------------------------------------------------------------------------- step 4: checks
@@ -807,8 +817,9 @@ def _region_filter(contract: Contract, frame: pd.DataFrame, headers: dict[str, s
         return frame
     values = frame[col]
     if col == "uai":
-        dept = values.map(lambda u: referential.department_of_uai(u) if isinstance(u, str) else None)
-        inside = dept.isin(list(referential.DEPARTMENTS)) | values.isna()
+        uniques = values.dropna().unique()
+        region = {u for u in uniques if referential.department_of_uai(u) in referential.DEPARTMENTS}
+        inside = values.isin(list(region)) | values.isna()
     elif col == "department":
         inside = values.isin(list(referential.DEPARTMENTS)) | values.isna()
     elif col == "academy":

@@ -1,0 +1,384 @@
+"""The roadmap catalogue: targets, indicators, objectives and baselines, read from ``params/``.
+
+``params/catalogue.yaml`` lists the 13 targets, the units and the breakdowns;
+``params/targets/<id>-<slug>.yaml`` holds one target's indicators, objectives by school
+year and scope, and its baseline. Changing or adding a year's objective is an edit of that
+file. The whole catalogue is checked on load and every inconsistency is reported at once
+(:class:`CatalogueError`).
+
+Objectives
+    Each objective names an indicator, a ``scope`` (``all`` = each academy and the region,
+    ``academies`` = each academy, ``region``, or one academy), and the school year it is due
+    (``period``, its deadline). It is either a threshold (``value``, optionally ``upper``
+    for a range such as "5 to 10"), a multiple of the value of a base year (``factor`` and
+    ``base_period``, "double in 3 years"), or ``kind: increase`` (more than the year before).
+    For a given school year the objective in force is the first one due that year or later;
+    after the last deadline the last objective stays in force ("reconduit"): the roadmap's
+    objectives are re-set every year, and until they are, the last one holds.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import referential
+from .paths import params_dir
+from .periods import Period
+
+DIRECTIONS = ("increase", "decrease", "none")
+SCOPE_SELECTORS = ("all", "academies", "region", *referential.ACADEMIES)
+
+
+class CatalogueError(ValueError):
+    """The catalogue in params/ is inconsistent; ``problems`` lists every issue."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("Catalogue de la feuille de route invalide :\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    target: str
+    label: str
+    unit: str
+    direction: str
+    sources: tuple[str, ...]
+    breakdowns: tuple[str, ...] = ()
+    definition: str = ""
+
+
+@dataclass(frozen=True)
+class Objective:
+    indicator: str
+    scope: str
+    period: str
+    value: float | None = None
+    upper: float | None = None
+    factor: float | None = None
+    base_period: str | None = None
+    kind: str = "threshold"  # threshold | relative | increase
+    note: str = ""
+
+    def applies_to(self, scope: str) -> bool:
+        if self.scope == "all":
+            return True
+        if self.scope == "academies":
+            return scope in referential.ACADEMIES
+        return self.scope == scope
+
+    def describe(self, unit_label: str = "") -> str:
+        """French description, e.g. ``100 %``, ``5 à 10``, ``× 2 par rapport à 2020-2021``."""
+        suffix = f" {unit_label}" if unit_label and unit_label != "nombre" else ""
+        if self.kind == "relative":
+            return f"× {_fr_number(self.factor)} par rapport à {self.base_period}"
+        if self.kind == "increase":
+            return "en hausse sur l'année précédente"
+        if self.upper is not None:
+            return f"{_fr_number(self.value)} à {_fr_number(self.upper)}{suffix}"
+        return f"{_fr_number(self.value)}{suffix}"
+
+
+@dataclass(frozen=True)
+class ObjectiveInForce:
+    """The objective applying to a (indicator, scope, period), and whether it is carried forward."""
+
+    objective: Objective
+    carried_forward: bool
+
+
+@dataclass(frozen=True)
+class Target:
+    id: str
+    slug: str
+    ambition: int
+    title: str
+    short_title: str
+    pole: str | None
+    summary: str
+    indicators: tuple[Indicator, ...]
+    objectives: tuple[Objective, ...]
+    baseline: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def notebook(self) -> str:
+        """File name of the target's notebook, e.g. ``1.1-pix.ipynb``."""
+        return f"{self.id}-{self.slug}.ipynb"
+
+    @property
+    def name(self) -> str:
+        return f"{self.id}-{self.slug}"
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    targets: dict[str, Target]
+    units: dict[str, dict[str, Any]]
+    breakdowns: dict[str, str]
+    ambitions: dict[int, str]
+    statuses: dict[str, dict[str, Any]]
+    status_rule: str
+    min_periods_for_trend: int
+    roadmap: dict[str, Any]
+
+    def target(self, target_id: str) -> Target:
+        try:
+            return self.targets[str(target_id)]
+        except KeyError:
+            raise KeyError(f"cible inconnue « {target_id} » ; cibles : {', '.join(self.targets)}") from None
+
+    def indicators(self, target_id: str | None = None) -> list[Indicator]:
+        targets = [self.target(target_id)] if target_id else list(self.targets.values())
+        return [i for t in targets for i in t.indicators]
+
+    def indicator(self, indicator_id: str) -> Indicator:
+        for i in self.indicators():
+            if i.id == indicator_id:
+                return i
+        raise KeyError(f"indicateur inconnu « {indicator_id} »")
+
+    def unit_label(self, unit: str) -> str:
+        return self.units[unit]["label"]
+
+    def objectives_for(self, indicator_id: str, scope: str) -> list[Objective]:
+        ind = self.indicator(indicator_id)
+        objs = [o for o in self.target(ind.target).objectives
+                if o.indicator == indicator_id and o.applies_to(scope)]
+        return sorted(objs, key=lambda o: Period.parse(o.period))
+
+    def objective_for(self, indicator_id: str, scope: str, period: str) -> ObjectiveInForce | None:
+        """The objective in force for a school year (see module doc), or None."""
+        objs = self.objectives_for(indicator_id, scope)
+        if not objs:
+            return None
+        p = Period.parse(period)
+        for o in objs:
+            if Period.parse(o.period) >= p:
+                return ObjectiveInForce(o, carried_forward=False)
+        return ObjectiveInForce(objs[-1], carried_forward=True)
+
+    def status_label(self, status: str) -> str:
+        return self.statuses[status]["label"]
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_catalogue(folder: Path | None = None) -> Catalogue:
+    """Read and check the catalogue in ``params/`` (cached until its files change)."""
+    base = Path(folder) if folder else params_dir()
+    stamp = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in _catalogue_files(base)))
+    return _load(base, stamp)
+
+
+def _catalogue_files(base: Path) -> list[Path]:
+    return [base / "catalogue.yaml", base / "status.yaml", *sorted((base / "targets").glob("*.yaml"))]
+
+
+@cache
+def _load(base: Path, _stamp: tuple) -> Catalogue:
+    problems: list[str] = []
+    meta = _read_yaml(base / "catalogue.yaml", problems)
+    status = _read_yaml(base / "status.yaml", problems)
+    if problems:
+        raise CatalogueError(problems)
+    units = meta.get("units") or {}
+    breakdowns = meta.get("breakdowns") or {}
+    declared = {}
+    for entry in meta.get("targets") or []:
+        tid = str(entry.get("id"))
+        if tid in declared:
+            problems.append(f"catalogue.yaml : cible « {tid} » déclarée deux fois")
+        declared[tid] = entry
+    files: dict[str, Path] = {}
+    for path in sorted((base / "targets").glob("*.yaml")):
+        match = re.match(r"^(\d\.\d)-", path.name)
+        tid = match.group(1) if match else path.stem
+        if tid not in declared:
+            problems.append(f"targets/{path.name} : cible inconnue « {tid} » (absente de catalogue.yaml, "
+                            f"cibles connues : {', '.join(declared)})")
+            continue
+        files[tid] = path
+    targets: dict[str, Target] = {}
+    seen_indicators: dict[str, str] = {}
+    for tid, entry in declared.items():
+        path = files.get(tid)
+        expected_name = f"{tid}-{entry.get('slug')}.yaml"
+        if path is None:
+            problems.append(f"catalogue.yaml : la cible « {tid} » n'a pas de fichier targets/{expected_name}")
+            continue
+        if path.name != expected_name:
+            problems.append(f"targets/{path.name} : nom attendu {expected_name} (slug de catalogue.yaml)")
+        data = _read_yaml(path, problems)
+        target = _build_target(tid, entry, data, path.name, units, breakdowns, seen_indicators, problems)
+        if target:
+            targets[tid] = target
+    if problems:
+        raise CatalogueError(problems)
+    return Catalogue(
+        targets=targets,
+        units=units,
+        breakdowns=breakdowns,
+        ambitions={int(k): v for k, v in (meta.get("ambitions") or {}).items()},
+        statuses=status["statuses"],
+        status_rule=" ".join(str(status["rule"]).split()),
+        min_periods_for_trend=int(status.get("min_periods_for_trend", 2)),
+        roadmap=meta.get("roadmap") or {},
+    )
+
+
+def _read_yaml(path: Path, problems: list[str]) -> dict[str, Any]:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            data = yaml.safe_load(fh) or {}
+    except FileNotFoundError:
+        problems.append(f"{path.name} : fichier absent")
+        return {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" ligne {mark.line + 1}" if mark else ""
+        problems.append(f"{path.name}{where} : YAML illisible ({getattr(exc, 'problem', exc)})")
+        return {}
+    if not isinstance(data, dict):
+        problems.append(f"{path.name} : attendu un dictionnaire YAML")
+        return {}
+    return data
+
+
+def _build_target(tid: str, entry: dict, data: dict, fname: str, units: dict, breakdowns: dict,
+                  seen: dict[str, str], problems: list[str]) -> Target | None:
+    where = f"targets/{fname}"
+    if str(data.get("target")) != tid:
+        problems.append(f"{where} : champ « target » = « {data.get('target')} », attendu « {tid} »")
+    indicators = []
+    for k, raw in enumerate(data.get("indicators") or []):
+        ind = _build_indicator(tid, raw, f"{where}, indicateur n° {k + 1}", units, breakdowns, problems)
+        if ind is None:
+            continue
+        if ind.id in seen:
+            problems.append(f"{where} : indicateur « {ind.id} » déjà déclaré dans {seen[ind.id]}")
+            continue
+        seen[ind.id] = where
+        indicators.append(ind)
+    ids = {i.id for i in indicators}
+    objectives = []
+    for k, raw in enumerate(data.get("objectives") or []):
+        obj = _build_objective(raw, f"{where}, objectif n° {k + 1}", ids, problems)
+        if obj:
+            objectives.append(obj)
+    for key in ("title",):
+        if not data.get(key):
+            problems.append(f"{where} : champ « {key} » manquant")
+    return Target(
+        id=tid,
+        slug=str(entry.get("slug")),
+        ambition=int(entry.get("ambition", 0)),
+        title=str(data.get("title", "")),
+        short_title=str(data.get("short_title") or data.get("title", "")),
+        pole=data.get("pole"),
+        summary=" ".join(str(data.get("summary", "")).split()),
+        indicators=tuple(indicators),
+        objectives=tuple(objectives),
+        baseline=data.get("baseline") or {},
+    )
+
+
+def _build_indicator(tid: str, raw: Any, where: str, units: dict, breakdowns: dict,
+                     problems: list[str]) -> Indicator | None:
+    if not isinstance(raw, dict) or not raw.get("id"):
+        problems.append(f"{where} : attendu un indicateur avec un champ « id »")
+        return None
+    iid = str(raw["id"])
+    where = f"{where} (« {iid} »)"
+    ok = True
+    if not raw.get("label"):
+        problems.append(f"{where} : libellé (« label ») manquant")
+        ok = False
+    unit = raw.get("unit")
+    if not unit:
+        problems.append(f"{where} : unité (« unit ») manquante ; unités connues : {', '.join(units)}")
+        ok = False
+    elif unit not in units:
+        problems.append(f"{where} : unité inconnue « {unit} » ; unités connues : {', '.join(units)}")
+        ok = False
+    direction = raw.get("direction", "increase")
+    if direction not in DIRECTIONS:
+        problems.append(f"{where} : sens « {direction} » inconnu ; attendu {', '.join(DIRECTIONS)}")
+        ok = False
+    sources = raw.get("sources") or []
+    if not sources:
+        problems.append(f"{where} : aucune source (« sources »)")
+        ok = False
+    for b in raw.get("breakdowns") or []:
+        if b not in breakdowns:
+            problems.append(f"{where} : ventilation inconnue « {b} » ; connues : {', '.join(breakdowns)}")
+            ok = False
+    if not ok:
+        return None
+    return Indicator(iid, tid, str(raw["label"]), str(unit), str(direction), tuple(map(str, sources)),
+                     tuple(raw.get("breakdowns") or ()), " ".join(str(raw.get("definition", "")).split()))
+
+
+def _build_objective(raw: Any, where: str, ids: set[str], problems: list[str]) -> Objective | None:
+    if not isinstance(raw, dict):
+        problems.append(f"{where} : attendu un dictionnaire")
+        return None
+    iid = str(raw.get("indicator"))
+    ok = True
+    if iid not in ids:
+        problems.append(f"{where} : objectif pour un indicateur inconnu « {iid} » ; indicateurs de la cible : "
+                        f"{', '.join(sorted(ids)) or 'aucun'}")
+        ok = False
+    scope = str(raw.get("scope", "all"))
+    if scope not in SCOPE_SELECTORS:
+        problems.append(f"{where} : périmètre « {scope} » inconnu ; attendu {', '.join(SCOPE_SELECTORS)}")
+        ok = False
+    try:
+        period = Period.parse(str(raw.get("period"))).label
+    except ValueError as exc:
+        problems.append(f"{where} : {exc}")
+        return None
+    kind = str(raw.get("kind", "relative" if "factor" in raw else "threshold"))
+    value, upper, factor, base = raw.get("value"), raw.get("upper"), raw.get("factor"), raw.get("base_period")
+    if kind == "threshold":
+        if not isinstance(value, (int, float)):
+            problems.append(f"{where} : valeur (« value ») numérique attendue, trouvé « {value} »")
+            ok = False
+        elif upper is not None and (not isinstance(upper, (int, float)) or upper < value):
+            problems.append(f"{where} : borne haute (« upper ») ≥ {value} attendue, trouvé « {upper} »")
+            ok = False
+    elif kind == "relative":
+        if not isinstance(factor, (int, float)) or factor <= 0:
+            problems.append(f"{where} : facteur (« factor ») positif attendu, trouvé « {factor} »")
+            ok = False
+        try:
+            base = Period.parse(str(base)).label
+        except ValueError as exc:
+            problems.append(f"{where} : année de référence (« base_period ») : {exc}")
+            ok = False
+    elif kind != "increase":
+        problems.append(f"{where} : type d'objectif « {kind} » inconnu ; attendu threshold, relative ou increase")
+        ok = False
+    if not ok:
+        return None
+    return Objective(iid, scope, period, _num(value), _num(upper), _num(factor),
+                     base if kind == "relative" else None, kind, " ".join(str(raw.get("note", "")).split()))
+
+
+def _num(x: Any) -> float | None:
+    return float(x) if isinstance(x, (int, float)) else None
+
+
+def _fr_number(x: float | None) -> str:
+    if x is None:
+        return "—"
+    if float(x).is_integer():
+        return f"{int(x):,}".replace(",", "\u202f")
+    return f"{x:,.2f}".replace(",", "\u202f").replace(".", ",").rstrip("0").rstrip(",")
