@@ -217,7 +217,8 @@ def _establishments(world: World) -> pd.DataFrame:
         if n <= 0:
             return
         cm = communes[communes["department"] == dept]
-        power, min_pop = {"ecole": (0.55, 0), "college": (0.85, 1500), "lycee": (1.0, 4000),
+        # Lycées and collèges sit in towns, a share of them small rural ones.
+        power, min_pop = {"ecole": (0.55, 0), "college": (0.9, 1000), "lycee": (1.2, 2500),
                           "erea": (1.0, 8000)}.get(kind, (1.0, 4000))
         picks = _pick_communes(rng, cm, n, power, min_pop)
         for idx in picks:

@@ -98,6 +98,32 @@ class Problem:
         }
 
 
+def summarise(problems: Sequence[Problem], max_files: int = 3) -> list[str]:
+    """Problem lines for people: the same problem in many files is told once.
+
+    Problems sharing source, column, expectation and value are merged when they concern
+    more than ``max_files`` files ("dans 5 958 fichiers : a.csv, b.csv, … ").
+    """
+    groups: dict[tuple, list[Problem]] = {}
+    for p in problems:
+        groups.setdefault((p.source, p.column, p.expected, p.found, p.severity), []).append(p)
+    out: list[str] = []
+    for (_, column, expected, found, severity), items in groups.items():
+        if len(items) <= max_files:
+            out.extend(p.format() for p in items)
+            continue
+        files = sorted({p.file for p in items})
+        shown = ", ".join(files[:max_files]) + ", …"
+        text = f"dans {_fr_int(len(files))} fichiers ({shown})"
+        if column:
+            text += f", colonne « {column} »"
+        text += f" : attendu {expected}"
+        if found is not None:
+            text += f", trouvé « {_shorten(found)} »"
+        out.append(("avertissement — " if severity == "warning" else "") + text)
+    return out
+
+
 class DataError(Exception):
     """Raised when a source cannot be used; carries every problem found."""
 
@@ -105,10 +131,11 @@ class DataError(Exception):
         self.problems = list(problems)
         errors = [p for p in self.problems if p.severity == "error"]
         head = context or "Données invalides"
+        summary = summarise(errors)
         lines = [f"{head} : {len(errors)} problème(s)"]
-        lines += [f"  - {p.format()}" for p in errors[:50]]
-        if len(errors) > 50:
-            lines.append(f"  … et {len(errors) - 50} autres (lancez « drane validate » pour la liste complète)")
+        lines += [f"  - {line}" for line in summary[:40]]
+        if len(summary) > 40:
+            lines.append(f"  … et {len(summary) - 40} autres (lancez « drane validate » pour la liste complète)")
         super().__init__("\n".join(lines))
 
 
@@ -446,7 +473,7 @@ def _match_header(contract: Contract, ft: _FileText, problems: list[Problem]) ->
         if f.required and f.name not in seen:
             aliases = [h for h in f.headers[1:]]
             hint = f" (ou {', '.join('« ' + a + ' »' for a in aliases)})" if aliases else ""
-            problems.append(Problem(ft.rel, f"une colonne « {f.header} »{hint}", lines=[1],
+            problems.append(Problem(ft.rel, f"une colonne « {f.header} »{hint}", column=f.header, lines=[1],
                                     found=_near_header(f, ft.header)))
             ok = False
     return positions if ok else None
@@ -516,6 +543,10 @@ def _too_long_records(files: list[_FileText], width: int, sep: str) -> dict[int,
             if len(next(csv.reader([line], delimiter=sep))) > width:
                 bad.setdefault(i, []).append(number)
     return bad
+
+
+def _path_groups(contract: Contract) -> set[str]:
+    return set(re.compile(contract.path_fields).groupindex) if contract.path_fields else set()
 
 
 def _add_path_fields(contract: Contract, frame: pd.DataFrame) -> pd.DataFrame:
@@ -602,12 +633,13 @@ def _parse_values(contract: Contract, frame: pd.DataFrame, cells: _Cells) -> pd.
     out["_line"] = frame["_line"]
     declared = {f.name: f for f in contract.fields if not f.personal}
     present = [c for c in frame.columns if c in declared]
+    in_file = [c for c in present if c not in _path_groups(contract)]
 
     # Short lines: pandas pads missing trailing fields with NaN (empty fields are "").
-    if present:
-        short = frame[present].isna().any(axis=1)
+    if in_file:
+        short = frame[in_file].isna().any(axis=1)
         if short.any():
-            cells.add(short, present[-1], "une ligne complète (autant de champs que l'en-tête)",
+            cells.add(short, in_file[-1], "une ligne complète (autant de champs que l'en-tête)",
                       found=pd.Series("ligne incomplète ou tronquée", index=frame.index))
 
     for name in present:
@@ -752,6 +784,13 @@ def _run_checks(contract: Contract, frame: pd.DataFrame, headers: dict[str, str]
 def _translate(contract: Contract, frame: pd.DataFrame, cases: pd.DataFrame,
                headers: dict[str, str]) -> list[Problem]:
     problems: list[Problem] = []
+    broken = cases[cases["index"].isna() & cases["check"].astype(str).str.startswith("__row__")]
+    for check, group in broken.groupby("check", sort=False):
+        # A rule that raised cannot vouch for any row: say so instead of passing silently.
+        name = str(check)[len("__row__"):]
+        problems.append(Problem(str(frame["_file"].iloc[0]) if len(frame) else "?",
+                                f"une règle « {name} » vérifiable (erreur du contrat : {group['failure_case'].iloc[0]})",
+                                source=contract.name))
     cases = cases[cases["index"].notna()].copy()
     cases["index"] = cases["index"].astype(int)
     loc = frame.loc[:, ["_file", "_line"]]

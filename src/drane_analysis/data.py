@@ -1,0 +1,173 @@
+"""A data folder as the notebooks see it: sources loaded once, establishments described.
+
+::
+
+    data = Data(data_dir)                 # "" or None: the default data folder
+    pix = data.source("pix_certification")
+    est = data.establishments()           # one row per UAI, with territory and labels
+    ips = data.ips()                      # uai, period, ips, ips_quartile
+
+The establishment table joins the directory (``annuaire``), the commune density grid
+(``communes``: rural or urban) and gives French labels for every breakdown.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import referential, sources
+from .demo import MARKER
+from .paths import resolve_data_dir
+from .periods import Period
+from .stats import quartile_labels
+
+LYCEE_TYPES = {"300": "LEGT", "301": "LEGT", "302": "LEGT", "306": "LPO", "307": "LPO", "320": "LP"}
+UNDER_CONTRACT_CODES = {"20", "21", "30", "31"}
+
+BREAKDOWN_LABELS: dict[str, dict[str, str]] = {
+    "territory": {"rural": "Rural", "urban": "Urbain"},
+    "priority_education": {"rep_plus": "REP+", "rep": "REP", "none": "Hors éducation prioritaire"},
+    "sector": {"public": "Public", "private": "Privé sous contrat"},
+    "kind": dict(referential.KINDS),
+    "ips_quartile": {"Q1": "Q1 (moins favorisés)", "Q2": "Q2", "Q3": "Q3", "Q4": "Q4 (plus favorisés)"},
+    "level": {"3e": "3e", "terminale": "Terminale"},
+    "academy": {slug: a.name for slug, a in referential.ACADEMIES.items()},
+    "sex": {"F": "Filles", "M": "Garçons"},
+}
+
+
+def department_label(code: str) -> str:
+    dept = referential.DEPARTMENTS.get(code)
+    return f"{dept.name} ({code})" if dept else str(code)
+
+
+def breakdown_label(breakdown: str, value: object) -> str:
+    """French label of one value of a breakdown (``territory``, ``rural`` → ``Rural``)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return "Non renseigné"
+    if breakdown == "department":
+        return department_label(str(value))
+    return BREAKDOWN_LABELS.get(breakdown, {}).get(str(value), str(value))
+
+
+class Data:
+    """Sources of one data folder, each loaded (and checked) once."""
+
+    def __init__(self, data_dir: str | os.PathLike[str] | None = None):
+        self.dir: Path = resolve_data_dir(data_dir)
+        self._frames: dict[str, pd.DataFrame] = {}
+
+    def __repr__(self) -> str:
+        return f"Data({str(self.dir)!r})"
+
+    # ------------------------------------------------------------------ sources
+
+    def source(self, name: str) -> pd.DataFrame:
+        """The tidy frame of a source (raises a clear error if absent or invalid)."""
+        if name not in self._frames:
+            self._frames[name] = sources.load(name, self.dir)
+        return self._frames[name]
+
+    def has(self, name: str) -> bool:
+        """True when the folder holds at least one file of the source."""
+        return bool(sources.contract(name).files(self.dir))
+
+    @cached_property
+    def demo_marker(self) -> dict | None:
+        path = self.dir / MARKER
+        if path.is_file():
+            return json.loads(path.read_text(encoding="utf-8"))
+        return None
+
+    @property
+    def is_demo(self) -> bool:
+        """True for a folder written by the demo data generator."""
+        return self.demo_marker is not None
+
+    def latest_period(self) -> str:
+        """The latest school year the folder covers (demo marker, else the Pix and ENT files)."""
+        if self.demo_marker:
+            return self.demo_marker["periods"][-1]
+        periods: set[str] = set()
+        for name in ("pix_orga", "pix_certification", "ent_comptes", "formations"):
+            if name in sources.names() and self.has(name):
+                frame = self.source(name)
+                if "period" in frame:
+                    periods.update(frame["period"].dropna().unique())
+        if not periods:
+            return Period.of_date(pd.Timestamp.today()).shift(-1).label
+        return max(periods, key=Period.parse)
+
+    def resolve_period(self, period: str | None) -> str:
+        if period in (None, "", "latest"):
+            return self.latest_period()
+        return Period.parse(period).label
+
+    # ------------------------------------------------------------------ establishments
+
+    def establishments(self) -> pd.DataFrame:
+        """One row per UAI of the region with kind, sector, territory and French labels.
+
+        Columns: uai, name, kind, lycee_type, sector, under_contract, academy, department,
+        department_label, commune_code, territory, priority_education, opening_date.
+        ``territory`` is missing when the commune density grid is absent or lacks the commune.
+        """
+        if "_establishments" in self._frames:
+            return self._frames["_establishments"]
+        est = self.source("annuaire").copy()
+        est["lycee_type"] = est["nature_code"].map(LYCEE_TYPES).astype("string") if "nature_code" in est else pd.NA
+        code = est["private_contract_code"] if "private_contract_code" in est else pd.Series(pd.NA, index=est.index)
+        est["under_contract"] = (est["sector"] == "public") | code.isin(UNDER_CONTRACT_CODES) | code.isna()
+        est["department_label"] = est["department"].map(department_label).astype("string")
+        if self.has("communes"):
+            communes = self.source("communes")[["commune_code", "territory"]]
+            est = est.merge(communes, on="commune_code", how="left")
+        else:
+            est["territory"] = pd.Series(pd.NA, index=est.index, dtype="string")
+        cols = ["uai", "name", "kind", "lycee_type", "sector", "under_contract", "academy", "department",
+                "department_label", "commune_code", "territory", "priority_education", "opening_date"]
+        out = est[[c for c in cols if c in est.columns]].copy()
+        self._frames["_establishments"] = out
+        return out
+
+    def ips(self) -> pd.DataFrame:
+        """uai, period, ips and ``ips_quartile`` (within écoles, collèges, lycées of the region).
+
+        Empty when no IPS file is in the folder.
+        """
+        if "_ips" in self._frames:
+            return self._frames["_ips"]
+        parts = []
+        for name, group in (("ips_ecoles", "ecole"), ("ips_colleges", "college"), ("ips_lycees", "lycee")):
+            if name in sources.names() and self.has(name):
+                frame = self.source(name)[["uai", "period", "ips"]].copy()
+                frame["ips_group"] = group
+                parts.append(frame)
+        if not parts:
+            out = pd.DataFrame({"uai": pd.Series(dtype="string"), "period": pd.Series(dtype="string"),
+                                "ips": pd.Series(dtype="Float64"), "ips_quartile": pd.Series(dtype="string")})
+        else:
+            out = pd.concat(parts, ignore_index=True)
+            out["ips_quartile"] = (out.groupby(["period", "ips_group"], group_keys=False)["ips"]
+                                   .apply(quartile_labels))
+            out = out.drop(columns="ips_group").drop_duplicates(["uai", "period"])
+        self._frames["_ips"] = out
+        return out
+
+    def ips_for(self, period: str) -> pd.DataFrame:
+        """IPS of each UAI for a school year; the latest earlier year fills a missing one."""
+        ips = self.ips()
+        if ips.empty:
+            return ips
+        p = Period.parse(period)
+        known = ips[ips["period"].map(lambda x: Period.parse(x) <= p)]
+        if known.empty:
+            known = ips
+        order = known["period"].map(lambda x: Period.parse(x).start)
+        return known.assign(_o=order).sort_values("_o").drop_duplicates("uai", keep="last").drop(columns="_o")

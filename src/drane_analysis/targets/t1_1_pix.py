@@ -1,0 +1,253 @@
+"""Target 1.1 — pupils' digital skills and Pix certification.
+
+Indicators (``params/targets/1.1-pix.yaml``):
+
+- ``pix_orga_activation_rate``: share of secondary establishments whose Pix Orga space is
+  *active* at the school year's January snapshot (``pix_orga``);
+- ``pix_orga_campaign_rate``: share that launched a campaign between the back-to-school
+  and the snapshot;
+- ``pix_certification_rate_3e`` / ``_terminale``: pupils certified (status *Validée*) over
+  pupils enrolled in 3e / terminale (DEPP enrolment files) — collèges and EREA for 3e,
+  lycées for terminale (general, technological and vocational tracks);
+- ``pix_mean_score_3e`` / ``_terminale``: mean score of the validated certifications,
+  against 128 and 256 pix.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import referential
+from ..data import Data, breakdown_label
+from ..indicators import by_scope, rate_rows, series_frame
+from ..periods import Period
+from ..sources.pix import PIX_ORGA_STATUS_LABELS
+from ..stats import mean_table, rate_table
+
+TARGET = "1.1"
+TERMINALE_LEVELS = ("tle_g", "tle_sti2d", "tle_stl", "tle_stmg", "tle_st2s", "tle_std2a", "tle_pro")
+LEVEL_OF_KIND = {"college": "3e", "erea": "3e", "lycee": "terminale"}
+ATTRIBUTES = ["academy", "department", "department_label", "kind", "sector", "territory", "priority_education"]
+STATUS_ORDER = ("active", "imported", "not_imported", "not_activated")
+
+
+# --------------------------------------------------------------------------- building blocks
+
+
+def orga(data: Data) -> pd.DataFrame:
+    """One row per (period, uai) of the Pix Orga snapshot used for the school year.
+
+    The snapshot of a school year is its January one (the latest dated on or before
+    31 January), as in the roadmap's progress point; failing that, the latest of the year.
+    """
+    snap = data.source("pix_orga")
+    dates = snap[["period", "snapshot_date"]].drop_duplicates()
+    january = pd.to_datetime(dates["period"].str.slice(5, 9) + "-01-31")
+    dates = dates.assign(_early=dates["snapshot_date"] <= january)
+    chosen = (dates.sort_values(["period", "_early", "snapshot_date"])
+              .groupby("period").tail(1)[["period", "snapshot_date"]])
+    snap = snap.merge(chosen, on=["period", "snapshot_date"])
+    est = data.establishments()
+    out = snap.drop(columns=["department", "academy"]).merge(est[["uai", *ATTRIBUTES]], on="uai", how="left")
+    out["academy"] = out["academy"].fillna(snap["academy"])
+    out["is_active"] = (out["status"] == "active").astype(int)
+    out["has_campaign"] = out["launched_campaign"].fillna(False).astype(int)
+    out["one"] = 1
+    return out
+
+
+def eligible_pupils(data: Data) -> pd.DataFrame:
+    """Pupils enrolled in the certification levels: uai, period, level (3e/terminale), eligible."""
+    parts = []
+    college = data.source("effectifs_college")
+    parts.append(college[college["level"] == "3e"].assign(cert_level="3e"))
+    for name in ("effectifs_lycee_gt", "effectifs_lycee_pro"):
+        if data.has(name):
+            frame = data.source(name)
+            parts.append(frame[frame["level"].isin(TERMINALE_LEVELS)].assign(cert_level="terminale"))
+    pupils = pd.concat(parts, ignore_index=True)
+    out = (pupils.groupby(["uai", "period", "cert_level"], observed=True)["pupils"].sum().reset_index()
+           .rename(columns={"cert_level": "level", "pupils": "eligible"}))
+    return out
+
+
+def certification_by_establishment(data: Data) -> pd.DataFrame:
+    """One row per (period, uai): level, eligible, candidates, certified, with attributes.
+
+    The level follows the establishment's kind (collège and EREA: 3e; lycée: terminale).
+    Establishments with enrolled pupils but no session count with 0 certified; sessions of
+    establishments without enrolment data are counted in ``unmatched_candidates`` of the
+    result's ``attrs`` (they cannot be rated).
+    """
+    cert = data.source("pix_certification")
+    est = data.establishments()
+    sat = cert[cert["status"].isin(["validated", "not_obtained"])]
+    counts = (sat.assign(certified=(sat["status"] == "validated").astype(int), candidates=1)
+              .groupby(["uai", "period"], observed=True)[["candidates", "certified"]].sum().reset_index())
+    eligible = eligible_pupils(data)
+    kinds = est[["uai", "kind"]].assign(level_of_kind=lambda f: f["kind"].map(LEVEL_OF_KIND))
+    eligible = eligible.merge(kinds[["uai", "level_of_kind"]], on="uai", how="inner")
+    eligible = eligible[eligible["level"] == eligible["level_of_kind"]].drop(columns="level_of_kind")
+    out = eligible.merge(counts, on=["uai", "period"], how="left")
+    out[["candidates", "certified"]] = out[["candidates", "certified"]].fillna(0).astype(int)
+    unmatched = counts.merge(eligible[["uai", "period"]], on=["uai", "period"], how="left", indicator=True)
+    out = out.merge(est[["uai", *ATTRIBUTES]], on="uai", how="left")
+    out = _with_ips(data, out)
+    out.attrs["unmatched_candidates"] = int(unmatched.loc[unmatched["_merge"] == "left_only", "candidates"].sum())
+    out = out[out["academy"].isin(list(referential.ACADEMIES))]
+    return out.reset_index(drop=True)
+
+
+def validated_scores(data: Data) -> pd.DataFrame:
+    """One row per validated Pix certification: period, uai, level, score, with attributes."""
+    cert = data.source("pix_certification")
+    est = data.establishments()
+    ok = cert[(cert["status"] == "validated") & cert["score"].notna()]
+    if "certification_type" in ok:
+        ok = ok[ok["certification_type"].isna() | (ok["certification_type"] == "Pix")]
+    out = ok[["period", "uai", "score"]].merge(est[["uai", *ATTRIBUTES]], on="uai", how="inner")
+    out["level"] = out["kind"].map(LEVEL_OF_KIND)
+    out = _with_ips(data, out)
+    return out[out["level"].notna()].reset_index(drop=True)
+
+
+def _with_ips(data: Data, frame: pd.DataFrame) -> pd.DataFrame:
+    ips = data.ips()
+    if ips.empty:
+        return frame.assign(ips=np.nan, ips_quartile=pd.NA)
+    parts = []
+    for period, part in frame.groupby("period", sort=False):
+        known = data.ips_for(period)[["uai", "ips", "ips_quartile"]]
+        parts.append(part.merge(known, on="uai", how="left"))
+    return pd.concat(parts, ignore_index=True) if parts else frame
+
+
+# --------------------------------------------------------------------------- series
+
+
+def compute(data: Data) -> pd.DataFrame:
+    """Every 1.1 indicator for each scope and each school year with data."""
+    rows: list[dict] = []
+    orga_frame = orga(data)
+    for indicator, column in (("pix_orga_activation_rate", "is_active"), ("pix_orga_campaign_rate", "has_campaign")):
+        for scope, part in by_scope(orga_frame):
+            table = rate_table(part, column, "one", by=["period"]).assign(academy=scope)
+            rows += rate_rows(TARGET, indicator, table)
+    cert = certification_by_establishment(data)
+    scores = validated_scores(data)
+    for level in ("3e", "terminale"):
+        lv = cert[cert["level"] == level]
+        sc = scores[scores["level"] == level]
+        for scope, part in by_scope(lv):
+            table = rate_table(part, "certified", "eligible", by=["period"]).assign(academy=scope)
+            rows += rate_rows(TARGET, f"pix_certification_rate_{level}", table)
+        for scope, part in by_scope(sc):
+            means = mean_table(part, "score", by=["period"])
+            for rec in means.itertuples(index=False):
+                rows.append({"target": TARGET, "indicator": f"pix_mean_score_{level}", "academy": scope,
+                             "period": rec.period, "value": rec.value, "denominator": rec.n,
+                             "ci_low": rec.ci_low, "ci_high": rec.ci_high})
+    return series_frame(rows)
+
+
+# --------------------------------------------------------------------------- breakdowns
+
+
+def _scope_filter(frame: pd.DataFrame, scope: str) -> pd.DataFrame:
+    return referential.in_scope(frame, scope)
+
+
+def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> pd.DataFrame:
+    """One indicator for a scope and period, by ``department``, ``territory``, ``sector``…
+
+    Returns the groups (``group`` code and French ``label``) with value, numerator,
+    denominator and 95 % interval, sorted by label.
+    """
+    if indicator.startswith("pix_orga_"):
+        frame = orga(data)
+        column = "is_active" if indicator == "pix_orga_activation_rate" else "has_campaign"
+        frame = _scope_filter(frame[frame["period"] == period], scope)
+        table = rate_table(frame, column, "one", by=[by])
+    elif indicator.startswith("pix_certification_rate_"):
+        level = indicator.rsplit("_", 1)[1]
+        frame = certification_by_establishment(data)
+        frame = _scope_filter(frame[(frame["period"] == period) & (frame["level"] == level)], scope)
+        table = rate_table(frame, "certified", "eligible", by=[by])
+    elif indicator.startswith("pix_mean_score_"):
+        level = indicator.rsplit("_", 1)[1]
+        frame = validated_scores(data)
+        frame = _scope_filter(frame[(frame["period"] == period) & (frame["level"] == level)], scope)
+        table = mean_table(frame, "score", by=[by]).rename(columns={"n": "denominator"})
+        table["numerator"] = np.nan
+    else:
+        raise KeyError(f"indicateur inconnu pour la cible 1.1 : {indicator}")
+    table = table.rename(columns={by: "group"})
+    table["label"] = table["group"].map(lambda v: breakdown_label(by, v))
+    return table[["group", "label", "value", "numerator", "denominator", "ci_low", "ci_high"]].sort_values(
+        "label").reset_index(drop=True)
+
+
+def status_distribution(data: Data, scope: str, period: str) -> pd.DataFrame:
+    """Share of establishments by Pix Orga status (and campaigns), with the roadmap's baseline.
+
+    Columns: status, label, count, share (%), baseline_share (%, only for the baseline's
+    school year and an academy scope).
+    """
+    frame = _scope_filter(orga(data), scope)
+    frame = frame[frame["period"] == period]
+    total = len(frame)
+    counts = frame["status"].value_counts().reindex(list(STATUS_ORDER), fill_value=0)
+    out = pd.DataFrame({"status": list(STATUS_ORDER),
+                        "label": [PIX_ORGA_STATUS_LABELS[s] for s in STATUS_ORDER],
+                        "count": counts.to_numpy()})
+    launched = int(frame["has_campaign"].sum())
+    out = pd.concat([out, pd.DataFrame({"status": ["campaign"], "label": ["A lancé une campagne de rentrée"],
+                                        "count": [launched]})], ignore_index=True)
+    out["share"] = out["count"] / total * 100 if total else np.nan
+    out["baseline_share"] = np.nan
+    base = _baseline(scope, period)
+    if base:
+        out["baseline_share"] = [base.get(s, {}).get("percent") if s == "campaign" else base.get(s)
+                                 for s in out["status"]]
+    out.attrs["total"] = total
+    return out
+
+
+def _baseline(scope: str, period: str) -> dict | None:
+    from ..catalogue import load_catalogue
+
+    target = load_catalogue().target(TARGET)
+    base = target.baseline.get("pix_orga_status", {})
+    date = pd.Timestamp(target.baseline.get("date", "2021-01-15"))
+    if scope not in base or Period.of_date(date).label != period:
+        return None
+    return base[scope]
+
+
+def baseline_check(data: Data) -> pd.DataFrame:
+    """The roadmap's January 2021 table against the data, academy by academy.
+
+    Columns: academy, status, roadmap (%), computed (%), roadmap_count, computed_count.
+    Empty when the data do not cover the baseline's school year.
+    """
+    from ..catalogue import load_catalogue
+
+    target = load_catalogue().target(TARGET)
+    period = Period.of_date(pd.Timestamp(target.baseline["date"])).label
+    rows = []
+    for academy, base in target.baseline.get("pix_orga_status", {}).items():
+        dist = status_distribution(data, academy, period)
+        if dist.attrs.get("total", 0) == 0:
+            continue
+        for rec in dist.itertuples(index=False):
+            rows.append({"academy": academy, "status": rec.status, "label": rec.label,
+                         "roadmap": rec.baseline_share, "computed": rec.share,
+                         "computed_count": rec.count, "total": dist.attrs["total"]})
+    return pd.DataFrame(rows)
+
+
+def score_distribution(data: Data, scope: str, period: str) -> pd.DataFrame:
+    """Validated scores of a scope and period (level, score) for histograms."""
+    frame = _scope_filter(validated_scores(data), scope)
+    return frame[frame["period"] == period][["level", "score", "territory"]].reset_index(drop=True)
