@@ -63,6 +63,21 @@ class Data:
         self.dir: Path = resolve_data_dir(data_dir)
         self._frames: dict[str, pd.DataFrame] = {}
 
+    @classmethod
+    def from_frames(cls, frames: dict[str, pd.DataFrame], demo: bool = False) -> Data:
+        """A Data whose sources are given tidy frames (unit tests on tiny inline tables).
+
+        ``has(name)`` is true exactly for the names given; ``establishments()`` needs an
+        ``annuaire`` frame (and uses ``communes`` if given).
+        """
+        obj = cls.__new__(cls)
+        obj.dir = Path("/nonexistent-test-data")
+        obj._frames = dict(frames)
+        obj._given = set(frames)
+        obj.__dict__["demo_marker"] = {"periods": sorted({p for f in frames.values() if "period" in f
+                                                          for p in f["period"].dropna().unique()})} if demo else None
+        return obj
+
     def __repr__(self) -> str:
         return f"Data({str(self.dir)!r})"
 
@@ -74,8 +89,18 @@ class Data:
             self._frames[name] = sources.load(name, self.dir)
         return self._frames[name]
 
+    def memo(self, key: str, compute):
+        """Compute a derived frame once per data folder (``compute()`` is called the first time)."""
+        full = f"_memo:{key}"
+        if full not in self._frames:
+            self._frames[full] = compute()
+        return self._frames[full]
+
     def has(self, name: str) -> bool:
         """True when the folder holds at least one file of the source."""
+        given = getattr(self, "_given", None)
+        if given is not None:
+            return name in given
         return bool(sources.contract(name).files(self.dir))
 
     @cached_property

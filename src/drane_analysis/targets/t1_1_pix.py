@@ -36,6 +36,10 @@ STATUS_ORDER = ("active", "imported", "not_imported", "not_activated")
 
 
 def orga(data: Data) -> pd.DataFrame:
+    return data.memo("orga", lambda: _orga(data))
+
+
+def _orga(data: Data) -> pd.DataFrame:
     """One row per (period, uai) of the Pix Orga snapshot used for the school year.
 
     The snapshot of a school year is its January one (the latest dated on or before
@@ -58,6 +62,10 @@ def orga(data: Data) -> pd.DataFrame:
 
 
 def eligible_pupils(data: Data) -> pd.DataFrame:
+    return data.memo("eligible_pupils", lambda: _eligible_pupils(data))
+
+
+def _eligible_pupils(data: Data) -> pd.DataFrame:
     """Pupils enrolled in the certification levels: uai, period, level (3e/terminale), eligible."""
     parts = []
     college = data.source("effectifs_college")
@@ -73,6 +81,10 @@ def eligible_pupils(data: Data) -> pd.DataFrame:
 
 
 def certification_by_establishment(data: Data) -> pd.DataFrame:
+    return data.memo("certification_by_establishment", lambda: _certification_by_establishment(data))
+
+
+def _certification_by_establishment(data: Data) -> pd.DataFrame:
     """One row per (period, uai): level, eligible, candidates, certified, with attributes.
 
     The level follows the establishment's kind (collège and EREA: 3e; lycée: terminale).
@@ -100,6 +112,10 @@ def certification_by_establishment(data: Data) -> pd.DataFrame:
 
 
 def validated_scores(data: Data) -> pd.DataFrame:
+    return data.memo("validated_scores", lambda: _validated_scores(data))
+
+
+def _validated_scores(data: Data) -> pd.DataFrame:
     """One row per validated Pix certification: period, uai, level, score, with attributes."""
     cert = data.source("pix_certification")
     est = data.establishments()
@@ -236,7 +252,7 @@ def baseline_check(data: Data) -> pd.DataFrame:
     target = load_catalogue().target(TARGET)
     period = Period.of_date(pd.Timestamp(target.baseline["date"])).label
     rows = []
-    for academy, base in target.baseline.get("pix_orga_status", {}).items():
+    for academy in target.baseline.get("pix_orga_status", {}):
         dist = status_distribution(data, academy, period)
         if dist.attrs.get("total", 0) == 0:
             continue
@@ -251,3 +267,149 @@ def score_distribution(data: Data, scope: str, period: str) -> pd.DataFrame:
     """Validated scores of a scope and period (level, score) for histograms."""
     frame = _scope_filter(validated_scores(data), scope)
     return frame[frame["period"] == period][["level", "score", "territory"]].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- report blocks
+
+
+def key_messages(rpt) -> str:
+    """The report's opening sentences (French Markdown), every number from the data."""
+    from ..report import fmt_value
+
+    r = {i: rpt.row(i) for i in rpt.table["indicator"]}
+    lines = []
+    if "pix_orga_activation_rate" in r:
+        a = r["pix_orga_activation_rate"]
+        lines.append(f"- **{fmt_value(a['value'], 'percent')}** des établissements du second degré ont un espace "
+                     f"Pix Orga actif ({_int(a['numerator'])} sur {_int(a['denominator'])}), pour un objectif de "
+                     f"100 % ; {fmt_value(r['pix_orga_campaign_rate']['value'], 'percent')} ont lancé une "
+                     "campagne de rentrée.")
+    for level, label in (("3e", "de 3e"), ("terminale", "de terminale")):
+        rate, score = r.get(f"pix_certification_rate_{level}"), r.get(f"pix_mean_score_{level}")
+        if rate is None or pd.isna(rate["value"]):
+            continue
+        text = (f"- **{fmt_value(rate['value'], 'percent')}** des élèves {label} sont certifiés "
+                f"({_int(rate['numerator'])} sur {_int(rate['denominator'])} inscrits)")
+        if score is not None and pd.notna(score["value"]):
+            cmp = "au-dessus" if score["value"] >= score["objective"] else "en dessous"
+            text += (f" ; leur score moyen, **{fmt_value(score['value'], 'pix')}**, est {cmp} de l'objectif de "
+                     f"{fmt_value(score['objective'], 'pix')}")
+        lines.append(text + ".")
+    return "\n".join(lines)
+
+
+def gap_sentence(table: pd.DataFrame, unit: str, what: str) -> str:
+    """One sentence on the gap between the highest and lowest group of a breakdown."""
+    from ..report import fmt_value
+
+    t = table.dropna(subset=["value"])
+    t = t[t["label"] != "Non renseigné"]
+    if len(t) < 2:
+        return ""
+    hi, lo = t.loc[t["value"].idxmax()], t.loc[t["value"].idxmin()]
+    gap = hi["value"] - lo["value"]
+    gap_unit = "points" if unit == "percent" else unit
+    overlap = hi["ci_low"] <= lo["ci_high"] if pd.notna(hi["ci_low"]) and pd.notna(lo["ci_high"]) else True
+    verdict = ("les intervalles se recouvrent : l'écart n'est pas établi" if overlap
+               else "les intervalles ne se recouvrent pas : l'écart est significatif")
+    return (f"{what} va de {fmt_value(lo['value'], unit)} ({lo['label']}) à {fmt_value(hi['value'], unit)} "
+            f"({hi['label']}), soit un écart de {fmt_value(gap, unit, False)} {gap_unit} ; {verdict}.")
+
+
+def show_status_distribution(rpt) -> None:
+    """Pix Orga statuses of the scope (with the roadmap's January 2021 shares where they apply)."""
+    from ..report import _display_html, fmt_value, fr_number, html_table
+
+    dist = status_distribution(rpt.data, rpt.scope, rpt.period)
+    out = pd.DataFrame({
+        "Statut Pix Orga": dist["label"],
+        "Établissements": [fr_number(x) for x in dist["count"]],
+        "Part": [fmt_value(x, "percent") for x in dist["share"]],
+    })
+    if dist["baseline_share"].notna().any():
+        out["Feuille de route (janv. 2021)"] = [fmt_value(x, "percent") for x in dist["baseline_share"]]
+    _display_html(html_table(out, align_right=list(out.columns[1:]),
+                             caption=f"Statut des espaces Pix Orga ({fr_number(dist.attrs['total'])} établissements)"))
+
+
+def show_baseline(rpt) -> None:
+    """The roadmap's January 2021 table against the data (only for its school year)."""
+    from ..report import _display_html, _display_markdown, fmt_value, html_table
+
+    check = baseline_check(rpt.data)
+    baseline_period = Period.of_date(pd.Timestamp(rpt.target.baseline["date"])).label
+    if check.empty or rpt.period != baseline_period:
+        _display_markdown("*Le point d'étape de la feuille de route (janvier 2021) ne concerne que l'année "
+                          "2020-2021.*")
+        return
+    pivot = check.pivot_table(index="label", columns="academy", values=["roadmap", "computed"], aggfunc="first")
+    rows = []
+    for label in pivot.index:
+        row = {"Statut": label}
+        for academy in referential.ACADEMIES:
+            row[f"{referential.ACADEMIES[academy].name} (feuille de route)"] = fmt_value(
+                pivot.loc[label, ("roadmap", academy)], "percent")
+            row[f"{referential.ACADEMIES[academy].name} (données)"] = fmt_value(
+                pivot.loc[label, ("computed", academy)], "percent")
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    _display_html(html_table(frame, align_right=list(frame.columns[1:]),
+                             caption="Point d'étape de janvier 2021 : feuille de route et données"))
+
+
+def score_histogram(rpt) -> None:
+    """Distribution of validated scores by level, with the 128 / 256 objectives."""
+    import matplotlib.pyplot as plt
+
+    from ..report import BLUE, PALETTE, RED, fmt_value, show_figure
+
+    frame = score_distribution(rpt.data, rpt.scope, rpt.period)
+    if frame.empty:
+        return
+    fig, ax = plt.subplots()
+    bins = np.arange(0, 769, 32)
+    alt = []
+    for k, level in enumerate(("3e", "terminale")):
+        scores = frame.loc[frame["level"] == level, "score"].astype(float)
+        if scores.empty:
+            continue
+        ax.hist(scores, bins=bins, alpha=0.55, color=[BLUE, PALETTE[1]][k], label=f"{level} (n = {len(scores)})")
+        objective = rpt.row(f"pix_mean_score_{level}")["objective"]
+        ax.axvline(objective, color=[BLUE, PALETTE[1]][k], ls="--")
+        ax.axvline(scores.mean(), color=RED if scores.mean() < objective else "#18753C", lw=1)
+        alt.append(f"{level} : médiane {fmt_value(scores.median(), 'pix')}, moyenne {fmt_value(scores.mean(), 'pix')}, "
+                   f"objectif {fmt_value(objective, 'pix')}")
+    ax.set_xlabel("score de certification (pix)")
+    ax.set_ylabel("certifiés")
+    ax.set_title("Scores des certifications validées (tirets : objectifs 128 et 256 pix)", loc="left")
+    ax.legend(frameon=False)
+    show_figure(fig, "Histogramme des scores Pix. " + " ; ".join(alt))
+
+
+def coverage_notes(rpt) -> list[str]:
+    """Caveats with their figures, for the report's method section."""
+    cert = certification_by_establishment(rpt.data)
+    cur = referential.in_scope(cert[cert["period"] == rpt.period], rpt.scope)
+    no_session = int((cur["candidates"] == 0).sum())
+    notes = [
+        "**Niveau des élèves** : les sessions Pix Certif ne portent pas la classe ; le niveau est déduit du "
+        "type d'établissement (collège et EREA : 3e ; lycée : terminale).",
+        "**Dénominateur** : élèves inscrits en 3e et en terminale (toutes voies) selon les fichiers d'effectifs "
+        f"de la DEPP ; {no_session} établissement(s) du périmètre n'ont tenu aucune session cette année et "
+        "comptent pour 0 certifié.",
+        "**Pix Orga** : statut au point d'étape de janvier de l'année scolaire (comme dans la feuille de route).",
+    ]
+    unmatched = cert.attrs.get("unmatched_candidates", 0)
+    if unmatched:
+        notes.append(f"**Sessions sans effectifs** : {unmatched} candidats d'établissements absents des fichiers "
+                     "d'effectifs ne sont pas comptés dans les taux.")
+    for objective in rpt.target.objectives:
+        if objective.note and objective.period == rpt.period:
+            notes.append(f"**Feuille de route, {objective.period}** : {objective.note}")
+    return notes
+
+
+def _int(x: float) -> str:
+    from ..report import fr_number
+
+    return fr_number(x, 0)

@@ -1,0 +1,367 @@
+"""What a target notebook shows: French tables, charts with alt text, prose from the data.
+
+A notebook builds one :class:`Report` in its setup cell::
+
+    rpt = Report("1.1", academy, period, data_dir)
+    rpt.header()                  # title, scope, period, data folder (demo banner)
+    rpt.headline()                # every indicator against its objective, with its status
+    rpt.trend(["pix_certification_rate_3e"])    # series, interval, objective, projection
+    rpt.breakdown_chart(table, "Taux de certification en 3e par département", unit="percent")
+    rpt.method()                  # sources, coverage, status rule
+
+Numbers are written the French way (``1 234,5 %``); every figure is embedded as a PNG
+with an alternative text; nothing is loaded from the network.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import warnings
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from . import referential  # noqa: E402
+from .catalogue import load_catalogue  # noqa: E402
+from .data import Data  # noqa: E402
+from .indicators import evaluate  # noqa: E402
+from .periods import Period  # noqa: E402
+from .targets import module_for  # noqa: E402
+
+# Colours of the State's design system (DSFR), used by the region's services.
+BLUE = "#000091"
+BLUE_LIGHT = "#6A6AF4"
+RED = "#E1000F"
+GREY = "#666666"
+STATUS_COLOURS = {
+    "reached": "#18753C",
+    "on_track": "#4C8C2B",
+    "at_risk": "#B34000",
+    "off_track": "#CE0500",
+    "not_reached": "#CE0500",
+    "no_objective": "#666666",
+    "no_data": "#929292",
+}
+PALETTE = [BLUE, "#E4794A", "#009081", "#A558A0", "#C3992A", "#417DC4", "#CE614A", "#3A3A3A"]
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def fr_number(x: float | int | None, decimals: int = 0) -> str:
+    """``1234.56`` → ``1 234,6`` (narrow no-break space, decimal comma); ``—`` if missing."""
+    if x is None or (isinstance(x, float) and np.isnan(x)) or x is pd.NA:
+        return "—"
+    text = f"{float(x):,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
+    return "0" if text in ("-0", "-0,0") else text
+
+
+def fmt_value(x: float | None, unit: str, with_unit: bool = True) -> str:
+    """A value in its unit, the French way: ``83,2 %``, ``1 234``, ``157 pix``."""
+    units = load_catalogue().units
+    decimals = units.get(unit, {}).get("decimals", 1)
+    text = fr_number(x, decimals)
+    if not with_unit or text == "—":
+        return text
+    if unit == "percent":
+        return f"{text}\u202f%"
+    if unit in ("percent_points",):
+        return f"{text}\u202fpoints"
+    if unit == "percent_change":
+        sign = "+" if x is not None and x > 0 else ""
+        return f"{sign}{text}\u202f%"
+    if unit == "pix":
+        return f"{text}\u202fpix"
+    if unit == "trainee_days":
+        return f"{text}\u202fj. stagiaires"
+    return text
+
+
+def fmt_interval(lo: float | None, hi: float | None, unit: str) -> str:
+    if lo is None or hi is None or pd.isna(lo) or pd.isna(hi):
+        return "—"
+    return f"[{fmt_value(lo, unit, False)}\u202f; {fmt_value(hi, unit, False)}]"
+
+
+# --------------------------------------------------------------------------- HTML
+
+
+def html_table(frame: pd.DataFrame, *, raw_columns: Iterable[str] = (), align_right: Iterable[str] = (),
+               caption: str | None = None) -> str:
+    """A plain, accessible HTML table (values already formatted as text)."""
+    raw = set(raw_columns)
+    right = set(align_right)
+    head = "".join(f'<th scope="col"{" class=num" if c in right else ""}>{html.escape(str(c))}</th>'
+                   for c in frame.columns)
+    body = []
+    for row in frame.itertuples(index=False):
+        cells = []
+        for col, value in zip(frame.columns, row, strict=True):
+            text = str(value) if col in raw else html.escape(str(value))
+            cells.append(f'<td{" class=num" if col in right else ""}>{text}</td>')
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return f'<table class="drane-table">{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
+def status_badge(status: str, label: str) -> str:
+    colour = STATUS_COLOURS.get(status, GREY)
+    return f'<span class="badge" style="background:{colour}">{html.escape(label)}</span>'
+
+
+def _display_html(text: str) -> None:
+    from IPython.display import HTML, display
+
+    display(HTML(text))
+
+
+def _display_markdown(text: str) -> None:
+    from IPython.display import Markdown, display
+
+    display(Markdown(text))
+
+
+def figure_html(fig: plt.Figure, alt: str, caption: str | None = None) -> str:
+    """A figure as an embedded PNG with its alternative text (and optional caption)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
+    return (f'<figure class="drane-figure"><img src="data:image/png;base64,{data}" '
+            f'alt="{html.escape(alt, quote=True)}" />{cap}</figure>')
+
+
+def show_figure(fig: plt.Figure, alt: str, caption: str | None = None) -> None:
+    _display_html(figure_html(fig, alt, caption))
+
+
+def setup_plots() -> None:
+    """One look for every chart (called by :class:`Report`)."""
+    sns.set_theme(style="whitegrid", palette=PALETTE, font_scale=0.95)
+    plt.rcParams.update({
+        "figure.figsize": (8.5, 4.2), "axes.titleweight": "bold", "axes.titlesize": 12,
+        "axes.spines.top": False, "axes.spines.right": False, "font.family": "DejaVu Sans",
+    })
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=UserWarning, module="seaborn")
+
+
+# --------------------------------------------------------------------------- report
+
+
+class Report:
+    """The report of one target for one scope and school year.
+
+    Args:
+        target: the target's number (``"1.1"``).
+        academy: ``bordeaux``, ``limoges``, ``poitiers`` or ``region``.
+        period: a school year (``2022-2023``) or ``latest``.
+        data_dir: the data folder (empty: the default one).
+    """
+
+    def __init__(self, target: str, academy: str = "region", period: str = "latest", data_dir: str = ""):
+        setup_plots()
+        self.catalogue = load_catalogue()
+        self.target = self.catalogue.target(target)
+        self.module = module_for(target)
+        self.scope = referential.check_scope(academy)
+        self.data = Data(data_dir)
+        self.period = self.data.resolve_period(period)
+        self.series = self.module.compute(self.data)
+        self.table = evaluate(self.series, periods=[self.period], scopes=[self.scope], catalogue=self.catalogue)
+        self._write_sidecar()
+
+    def _write_sidecar(self) -> None:
+        """Give the build the headline statuses (when it asks for them)."""
+        import json
+        import os
+
+        path = os.environ.get("DRANE_REPORT_SIDECAR")
+        if not path:
+            return
+        rows = [{"indicator": r.indicator, "label": r.label, "value": None if pd.isna(r.value) else float(r.value),
+                 "unit": r.unit, "objective": None if pd.isna(r.objective) else float(r.objective),
+                 "status": r.status} for r in self.table.itertuples(index=False)]
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(rows, fh, ensure_ascii=False)
+
+    # ------------------------------------------------------------ small helpers
+
+    @property
+    def scope_label(self) -> str:
+        return referential.SCOPE_LABELS[self.scope]
+
+    def row(self, indicator: str) -> pd.Series:
+        """The headline row of one indicator (value, objective, status…)."""
+        match = self.table[self.table["indicator"] == indicator]
+        if match.empty:
+            raise KeyError(f"pas de valeur pour {indicator} ({self.scope}, {self.period})")
+        return match.iloc[0]
+
+    def value(self, indicator: str, with_unit: bool = True) -> str:
+        """An indicator's value, formatted, for prose (``"78,8 %"``)."""
+        r = self.row(indicator)
+        return fmt_value(r["value"], r["unit"], with_unit)
+
+    def history(self, indicator: str, scope: str | None = None) -> pd.DataFrame:
+        s = self.series
+        out = s[(s["indicator"] == indicator) & (s["academy"] == (scope or self.scope))].copy()
+        out["year"] = out["period"].map(lambda p: Period.parse(p).start)
+        return out.sort_values("year")
+
+    # ------------------------------------------------------------ blocks
+
+    def header(self) -> None:
+        """Title block: target, scope, school year; a banner on demo data."""
+        t = self.target
+        pole = f" — pôle {referential.ACADEMIES[t.pole].name}" if t.pole in referential.ACADEMIES else ""
+        parts = [
+            f'<header class="drane-header"><p class="kicker">Observatoire des usages du numérique éducatif'
+            f' — Ambition {t.ambition}{html.escape(pole)}</p>',
+            f"<h1>Cible {t.id} — {html.escape(t.title)}</h1>",
+            f'<p class="scope"><strong>{html.escape(self.scope_label)}</strong> · année scolaire '
+            f"<strong>{self.period}</strong></p>",
+            f'<p class="summary">{html.escape(t.summary)}</p>',
+        ]
+        if self.data.is_demo:
+            parts.append('<p class="demo-banner" role="note">Données de démonstration générées '
+                         "(aucune donnée réelle) : les chiffres illustrent la méthode, pas la situation "
+                         "de la région.</p>")
+        parts.append("</header>")
+        _display_html("".join(parts))
+
+    def headline_frame(self) -> pd.DataFrame:
+        """The headline table as text (for display and tests)."""
+        rows = []
+        for r in self.table.itertuples(index=False):
+            rows.append({
+                "Indicateur": r.label,
+                "Valeur": fmt_value(r.value, r.unit),
+                "Intervalle à 95 %": fmt_interval(r.ci_low, r.ci_high, r.unit),
+                "Objectif": r.objective_label or "—",
+                "Statut": status_badge(r.status, r.status_label),
+            })
+        return pd.DataFrame(rows)
+
+    def headline(self) -> None:
+        """Every indicator of the target against its objective, with its status."""
+        frame = self.headline_frame()
+        _display_html(html_table(frame, raw_columns=["Statut"], align_right=["Valeur", "Intervalle à 95 %"],
+                                 caption=f"Indicateurs de la cible {self.target.id} — {self.scope_label}, "
+                                         f"{self.period}"))
+
+    def show_table(self, frame: pd.DataFrame, unit: str, *, group_title: str = "Groupe",
+                   caption: str | None = None, count_label: str = "Effectif") -> None:
+        """A breakdown table (label, value, interval, numerator/denominator)."""
+        out = pd.DataFrame({
+            group_title: frame["label"],
+            "Valeur": [fmt_value(v, unit) for v in frame["value"]],
+            "Intervalle à 95 %": [fmt_interval(lo, hi, unit) for lo, hi in zip(frame["ci_low"], frame["ci_high"],
+                                                                               strict=True)],
+        })
+        if "numerator" in frame and frame["numerator"].notna().any():
+            out["Numérateur"] = [fr_number(x) for x in frame["numerator"]]
+        if "denominator" in frame:
+            out[count_label] = [fr_number(x) for x in frame["denominator"]]
+        _display_html(html_table(out, align_right=[c for c in out.columns if c != group_title], caption=caption))
+
+    def breakdown_chart(self, frame: pd.DataFrame, title: str, unit: str, objective: float | None = None,
+                        alt: str | None = None) -> None:
+        """Horizontal bars with their 95 % interval, and the objective as a line."""
+        frame = frame.dropna(subset=["value"])
+        fig, ax = plt.subplots(figsize=(8.5, max(2.2, 0.42 * len(frame) + 1.2)))
+        y = np.arange(len(frame))
+        ax.barh(y, frame["value"], color=BLUE_LIGHT, edgecolor=BLUE)
+        err = np.clip(np.vstack([frame["value"] - frame["ci_low"], frame["ci_high"] - frame["value"]]).astype(float), 0, None)
+        if np.isfinite(err).all():
+            ax.errorbar(frame["value"], y, xerr=err, fmt="none", ecolor="#161616", capsize=3, lw=1)
+        ax.set_yticks(y, frame["label"])
+        ax.invert_yaxis()
+        if objective is not None and np.isfinite(objective):
+            ax.axvline(objective, color=RED, ls="--", lw=1.5)
+            ax.text(objective, -0.7, f" objectif {fmt_value(objective, unit)}", color=RED, fontsize=9, va="bottom")
+        ax.set_xlabel(self.catalogue.unit_label(unit))
+        ax.set_title(title, loc="left")
+        text = alt or (f"{title}. " + "; ".join(f"{lab} : {fmt_value(v, unit)}"
+                                                 for lab, v in zip(frame["label"], frame["value"], strict=True)))
+        show_figure(fig, text)
+
+    def trend(self, indicators: Sequence[str], title: str | None = None) -> None:
+        """Series over the school years with their interval, objective and projection."""
+        fig, ax = plt.subplots()
+        descriptions = []
+        unit = self.catalogue.indicator(indicators[0]).unit
+        last_year = Period.parse(self.period).start
+        for k, ind in enumerate(indicators):
+            colour = PALETTE[k % len(PALETTE)]
+            h = self.history(ind)
+            h = h[h["year"] <= last_year]
+            label = self.catalogue.indicator(ind).label
+            ax.plot(h["year"], h["value"], marker="o", color=colour, label=label)
+            if h["ci_low"].notna().any():
+                ax.fill_between(h["year"], h["ci_low"].astype(float), h["ci_high"].astype(float), color=colour,
+                                alpha=0.15, lw=0)
+            row = self.table[self.table["indicator"] == ind]
+            if not row.empty:
+                r = row.iloc[0]
+                if pd.notna(r["objective"]):
+                    ax.axhline(r["objective"], color=colour, ls=":", lw=1.3)
+                    ax.annotate(f"objectif {fmt_value(r['objective'], unit)}", (h["year"].min(), r["objective"]),
+                                color=colour, fontsize=8, va="bottom")
+                if pd.notna(r["projection"]):
+                    dl = Period.parse(r["objective_deadline"]).start
+                    ax.plot([h["year"].iloc[-1], dl], [h["value"].iloc[-1], r["projection"]], ls="--", color=colour)
+                    if pd.notna(r["projection_low"]):
+                        ax.errorbar([dl], [r["projection"]], yerr=[[r["projection"] - r["projection_low"]],
+                                                                   [r["projection_high"] - r["projection"]]],
+                                    color=colour, capsize=4)
+            values = ", ".join(f"{Period(int(y)).label} : {fmt_value(v, unit)}" for y, v in
+                               zip(h["year"], h["value"], strict=True))
+            descriptions.append(f"{label} — {values}")
+        years = sorted({int(x) for x in ax.get_xticks() if float(x).is_integer()})
+        ax.set_xticks(years, [f"{y}-{str(y + 1)[2:]}" for y in years])
+        ax.set_ylabel(self.catalogue.unit_label(unit))
+        ax.set_title(title or "Évolution et projection", loc="left")
+        if len(indicators) > 1:
+            ax.legend(loc="best", fontsize=8, frameon=False)
+        show_figure(fig, "Évolution par année scolaire. " + " ; ".join(descriptions))
+
+    def method(self, caveats: Sequence[str] = ()) -> None:
+        """Data and method: sources used (files, coverage), caveats, the status rule."""
+        from . import sources
+
+        names = sorted({s for ind in self.target.indicators for s in ind.sources})
+        rows = []
+        for name in names:
+            c = sources.contract(name)
+            files = c.files(self.data.dir)
+            rows.append({
+                "Source": c.title,
+                "Producteur": c.provenance.producer,
+                "Format": "public (export réel)" if c.public_format else "contrat du projet",
+                "Fichiers": fr_number(len(files)),
+            })
+        _display_html(html_table(pd.DataFrame(rows), align_right=["Fichiers"],
+                                 caption="Sources utilisées par ce rapport"))
+        folder = "données de démonstration" if self.data.is_demo else "données réelles"
+        lines = [
+            f"- **Données** : {folder} ; les noms et identifiants directs sont supprimés à la lecture, "
+            "avant tout calcul.",
+            "- **Intervalles** : les taux sont donnés avec leur intervalle de confiance à 95 % (méthode de "
+            "Wilson) ; les moyennes avec leur intervalle de Student ; les projections avec leur intervalle "
+            "de prévision à 95 % (régression linéaire sur les années observées).",
+            f"- **Statut** : {self.catalogue.status_rule}",
+        ]
+        lines += [f"- {c}" for c in caveats]
+        lines.append(f"- Rapport produit le {date.today():%d/%m/%Y} par drane-analysis.")
+        _display_markdown("\n".join(lines))
