@@ -19,8 +19,10 @@ from drane_analysis.paths import project_root
 
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Tests never read or write the project's data/cache."""
-    os.environ["DRANE_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    """Tests never read or write the project's data/cache (one cache shared by the run)."""
+    cache = tmp_path_factory.getbasetemp().parent / "cache"
+    cache.mkdir(exist_ok=True)
+    os.environ["DRANE_CACHE"] = str(cache)
 
 
 @pytest.fixture(scope="session")
@@ -30,8 +32,16 @@ def world() -> demo.World:
 
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("demo") / "data"
-    demo.generate(out)
+    """The full demo data, generated once for the whole run (shared by xdist workers)."""
+    import fcntl
+
+    root = tmp_path_factory.getbasetemp().parent  # common to every worker of one run
+    out = root / "demo-data"
+    with (root / "demo-data.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not demo.is_demo_folder(out):
+            demo.generate(out)
+        fcntl.flock(lock, fcntl.LOCK_UN)
     return out
 
 

@@ -182,6 +182,8 @@ def run_job(job: Job, data_dir: str, out_dir: str) -> JobResult:
             parameters={"academy": job.academy, "period": job.period, "data_dir": data_dir},
             kernel_name="python3", progress_bar=False, log_output=False,
             cwd=str(Path(job.notebook).parent), request_save_on_cell_execute=False,
+            # The kernel's own start/stop chatter is not the build's business.
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
         nb = nbformat.read(tmp_nb, as_version=4)
         _strip_stderr(nb)

@@ -267,7 +267,8 @@ def _build_target(tid: str, entry: dict, data: dict, fname: str, units: dict, br
             continue
         seen[ind.id] = where
         indicators.append(ind)
-    ids = {i.id for i in indicators}
+    # Objectives are checked against every declared id, valid or not (no cascading errors).
+    ids = {str(raw["id"]) for raw in data.get("indicators") or [] if isinstance(raw, dict) and raw.get("id")}
     objectives = []
     for k, raw in enumerate(data.get("objectives") or []):
         obj = _build_objective(raw, f"{where}, objectif n° {k + 1}", ids, problems)

@@ -328,7 +328,8 @@ class Report:
             values = ", ".join(f"{Period(int(y)).label} : {fmt_value(v, unit)}" for y, v in
                                zip(h["year"], h["value"], strict=True))
             descriptions.append(f"{label} — {values}")
-        years = sorted({int(x) for x in ax.get_xticks() if float(x).is_integer()})
+        lo_year, hi_year = (int(round(v)) for v in ax.get_xlim())
+        years = list(range(max(lo_year, 2000), hi_year + 1))
         ax.set_xticks(years, [f"{y}-{str(y + 1)[2:]}" for y in years])
         ax.set_ylabel(self.catalogue.unit_label(unit))
         ax.set_title(title or "Évolution et projection", loc="left")

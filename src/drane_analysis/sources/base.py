@@ -501,16 +501,17 @@ def _parse_group(contract: Contract, files: list[_FileText], positions: dict[int
     text = "\n".join(line for ft in files for line in ft.lines)
     file_idx = np.repeat(np.arange(len(files)), [len(ft.lines) for ft in files])
     line_no = np.concatenate([np.asarray(ft.line_numbers) for ft in files])
-    bad = _too_long_records(files, width, contract.sep)
-    if bad:
+    too_long, too_short = _bad_width_records(files, width, contract.sep)
+    for bad, found in ((too_long, "trop de champs (séparateur dans une valeur ?)"),
+                       (too_short, "ligne incomplète ou tronquée")):
         for ft_i, numbers in bad.items():
             problems.append(Problem(files[ft_i].rel, f"{width} champs par ligne (comme l'en-tête)",
-                                    lines=numbers, found="trop de champs (séparateur dans une valeur ?)"))
-        keep = ~np.isin(np.arange(len(line_no)),
-                        [i for i, (fi, ln) in enumerate(zip(file_idx, line_no, strict=True))
-                         if ln in bad.get(int(fi), ())])
-        lines = [line for ft in files for line in ft.lines]
-        text = "\n".join(np.asarray(lines, dtype=object)[keep])
+                                    lines=numbers, found=found))
+    if too_long or too_short:
+        drop = {(fi, n) for bad in (too_long, too_short) for fi, nums in bad.items() for n in nums}
+        keep = np.array([(int(fi), int(ln)) not in drop for fi, ln in zip(file_idx, line_no, strict=True)])
+        lines = np.asarray([line for ft in files for line in ft.lines], dtype=object)[keep]
+        text = "\n".join(lines)
         file_idx, line_no = file_idx[keep], line_no[keep]
         if not keep.any():
             return None
@@ -533,16 +534,26 @@ def _parse_group(contract: Contract, files: list[_FileText], positions: dict[int
     return frame
 
 
-def _too_long_records(files: list[_FileText], width: int, sep: str) -> dict[int, list[int]]:
-    """Records with more fields than the header (the C parser would stop at the first)."""
-    bad: dict[int, list[int]] = {}
+def _bad_width_records(files: list[_FileText], width: int, sep: str
+                       ) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
+    """Records with more fields than the header, and records with fewer (truncated).
+
+    A record has at most ``count(sep) + 1`` fields (quoted separators only add to the
+    count), so fewer separators than the header means a short record for sure; the csv
+    module settles the other cases.
+    """
+    too_long: dict[int, list[int]] = {}
+    too_short: dict[int, list[int]] = {}
     for i, ft in enumerate(files):
         for line, number in zip(ft.lines, ft.line_numbers, strict=True):
-            if line.count(sep) + 1 <= width:
-                continue  # fast path: cannot be too long
-            if len(next(csv.reader([line], delimiter=sep))) > width:
-                bad.setdefault(i, []).append(number)
-    return bad
+            n = line.count(sep) + 1
+            if '"' in line and sep in "".join(re.findall(r'"[^"]*"', line)):
+                n = len(next(csv.reader([line], delimiter=sep)))  # a quoted value holds a separator
+            if n > width:
+                too_long.setdefault(i, []).append(number)
+            elif n < width:
+                too_short.setdefault(i, []).append(number)
+    return too_long, too_short
 
 
 def _path_groups(contract: Contract) -> set[str]:

@@ -47,11 +47,17 @@ PIX_ORGA_STATUS_LABELS = {
 }
 
 
+def _departments_of(uai: pd.Series) -> pd.Series:
+    """Department of each UAI (computed once per distinct UAI)."""
+    mapping = {u: referential.department_of_uai(u) for u in uai.dropna().unique()}
+    return uai.map(mapping).astype("string")
+
+
 def _tidy_orga(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
     frame["snapshot_date"] = pd.to_datetime(frame["snapshot_date"], format="%Y-%m-%d")
     frame["period"] = period_of_dates(frame["snapshot_date"])
-    frame["department"] = frame["uai"].map(referential.department_of_uai).astype("string")
+    frame["department"] = _departments_of(frame["uai"])
     frame["academy"] = frame["department"].map(referential.academy_of_department).astype("string")
     first = frame["first_campaign_date"]
     start = pd.to_datetime(frame["period"].str.slice(0, 4) + "-09-01")
@@ -172,7 +178,7 @@ def _tidy_cert(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _tidy_students(frame: pd.DataFrame) -> pd.DataFrame:
     frame = _tidy_cert(frame)
-    frame["department"] = frame["uai"].map(referential.department_of_uai).astype("string")
+    frame["department"] = _departments_of(frame["uai"])
     frame["academy"] = frame["department"].map(referential.academy_of_department).astype("string")
     lead = ["period", "uai", "department", "academy", "session_id", "exam_date", "certification_type",
             "status", "score", "global_level"]
