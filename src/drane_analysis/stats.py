@@ -143,3 +143,203 @@ def quartile_labels(values: pd.Series, labels: tuple[str, ...] = ("Q1", "Q2", "Q
     if valid.sum() >= 4:
         out.loc[valid] = pd.qcut(values[valid].astype(float).rank(method="first"), 4, labels=list(labels)).astype(str)
     return out
+
+
+# --------------------------------------------------------------------------- difference in differences
+
+
+@dataclass(frozen=True)
+class DiffInDiff:
+    """A difference-in-differences estimate with its event study (see :func:`diff_in_diff`).
+
+    ``estimate`` is the coefficient of *treated × after* in the outcome's unit, with its
+    cluster-robust standard error and Student interval (``n_clusters - 1`` degrees of
+    freedom). ``event_study`` has one row per time: ``time``, ``role`` (``pre``,
+    ``reference``, ``post``), ``estimate``, ``se``, ``ci_low``, ``ci_high``, ``n_treated``,
+    ``n_control`` (units observed); the reference time has estimate 0 and no interval.
+    ``pretrend_f`` / ``pretrend_p`` test jointly that every pre-period coefficient but the
+    reference is zero (NaN with fewer than two pre-periods: nothing to test).
+    ``identified`` is False, with ``note`` saying why, when the data cannot give an
+    estimate (no treated or no control unit, no period before or after); the numbers are
+    then NaN.
+    """
+
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    level: float
+    n_obs: int
+    n_units: int
+    n_treated_units: int
+    n_clusters: int
+    n_pre_periods: int
+    n_post_periods: int
+    event_study: pd.DataFrame
+    pretrend_f: float
+    pretrend_df: int
+    pretrend_p: float
+    identified: bool = True
+    note: str = ""
+
+
+def _within(matrix: np.ndarray, groups: list[np.ndarray], weights: np.ndarray, tol: float = 1e-11,
+            max_iter: int = 5_000) -> np.ndarray:
+    """Residuals of the columns of ``matrix`` on the dummies of every grouping (weighted).
+
+    Alternating projections (method of Guimarães and Portugal): subtract each grouping's
+    weighted means in turn until nothing moves; exact at convergence for unbalanced
+    panels too, and in one sweep for a balanced two-way panel.
+    """
+    out = np.array(matrix, dtype=float, copy=True)
+    sizes = [np.bincount(g, weights=weights) for g in groups]
+    for _ in range(max_iter):
+        moved = 0.0
+        for g, size in zip(groups, sizes, strict=True):
+            for j in range(out.shape[1]):
+                means = np.bincount(g, weights=weights * out[:, j], minlength=len(size)) / size
+                shift = means[g]
+                out[:, j] -= shift
+                moved = max(moved, float(np.abs(shift).max(initial=0.0)))
+        if len(groups) == 1 or moved <= tol * (1.0 + float(np.abs(out).max(initial=0.0))):
+            break
+    return out
+
+
+def _not_identified(note: str, level: float, n_obs: int = 0, n_units: int = 0, n_treated: int = 0,
+                    n_pre: int = 0, n_post: int = 0) -> DiffInDiff:
+    nan = float("nan")
+    empty = pd.DataFrame(columns=["time", "role", "estimate", "se", "ci_low", "ci_high", "n_treated", "n_control"])
+    return DiffInDiff(nan, nan, nan, nan, nan, level, n_obs, n_units, n_treated, 0, n_pre, n_post, empty,
+                      nan, 0, nan, identified=False, note=note)
+
+
+def diff_in_diff(frame: pd.DataFrame, outcome: str, *, unit: str, time: str, treated: str,
+                 first_treated: float, cluster: str | None = None, weights: str | None = None,
+                 time_by: str | None = None, level: float = Z95) -> DiffInDiff:
+    """Two-way fixed-effects difference in differences on a unit × time panel, with its event study.
+
+    Model: ``outcome = b · treated × [time ≥ first_treated] + unit FE + time FE + e``,
+    estimated by (weighted) least squares after removing the fixed effects; standard errors
+    are clustered by ``cluster`` (default: the unit), small-sample corrected (CRV1), and
+    intervals use Student's law with clusters − 1 degrees of freedom. The event study
+    replaces the single term by one term per time (treated × [time = t]) relative to the
+    last time before ``first_treated``; the pre-period terms test parallel trends.
+
+    Args:
+        frame: one row per unit and time (rows with a missing outcome or weight are dropped;
+            units observed once are dropped too: their fixed effect absorbs them).
+        outcome: the outcome column (e.g. a rate in points, or a log).
+        unit: the unit identifier (establishment).
+        time: a numeric time column (the school year's first calendar year).
+        treated: a boolean column, constant within unit: the unit belongs to the treated group.
+        first_treated: first time of the treatment (same for every treated unit).
+        cluster: cluster column (default ``unit``).
+        weights: optional weight column (e.g. pupils); None: every row counts once.
+        time_by: optional column whose groups get their own time effects (time FE × group,
+            e.g. the kind of establishment when kinds follow different trends).
+        level: confidence level of the intervals.
+
+    Returns:
+        A :class:`DiffInDiff`.
+    """
+    cluster = cluster or unit
+    data = _did_panel(frame, outcome, unit, time, treated, cluster, weights, time_by)
+    t = data[time].astype(float).to_numpy()
+    d = data[treated].astype(bool).to_numpy()
+    times = np.unique(t)
+    pre_times, post_times = times[times < first_treated], times[times >= first_treated]
+    n_units = int(data[unit].nunique())
+    n_treated = int(data.loc[d, unit].nunique())
+    args = {"level": level, "n_obs": len(data), "n_units": n_units, "n_treated": n_treated,
+            "n_pre": len(pre_times), "n_post": len(post_times)}
+    reason = _did_not_identified(n_treated, n_units, pre_times, post_times, d, t, first_treated)
+    if reason:
+        return _not_identified(reason, **args)
+    w = pd.to_numeric(data[weights]).astype(float).to_numpy() if weights else np.ones(len(data))
+    time_key = data[time].astype(str) if not time_by else data[time].astype(str) + "|" + data[time_by].astype(str)
+    groups = [pd.factorize(data[unit])[0], pd.factorize(time_key)[0]]
+    clusters = pd.factorize(data[cluster])[0]
+    y = data[outcome].to_numpy(float)
+
+    def fit(x: np.ndarray):
+        import statsmodels.api as sm
+
+        z = _within(np.column_stack([y, x]), groups, w)
+        return sm.WLS(z[:, 0], z[:, 1:], weights=w).fit(cov_type="cluster", cov_kwds={"groups": clusters},
+                                                        use_t=True)
+
+    static = fit((d & (t >= first_treated)).astype(float)[:, None])
+    lo, hi = static.conf_int(alpha=1 - level)[0]
+    units = data[unit].to_numpy()
+    event, f_test = _did_event_study(fit, d, t, units, times, float(pre_times.max()), first_treated, level)
+    return DiffInDiff(
+        estimate=float(static.params[0]), se=float(static.bse[0]), ci_low=float(lo), ci_high=float(hi),
+        p_value=float(static.pvalues[0]), level=level, n_obs=len(data), n_units=n_units,
+        n_treated_units=n_treated, n_clusters=int(clusters.max()) + 1, n_pre_periods=len(pre_times),
+        n_post_periods=len(post_times), event_study=event, pretrend_f=f_test[0], pretrend_df=f_test[1],
+        pretrend_p=f_test[2],
+    )
+
+
+def _did_panel(frame: pd.DataFrame, outcome: str, unit: str, time: str, treated: str, cluster: str,
+               weights: str | None, time_by: str | None) -> pd.DataFrame:
+    """The rows a difference in differences can use (checked)."""
+    cols = [outcome, unit, time, treated, cluster] + [c for c in (weights, time_by) if c]
+    data = frame[list(dict.fromkeys(cols))].copy()
+    data[outcome] = pd.to_numeric(data[outcome], errors="coerce").astype(float)
+    keep = np.isfinite(data[outcome].to_numpy())
+    if weights:
+        w = pd.to_numeric(data[weights], errors="coerce").astype(float).to_numpy()
+        keep &= np.isfinite(w) & (w > 0)
+    data = data[keep]
+    data = data[data.groupby(unit, observed=True)[time].transform("size") > 1]
+    if data[treated].isna().any():
+        raise ValueError(f"la colonne {treated!r} a des valeurs manquantes")
+    flags = data[treated].astype(bool).astype(int).groupby(data[unit], observed=True)
+    if (flags.min() != flags.max()).any():
+        raise ValueError(f"la colonne {treated!r} doit être constante pour chaque unité")
+    return data
+
+
+def _did_not_identified(n_treated: int, n_units: int, pre_times: np.ndarray, post_times: np.ndarray,
+                        d: np.ndarray, t: np.ndarray, first_treated: float) -> str:
+    """Why the estimate cannot be computed ("" when it can)."""
+    if n_treated == 0:
+        return "pas d'unité traitée"
+    if n_treated == n_units:
+        return "pas d'unité de comparaison"
+    if len(pre_times) == 0:
+        return "aucune période avant le traitement"
+    if len(post_times) == 0:
+        return "aucune période après le traitement"
+    if not (d & (t < first_treated)).any() or not (d & (t >= first_treated)).any():
+        return "les unités traitées ne sont pas observées avant et après le traitement"
+    return ""
+
+
+def _did_event_study(fit, d: np.ndarray, t: np.ndarray, units: np.ndarray, times: np.ndarray, reference: float,
+                     first_treated: float, level: float) -> tuple[pd.DataFrame, tuple[float, int, float]]:
+    """Event-study rows (one per time) and the joint test of the pre-period terms."""
+    counts = {x: (len(np.unique(units[d & (t == x)])), len(np.unique(units[~d & (t == x)]))) for x in times}
+    event_times = [x for x in times if x != reference and min(counts[x]) > 0]
+    res = fit(np.column_stack([(d & (t == x)).astype(float) for x in event_times])) if event_times else None
+    ci = res.conf_int(alpha=1 - level) if res is not None else None
+    rows = []
+    for x in times:
+        role = "reference" if x == reference else ("pre" if x < first_treated else "post")
+        row = {"time": x, "role": role, "estimate": 0.0 if role == "reference" else np.nan, "se": np.nan,
+               "ci_low": np.nan, "ci_high": np.nan, "n_treated": counts[x][0], "n_control": counts[x][1]}
+        if x in event_times:
+            k = event_times.index(x)
+            row.update(estimate=float(res.params[k]), se=float(res.bse[k]), ci_low=float(ci[k, 0]),
+                       ci_high=float(ci[k, 1]))
+        rows.append(row)
+    pre_terms = [k for k, x in enumerate(event_times) if x < first_treated]
+    if not pre_terms:
+        return pd.DataFrame(rows), (float("nan"), 0, float("nan"))
+    r = np.zeros((len(pre_terms), len(event_times)))
+    r[np.arange(len(pre_terms)), pre_terms] = 1.0
+    test = res.f_test(r)
+    return pd.DataFrame(rows), (float(np.squeeze(test.fvalue)), len(pre_terms), float(test.pvalue))
