@@ -190,9 +190,11 @@ class Data:
         ips = self.ips()
         if ips.empty:
             return ips
-        p = Period.parse(period)
-        known = ips[ips["period"].map(lambda x: Period.parse(x) <= p)]
+        start = Period.parse(period).start
+        years = ips["period"].str.slice(0, 4).astype(int)
+        known = ips[years <= start]
         if known.empty:
             known = ips
-        order = known["period"].map(lambda x: Period.parse(x).start)
-        return known.assign(_o=order).sort_values("_o").drop_duplicates("uai", keep="last").drop(columns="_o")
+        order = known["period"].str.slice(0, 4).astype(int)
+        return (known.assign(_o=order).sort_values("_o", kind="stable")
+                .drop_duplicates("uai", keep="last").drop(columns="_o"))

@@ -156,6 +156,21 @@ def setup_plots() -> None:
     warnings.filterwarnings("ignore", category=UserWarning, module="seaborn")
 
 
+def write_sidecar(table: pd.DataFrame) -> None:
+    """Give the build the headline statuses of a report (when it asks for them)."""
+    import json
+    import os
+
+    path = os.environ.get("DRANE_REPORT_SIDECAR")
+    if not path:
+        return
+    rows = [{"indicator": r.indicator, "label": r.label, "value": None if pd.isna(r.value) else float(r.value),
+             "unit": r.unit, "objective": None if pd.isna(r.objective) else float(r.objective),
+             "status": r.status} for r in table.itertuples(index=False)]
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(rows, fh, ensure_ascii=False)
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -179,21 +194,7 @@ class Report:
         self.period = self.data.resolve_period(period)
         self.series = self.module.compute(self.data)
         self.table = evaluate(self.series, periods=[self.period], scopes=[self.scope], catalogue=self.catalogue)
-        self._write_sidecar()
-
-    def _write_sidecar(self) -> None:
-        """Give the build the headline statuses (when it asks for them)."""
-        import json
-        import os
-
-        path = os.environ.get("DRANE_REPORT_SIDECAR")
-        if not path:
-            return
-        rows = [{"indicator": r.indicator, "label": r.label, "value": None if pd.isna(r.value) else float(r.value),
-                 "unit": r.unit, "objective": None if pd.isna(r.objective) else float(r.objective),
-                 "status": r.status} for r in self.table.itertuples(index=False)]
-        with open(path, "w", encoding="utf-8") as fh:
-            json.dump(rows, fh, ensure_ascii=False)
+        write_sidecar(self.table)
 
     # ------------------------------------------------------------ small helpers
 
@@ -302,11 +303,13 @@ class Report:
         descriptions = []
         unit = self.catalogue.indicator(indicators[0]).unit
         last_year = Period.parse(self.period).start
+        shown_years: set[int] = set()
         for k, ind in enumerate(indicators):
             colour = PALETTE[k % len(PALETTE)]
             h = self.history(ind)
             h = h[h["year"] <= last_year]
             label = self.catalogue.indicator(ind).label
+            shown_years.update(int(y) for y in h["year"])
             ax.plot(h["year"], h["value"], marker="o", color=colour, label=label)
             if h["ci_low"].notna().any():
                 ax.fill_between(h["year"], h["ci_low"].astype(float), h["ci_high"].astype(float), color=colour,
@@ -320,6 +323,7 @@ class Report:
                                 color=colour, fontsize=8, va="bottom")
                 if pd.notna(r["projection"]):
                     dl = Period.parse(r["objective_deadline"]).start
+                    shown_years.add(dl)
                     ax.plot([h["year"].iloc[-1], dl], [h["value"].iloc[-1], r["projection"]], ls="--", color=colour)
                     if pd.notna(r["projection_low"]):
                         ax.errorbar([dl], [r["projection"]], yerr=[[r["projection"] - r["projection_low"]],
@@ -328,9 +332,10 @@ class Report:
             values = ", ".join(f"{Period(int(y)).label} : {fmt_value(v, unit)}" for y, v in
                                zip(h["year"], h["value"], strict=True))
             descriptions.append(f"{label} — {values}")
-        lo_year, hi_year = (int(round(v)) for v in ax.get_xlim())
-        years = list(range(max(lo_year, 2000), hi_year + 1))
-        ax.set_xticks(years, [f"{y}-{str(y + 1)[2:]}" for y in years])
+        ax.set_xticks(sorted(shown_years), [f"{y}-{str(y + 1)[2:]}" for y in sorted(shown_years)])
+        if len(shown_years) == 1:
+            only = next(iter(shown_years))
+            ax.set_xlim(only - 0.8, only + 0.8)
         ax.set_ylabel(self.catalogue.unit_label(unit))
         ax.set_title(title or "Évolution et projection", loc="left")
         if len(indicators) > 1:

@@ -1,0 +1,989 @@
+"""Target 3.4 — ENT: Lycée connecté, the collèges that join it, the écoles' ENT.
+
+Indicators (``params/targets/3.4-ent.yaml``), all read from the ENT statistics exports
+(``ent_comptes``, ``ent_acces``) joined to the ``annuaire``:
+
+- ``ent_lycee_activation_rate``: activated over loaded accounts (students and teachers) of
+  the **public lycées** on ``lycee-connecte``, at the reference month (June, else the
+  latest month exported for the establishment);
+- ``ent_lycee_usage_growth``: year-on-year change (%) of the accesses to applications per
+  activated account (accesses summed over the year; accounts: monthly mean of the
+  activated stock, for the profiles present in the access export), over the lycées and
+  EREA of ``lycee-connecte``; 95 % interval by the delta method with establishments as
+  clusters (paired between the two years);
+- ``ent_teachers_services_users``: teachers using a pedagogical service (Moodle, web
+  conference, audio rooms) — with monthly unique visitors only, the **lower bound** of
+  the peak month (the most used service of each establishment); the upper bound (sum over
+  the services) is given beside it;
+- ``ent_college_departments_shared``: departments with at least one collège (kind from the
+  ``annuaire``) on ``lycee-connecte`` in the year;
+- ``ent_ecole_activation_rate``: public écoles (``annuaire``, open in the year) with at
+  least one activated account on ``ecoles`` in the year, over public écoles.
+
+Beyond the headline: accesses per account by year, the teachers' services in detail, the
+collèges' platforms by department, and the **monthly usage with its school-year
+seasonality** (:func:`monthly_usage`, :func:`seasonal_profile`).
+
+Generic helpers other targets may reuse: :func:`account_year` (the accounts export
+aggregated once per establishment, profile and year), :func:`ratio_table` (ratio of sums
+with an establishment-clustered interval) and :func:`newcombe_interval`.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from .. import referential
+from ..data import Data, breakdown_label
+from ..indicators import by_scope, rate_rows, series_frame
+from ..periods import Period
+from ..stats import mean_interval, rate_table, wilson_interval
+
+TARGET = "3.4"
+REFERENCE_MONTH = 6
+LYCEE_PLATFORM = "lycee-connecte"
+ECOLE_PLATFORM = "ecoles"
+ACTIVATION_PROFILES = ("student", "teacher")
+USAGE_KINDS = ("lycee", "erea")
+ATTRIBUTES = ["kind", "sector", "territory", "priority_education", "department_label"]
+PROFILE_LABELS = {"student": "Élèves", "teacher": "Enseignants", "parent": "Parents", "staff": "Personnels",
+                  "other": "Autres"}
+PLATFORM_FAMILIES = {"lycee": "Lycée connecté", "colleges": "ENT départementaux des collèges",
+                     "ecoles": "ENT des écoles"}
+# Pedagogical services of the roadmap, matched on the application's name (lower case, no accents).
+SERVICE_PATTERNS = ("moodle", "webconf", "web conf", "classe virtuelle", "classes virtuelles", "visioconf",
+                    "salle audio", "salles audio")
+MONTH_LABELS = ("sept.", "oct.", "nov.", "déc.", "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août")
+Z = float(sps.norm.ppf(0.975))
+
+
+# --------------------------------------------------------------------------- generic helpers
+
+
+def platform_family(platform: str) -> str:
+    """``lycee-connecte`` → ``lycee``, ``colleges-86`` → ``colleges``, ``ecoles`` → ``ecoles``."""
+    if platform == LYCEE_PLATFORM:
+        return "lycee"
+    if str(platform).startswith("colleges-"):
+        return "colleges"
+    return "ecoles"
+
+
+def is_pedagogical_service(name: str) -> bool:
+    """True for Moodle, web conference / virtual class and audio rooms (accents and case ignored)."""
+    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode().lower()
+    return any(p in text for p in SERVICE_PATTERNS)
+
+
+def newcombe_interval(k1: float, n1: float, k2: float, n2: float, scale: float = 100.0) -> tuple[float, float]:
+    """95 % Newcombe (hybrid Wilson score) interval of p1 − p2, in ``scale`` units.
+
+    >>> lo, hi = newcombe_interval(56, 70, 48, 80)
+    >>> round(lo, 2), round(hi, 2)
+    (5.24, 33.39)
+    """
+    if not (n1 > 0 and n2 > 0):
+        return float("nan"), float("nan")
+    p1, p2 = k1 / n1, k2 / n2
+    l1, u1 = (float(x) for x in wilson_interval(k1, n1))
+    l2, u2 = (float(x) for x in wilson_interval(k2, n2))
+    d = p1 - p2
+    lo = d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    hi = d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    return float(lo * scale), float(hi * scale)
+
+
+def cluster_ratio(num: np.ndarray, den: np.ndarray) -> tuple[float, float, int]:
+    """Ratio of sums Σnum / Σden and its standard error, establishments as clusters.
+
+    Linearised (delta method) variance ``n/(n−1) Σ (y_i − R x_i)² / X²``; the standard
+    error is NaN with fewer than two clusters or a zero denominator.
+    """
+    y = np.asarray(num, dtype=float)
+    x = np.asarray(den, dtype=float)
+    n = len(x)
+    total = x.sum()
+    if n == 0 or total <= 0:
+        return float("nan"), float("nan"), n
+    r = y.sum() / total
+    if n < 2:
+        return float(r), float("nan"), n
+    var = n / (n - 1) * np.sum((y - r * x) ** 2) / total ** 2
+    return float(r), float(np.sqrt(var)), n
+
+
+def ratio_table(frame: pd.DataFrame, numerator: str, denominator: str, by: list[str] | None = None,
+                scale: float = 1.0) -> pd.DataFrame:
+    """Ratio of sums by groups with a 95 % interval clustered on the frame's rows.
+
+    Each row is one cluster (one establishment); returns ``by`` columns, ``numerator``,
+    ``denominator``, ``value``, ``ci_low``, ``ci_high``, ``se`` and ``clusters``.
+    """
+    groups = frame.groupby(by, observed=True, dropna=False) if by else [((), frame)]
+    rows = []
+    for key, part in groups:
+        r, se, n = cluster_ratio(part[numerator].to_numpy(float), part[denominator].to_numpy(float))
+        row = dict(zip(by, key if isinstance(key, tuple) else (key,), strict=True)) if by else {}
+        row.update({"numerator": float(part[numerator].sum()), "denominator": float(part[denominator].sum()),
+                    "value": r * scale, "ci_low": (r - Z * se) * scale, "ci_high": (r + Z * se) * scale,
+                    "se": se * scale, "clusters": n})
+        rows.append(row)
+    cols = [*(by or []), "numerator", "denominator", "value", "ci_low", "ci_high", "se", "clusters"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def growth_interval(cur_num: np.ndarray, cur_den: np.ndarray, prev_num: np.ndarray,
+                    prev_den: np.ndarray) -> tuple[float, float, float]:
+    """Change (%) of a ratio of sums between two years, with a 95 % interval.
+
+    The four arrays are aligned on the same establishments (0 where absent a year). The
+    interval is the delta method on the log of the ratio of ratios, establishments as
+    paired clusters. Returns (value, low, high) in %; NaN when a total is zero.
+    """
+    a, b, c, d = (np.asarray(v, dtype=float) for v in (cur_num, cur_den, prev_num, prev_den))
+    totals = [v.sum() for v in (a, b, c, d)]
+    if min(totals) <= 0:
+        return float("nan"), float("nan"), float("nan")
+    big_a, big_b, big_c, big_d = totals
+    g = (big_a / big_b) / (big_c / big_d)
+    n = len(a)
+    if n < 2:
+        return float((g - 1) * 100), float("nan"), float("nan")
+    u = a / big_a - b / big_b - c / big_c + d / big_d
+    se = float(np.sqrt(n / (n - 1) * np.sum(u ** 2)))
+    lg = np.log(g)
+    return float((g - 1) * 100), float((np.exp(lg - Z * se) - 1) * 100), float((np.exp(lg + Z * se) - 1) * 100)
+
+
+def _label(by: str, value: object) -> str:
+    if by == "profile":
+        return PROFILE_LABELS.get(str(value), str(value))
+    if by == "platform_family":
+        return PLATFORM_FAMILIES.get(str(value), str(value))
+    return breakdown_label(by, value)
+
+
+def _periods_sorted(values) -> list[str]:
+    return sorted({str(v) for v in values if pd.notna(v)}, key=lambda p: Period.parse(p).start)
+
+
+# --------------------------------------------------------------------------- building blocks
+
+
+def account_year(data: Data) -> pd.DataFrame:
+    """The accounts export aggregated once: one row per (platform, period, uai, profile).
+
+    Columns: platform, family, period, uai, academy, department, profile, months,
+    ref_month (the reference month: June, else the latest month exported), loaded and
+    activated (stocks at the reference month), activated_mean (mean monthly stock),
+    connections (sum over the months), ever_activated (an activated account in some
+    month), plus the annuaire's attributes (``kind`` missing when the UAI is unknown).
+    """
+    return data.memo("t34_account_year", lambda: _account_year(data))
+
+
+def _account_year(data: Data) -> pd.DataFrame:
+    c = data.source("ent_comptes")
+    keys = ["platform", "period", "uai", "profile"]
+    if c.empty:
+        cols = [*keys, "family", "academy", "department", "months", "ref_month", "loaded", "activated",
+                "activated_mean", "connections", "ever_activated", *ATTRIBUTES]
+        return pd.DataFrame(columns=cols)
+    month = c["month"].dt.month.to_numpy()
+    prio = np.where(month == REFERENCE_MONTH, 12, (month - 9) % 12)
+    gid = c.groupby(keys, sort=False, observed=True).ngroup().to_numpy()
+    ng = int(gid.max()) + 1
+    loaded = c["accounts_loaded"].to_numpy(dtype="float64", na_value=0.0)
+    activated = c["accounts_activated"].to_numpy(dtype="float64", na_value=0.0)
+    connections = c["connections"].to_numpy(dtype="float64", na_value=0.0)
+    order = np.lexsort((prio, gid))
+    sorted_gid = gid[order]
+    last = np.r_[np.nonzero(np.diff(sorted_gid))[0], len(order) - 1]
+    first = np.r_[0, last[:-1] + 1]
+    ref_rows = order[last]
+    months = np.bincount(gid, minlength=ng)
+    out = c.iloc[order[first]][[*keys, "academy", "department"]].reset_index(drop=True)
+    out["months"] = months
+    out["ref_month"] = month[ref_rows]
+    out["loaded"] = loaded[ref_rows]
+    out["activated"] = activated[ref_rows]
+    out["activated_mean"] = np.bincount(gid, weights=activated, minlength=ng) / months
+    out["connections"] = np.bincount(gid, weights=connections, minlength=ng)
+    out["ever_activated"] = np.bincount(gid, weights=(activated > 0).astype(float), minlength=ng) > 0
+    out["family"] = out["platform"].map(platform_family)
+    est = data.establishments()
+    out = out.merge(est[["uai", *ATTRIBUTES]], on="uai", how="left")
+    return out
+
+
+def lycee_activation(data: Data) -> pd.DataFrame:
+    """Students' and teachers' accounts of the public lycées on Lycée connecté.
+
+    One row per (period, uai, profile): loaded, activated (reference month), attributes.
+    """
+    return data.memo("t34_lycee_activation", lambda: _lycee_activation(data))
+
+
+def _lycee_activation(data: Data) -> pd.DataFrame:
+    acc = account_year(data)
+    keep = ((acc["platform"] == LYCEE_PLATFORM) & acc["profile"].isin(ACTIVATION_PROFILES)
+            & (acc["kind"] == "lycee") & (acc["sector"] == "public"))
+    return acc[keep].reset_index(drop=True)
+
+
+def lycee_usage(data: Data) -> pd.DataFrame:
+    """Accesses and activated accounts of the lycées and EREA of Lycée connecté.
+
+    One row per (period, uai): accesses (year), accounts (monthly mean of the activated
+    stock, for the profiles found in the access export), academy, department, attributes.
+    """
+    return data.memo("t34_lycee_usage", lambda: _lycee_usage(data))
+
+
+def _lycee_usage(data: Data) -> pd.DataFrame:
+    acc = account_year(data)
+    cols = ["period", "uai", "academy", "department", "accesses", "accounts", *ATTRIBUTES]
+    if not data.has("ent_acces"):
+        return pd.DataFrame(columns=cols)
+    access = data.source("ent_acces")
+    access = access[access["platform"] == LYCEE_PLATFORM]
+    profiles = set(access["profile"].dropna().unique())
+    acc = acc[(acc["platform"] == LYCEE_PLATFORM) & acc["kind"].isin(USAGE_KINDS) & acc["profile"].isin(profiles)]
+    accounts = acc.groupby(["period", "uai"], observed=True)["activated_mean"].sum().rename("accounts")
+    counts = (access.assign(accesses=access["accesses"].to_numpy(dtype="float64", na_value=0.0))
+              .groupby(["period", "uai"], observed=True)["accesses"].sum())
+    est = data.establishments().set_index("uai")
+    out = pd.concat([counts, accounts], axis=1).fillna(0.0).reset_index()
+    out = out.join(est[["kind", "academy", "department", *[a for a in ATTRIBUTES if a != "kind"]]], on="uai")
+    out = out[out["kind"].isin(USAGE_KINDS)]
+    return out[cols].reset_index(drop=True)
+
+
+def teacher_service_months(data: Data) -> pd.DataFrame:
+    """Teachers' monthly unique visitors of each pedagogical service, per establishment.
+
+    Columns: period, month, uai, academy, department, service, users (NaN where the
+    export has no ``Visiteurs uniques`` column).
+    """
+    return data.memo("t34_teacher_service_months", lambda: _teacher_service_months(data))
+
+
+def _teacher_service_months(data: Data) -> pd.DataFrame:
+    cols = ["period", "month", "uai", "academy", "department", "service", "users"]
+    if not data.has("ent_acces"):
+        return pd.DataFrame(columns=cols)
+    access = data.source("ent_acces")
+    apps = pd.Series(access["application"].dropna().unique())
+    services = set(apps[apps.map(is_pedagogical_service)])
+    keep = (access["platform"] == LYCEE_PLATFORM) & (access["profile"] == "teacher") & access["application"].isin(
+        services)
+    part = access[keep]
+    out = pd.DataFrame({
+        "period": part["period"], "month": part["month"], "uai": part["uai"], "academy": part["academy"],
+        "department": part["department"], "service": part["application"],
+        "users": part["unique_visitors"].to_numpy(dtype="float64", na_value=np.nan),
+    })
+    return out.reset_index(drop=True)
+
+
+def college_platforms(data: Data) -> pd.DataFrame:
+    """Where each collège's accounts are: one row per (period, uai) of a collège in the export.
+
+    Columns: period, uai, academy, department, on_lycee (on Lycée connecté), on_departmental.
+    """
+    return data.memo("t34_college_platforms", lambda: _college_platforms(data))
+
+
+def _college_platforms(data: Data) -> pd.DataFrame:
+    acc = account_year(data)
+    col = acc[acc["kind"] == "college"]
+    flags = col.assign(on_lycee=col["family"] == "lycee", on_departmental=col["family"] == "colleges")
+    out = flags.groupby(["period", "uai", "academy", "department"], observed=True)[
+        ["on_lycee", "on_departmental"]].any().reset_index()
+    return out
+
+
+def ecole_frame(data: Data) -> pd.DataFrame:
+    """Public écoles open in each year with the écoles' ENT exported, and whether theirs is open.
+
+    One row per (period, uai): has_ent (1 when an activated account exists on ``ecoles``
+    in the year), one, attributes. ``attrs["unknown_uai"]``: UAIs of the export that are
+    not public écoles of the annuaire (not counted).
+    """
+    return data.memo("t34_ecole_frame", lambda: _ecole_frame(data))
+
+
+def _ecole_frame(data: Data) -> pd.DataFrame:
+    acc = account_year(data)
+    eco = acc[acc["platform"] == ECOLE_PLATFORM]
+    periods = _periods_sorted(eco["period"].unique())
+    est = data.establishments()
+    public = est[(est["kind"] == "ecole") & (est["sector"] == "public")]
+    opened = eco[eco["ever_activated"]].groupby("period", observed=True)["uai"].agg(set).to_dict()
+    parts = []
+    for period in periods:
+        end = pd.Timestamp(Period.parse(period).last_day)
+        open_est = public
+        if "opening_date" in public:
+            open_est = public[public["opening_date"].isna() | (public["opening_date"] <= end)]
+        part = open_est[["uai", "academy", "department", *ATTRIBUTES]].copy()
+        part["period"] = period
+        part["has_ent"] = part["uai"].isin(opened.get(period, set())).astype(int)
+        part["one"] = 1
+        parts.append(part)
+    cols = ["period", "uai", "academy", "department", *ATTRIBUTES, "has_ent", "one"]
+    out = pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
+    known = set(public["uai"])
+    out.attrs["unknown_uai"] = int(eco.loc[~eco["uai"].isin(known), "uai"].nunique())
+    return out
+
+
+def monthly_connections(data: Data) -> pd.DataFrame:
+    """Connections of every profile by (period, month, academy, department, family)."""
+    return data.memo("t34_monthly_connections", lambda: _monthly_connections(data))
+
+
+def _monthly_connections(data: Data) -> pd.DataFrame:
+    c = data.source("ent_comptes")
+    frame = pd.DataFrame({
+        "period": c["period"], "month": c["month"], "academy": c["academy"], "department": c["department"],
+        "platform": c["platform"], "connections": c["connections"].to_numpy(dtype="float64", na_value=0.0),
+    })
+    out = frame.groupby(["period", "month", "academy", "department", "platform"], observed=True)[
+        "connections"].sum().reset_index()
+    out["family"] = out["platform"].map(platform_family)
+    return out
+
+
+# --------------------------------------------------------------------------- indicators
+
+
+def usage_growth(frame: pd.DataFrame, by: list[str] | None = None) -> pd.DataFrame:
+    """Accesses per activated account by year and its year-on-year change, by groups.
+
+    ``frame``: one row per (period, uai) with accesses and accounts (:func:`lycee_usage`).
+    Returns period, ``by`` columns, accesses, accounts, per_account (with clustered
+    interval per_account_low/high), value (change in % on the previous school year, NaN
+    for a first year), ci_low, ci_high, establishments.
+    """
+    by = by or []
+    rows = []
+    periods = _periods_sorted(frame["period"].unique())
+    for period in periods:
+        cur = frame[frame["period"] == period]
+        prev_label = Period.parse(period).shift(-1).label
+        prev = frame[frame["period"] == prev_label]
+        groups = cur.groupby(by, observed=True, dropna=False) if by else [((), cur)]
+        for key, part in groups:
+            key = key if isinstance(key, tuple) else (key,)
+            r, se, n = cluster_ratio(part["accesses"].to_numpy(float), part["accounts"].to_numpy(float))
+            row = {"period": period, **dict(zip(by, key, strict=True)), "accesses": float(part["accesses"].sum()),
+                   "accounts": float(part["accounts"].sum()), "per_account": r,
+                   "per_account_low": r - Z * se, "per_account_high": r + Z * se, "establishments": n,
+                   "value": np.nan, "ci_low": np.nan, "ci_high": np.nan}
+            p = prev
+            for col, val in zip(by, key, strict=True):
+                p = p[p[col] == val]
+            if not p.empty:
+                both = (part[["uai", "accesses", "accounts"]]
+                        .merge(p[["uai", "accesses", "accounts"]], on="uai", how="outer", suffixes=("", "_prev"))
+                        .fillna(0.0))
+                row["value"], row["ci_low"], row["ci_high"] = growth_interval(
+                    both["accesses"], both["accounts"], both["accesses_prev"], both["accounts_prev"])
+            rows.append(row)
+    cols = ["period", *by, "accesses", "accounts", "per_account", "per_account_low", "per_account_high",
+            "establishments", "value", "ci_low", "ci_high"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def teacher_services_peak(frame: pd.DataFrame, by: list[str] | None = None) -> pd.DataFrame:
+    """Teachers on pedagogical services at the peak month of each year, with its bounds.
+
+    ``frame``: :func:`teacher_service_months` rows. For each month, the lower bound adds up
+    each establishment's most used service, the upper bound every service (a teacher using
+    two services counts twice); each bound is then taken at its peak month. Returns
+    period, ``by`` columns, lower, lower_month, upper, upper_month.
+    """
+    by = by or []
+    cols = ["period", *by, "lower", "lower_month", "upper", "upper_month"]
+    f = frame.dropna(subset=["users"])
+    if f.empty:
+        return pd.DataFrame(columns=cols)
+    per_est = f.groupby(["period", *by, "month", "uai"], observed=True)["users"].agg(["max", "sum"])
+    monthly = per_est.groupby(["period", *by, "month"], observed=True).sum().reset_index()
+    rows = []
+    for key, part in monthly.groupby(["period", *by], observed=True):
+        key = key if isinstance(key, tuple) else (key,)
+        lo = part.loc[part["max"].idxmax()]
+        hi = part.loc[part["sum"].idxmax()]
+        rows.append({**dict(zip(["period", *by], key, strict=True)), "lower": float(lo["max"]),
+                     "lower_month": lo["month"], "upper": float(hi["sum"]), "upper_month": hi["month"]})
+    return pd.DataFrame(rows, columns=cols)
+
+
+def departments_shared(platforms: pd.DataFrame, periods: list[str]) -> pd.DataFrame:
+    """Departments with a collège on Lycée connecté, per scope and period (0 when none).
+
+    Returns academy (scope), period, value (count), departments (sorted codes, text).
+    """
+    rows = []
+    for period in periods:
+        on = platforms[(platforms["period"] == period) & platforms["on_lycee"]]
+        for scope in referential.SCOPES:
+            wanted = set(referential.departments_of(scope))
+            depts = sorted(set(on["department"].dropna()) & wanted)
+            rows.append({"academy": scope, "period": period, "value": float(len(depts)),
+                         "departments": ", ".join(depts)})
+    return pd.DataFrame(rows, columns=["academy", "period", "value", "departments"])
+
+
+def compute(data: Data) -> pd.DataFrame:
+    """Every 3.4 indicator for each scope and each school year with data."""
+    rows: list[dict] = []
+    lyc = lycee_activation(data)
+    for scope, part in by_scope(lyc):
+        table = rate_table(part, "activated", "loaded", by=["period"]).assign(academy=scope)
+        rows += rate_rows(TARGET, "ent_lycee_activation_rate", table)
+    usage = lycee_usage(data)
+    for scope, part in by_scope(usage):
+        for rec in usage_growth(part).itertuples(index=False):
+            rows.append({"target": TARGET, "indicator": "ent_lycee_usage_growth", "academy": scope,
+                         "period": rec.period, "value": rec.value, "ci_low": rec.ci_low, "ci_high": rec.ci_high,
+                         "numerator": rec.per_account, "denominator": rec.establishments,
+                         "note": "" if pd.notna(rec.value) else "pas d'année précédente dans les données"})
+    services = teacher_service_months(data)
+    for scope, part in by_scope(services):
+        peaks = teacher_services_peak(part).set_index("period")
+        for period in _periods_sorted(part["period"].unique()):
+            if period in peaks.index:
+                rec = peaks.loc[period]
+                rows.append({"target": TARGET, "indicator": "ent_teachers_services_users", "academy": scope,
+                             "period": period, "value": rec["lower"],
+                             "note": f"borne basse du mois de pointe ; borne haute {rec['upper']:.0f}"})
+            else:
+                rows.append({"target": TARGET, "indicator": "ent_teachers_services_users", "academy": scope,
+                             "period": period, "value": np.nan,
+                             "note": "export des accès sans visiteurs uniques"})
+    acc = account_year(data)
+    periods = _periods_sorted(acc["period"].unique())
+    for rec in departments_shared(college_platforms(data), periods).itertuples(index=False):
+        rows.append({"target": TARGET, "indicator": "ent_college_departments_shared", "academy": rec.academy,
+                     "period": rec.period, "value": rec.value, "note": rec.departments})
+    eco = ecole_frame(data)
+    for scope, part in by_scope(eco):
+        table = rate_table(part, "has_ent", "one", by=["period"]).assign(academy=scope)
+        rows += rate_rows(TARGET, "ent_ecole_activation_rate", table)
+    return series_frame(rows)
+
+
+# --------------------------------------------------------------------------- breakdowns
+
+
+def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> pd.DataFrame:
+    """One indicator for a scope and period by ``department``, ``territory`` (or ``profile``).
+
+    Returns group, label, value, numerator, denominator, ci_low, ci_high, sorted by label.
+    """
+    if indicator == "ent_lycee_activation_rate":
+        frame = referential.in_scope(lycee_activation(data), scope)
+        table = rate_table(frame[frame["period"] == period], "activated", "loaded", by=[by])
+    elif indicator == "ent_ecole_activation_rate":
+        frame = referential.in_scope(ecole_frame(data), scope)
+        table = rate_table(frame[frame["period"] == period], "has_ent", "one", by=[by])
+    elif indicator == "ent_lycee_usage_growth":
+        frame = referential.in_scope(lycee_usage(data), scope)
+        frame = frame[frame["period"].isin([period, Period.parse(period).shift(-1).label])]
+        table = usage_growth(frame, by=[by])
+        table = table[table["period"] == period].rename(columns={"per_account": "numerator",
+                                                                 "establishments": "denominator"})
+    elif indicator == "ent_teachers_services_users":
+        frame = referential.in_scope(teacher_service_months(data), scope)
+        table = teacher_services_peak(frame[frame["period"] == period], by=[by]).rename(columns={"lower": "value"})
+        table["numerator"], table["denominator"], table["ci_low"], table["ci_high"] = (np.nan,) * 4
+    else:
+        raise KeyError(f"pas de ventilation pour {indicator} (cible 3.4)")
+    table = table.rename(columns={by: "group"})
+    table["label"] = table["group"].map(lambda v: _label(by, v))
+    cols = ["group", "label", "value", "numerator", "denominator", "ci_low", "ci_high"]
+    return table[cols].sort_values("label").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- details
+
+
+def usage_table(data: Data, scope: str, until: str | None = None) -> pd.DataFrame:
+    """Lycée connecté: accesses, accounts, accesses per account and change, year by year."""
+    frame = referential.in_scope(lycee_usage(data), scope)
+    out = usage_growth(frame)
+    if until:
+        out = out[out["period"].map(lambda p: Period.parse(p) <= Period.parse(until))]
+    return out.reset_index(drop=True)
+
+
+def teacher_services_detail(data: Data, scope: str, period: str) -> pd.DataFrame:
+    """Each pedagogical service at its peak month, then the two bounds of « any service ».
+
+    Columns: service, month, users, activated_teachers, share (%), ci_low, ci_high
+    (Wilson; the share of the activated teachers of the lycées and EREA in the export).
+    """
+    frame = referential.in_scope(teacher_service_months(data), scope)
+    frame = frame[(frame["period"] == period)].dropna(subset=["users"])
+    acc = referential.in_scope(account_year(data), scope)
+    uais = set(frame["uai"])
+    teachers = float(acc[(acc["period"] == period) & (acc["platform"] == LYCEE_PLATFORM)
+                         & (acc["profile"] == "teacher") & acc["uai"].isin(uais)]["activated"].sum())
+    rows = []
+    for service, part in frame.groupby("service", observed=True):
+        monthly = part.groupby("month")["users"].sum()
+        rows.append({"service": str(service), "month": monthly.idxmax(), "users": float(monthly.max())})
+    rows.sort(key=lambda r: -r["users"])
+    peak = teacher_services_peak(frame)
+    if not peak.empty:
+        p = peak.iloc[0]
+        rows.append({"service": "Au moins un service — borne basse", "month": p["lower_month"],
+                     "users": float(p["lower"])})
+        rows.append({"service": "Au moins un service — borne haute", "month": p["upper_month"],
+                     "users": float(p["upper"])})
+    out = pd.DataFrame(rows, columns=["service", "month", "users"])
+    out["activated_teachers"] = teachers
+    lo, hi = wilson_interval(out["users"].to_numpy(float), np.full(len(out), teachers))
+    out["share"] = out["users"] / teachers * 100 if teachers > 0 else np.nan
+    out["ci_low"], out["ci_high"] = lo * 100, hi * 100
+    return out
+
+
+def teacher_services_history(data: Data, scope: str) -> pd.DataFrame:
+    """Peak-month users of each service and of « any service » (bounds), by year (long)."""
+    frame = referential.in_scope(teacher_service_months(data), scope).dropna(subset=["users"])
+    monthly = frame.groupby(["period", "service", "month"], observed=True)["users"].sum()
+    per_service = monthly.groupby(["period", "service"], observed=True).max().reset_index()
+    peak = teacher_services_peak(frame)
+    extra = pd.concat([
+        peak[["period", "lower"]].rename(columns={"lower": "users"}).assign(service="Au moins un service (borne basse)"),
+        peak[["period", "upper"]].rename(columns={"upper": "users"}).assign(service="Au moins un service (borne haute)"),
+    ])
+    out = pd.concat([per_service, extra], ignore_index=True)
+    return out.assign(service=out["service"].astype(str))
+
+
+def college_departments(data: Data, scope: str, period: str) -> pd.DataFrame:
+    """Each department of the scope: its public collèges and the ENT they are on.
+
+    Columns: department, label, public_colleges (annuaire), on_lycee, on_departmental,
+    share_on_lycee (% of the public collèges), since (first year on Lycée connecté up to
+    ``period``), shared (bool).
+    """
+    plat = college_platforms(data)
+    est = data.establishments()
+    public = est[(est["kind"] == "college") & (est["sector"] == "public")].groupby("department").size()
+    upto = plat[plat["period"].map(lambda p: Period.parse(p) <= Period.parse(period))]
+    first = upto[upto["on_lycee"]].groupby("department")["period"].agg(
+        lambda s: min(s, key=lambda p: Period.parse(p).start))
+    cur = plat[plat["period"] == period]
+    rows = []
+    for dept in referential.departments_of(scope):
+        part = cur[cur["department"] == dept]
+        on_lycee = int(part["on_lycee"].sum())
+        n_public = int(public.get(dept, 0))
+        rows.append({"department": dept, "label": breakdown_label("department", dept), "public_colleges": n_public,
+                     "on_lycee": on_lycee, "on_departmental": int(part["on_departmental"].sum()),
+                     "share_on_lycee": on_lycee / n_public * 100 if n_public else np.nan,
+                     "since": first.get(dept, ""), "shared": on_lycee > 0})
+    return pd.DataFrame(rows)
+
+
+def monthly_usage(data: Data, scope: str, until: str | None = None) -> pd.DataFrame:
+    """Connections of every profile by month and platform family for a scope.
+
+    Columns: period, month, family, label, connections (families with no connection in
+    the scope are left out).
+    """
+    frame = referential.in_scope(monthly_connections(data), scope)
+    if until:
+        frame = frame[frame["period"].map(lambda p: Period.parse(p) <= Period.parse(until))]
+    out = frame.groupby(["period", "month", "family"], observed=True)["connections"].sum().reset_index()
+    out["label"] = out["family"].map(PLATFORM_FAMILIES)
+    return out.sort_values(["month", "family"]).reset_index(drop=True)
+
+
+def seasonal_profile(data: Data, scope: str, until: str | None = None) -> pd.DataFrame:
+    """Average share of a school year's connections in each month (complete years only).
+
+    Rows: the 12 months from September. Columns: month_index (0 = September), month
+    (French label), share (mean over the complete years, %), ci_low, ci_high (Student
+    interval over the years; NaN with one year), years, and one column per school year.
+    """
+    monthly = monthly_usage(data, scope, until)
+    return seasonal_shares(monthly.groupby(["period", "month"])["connections"].sum().reset_index())
+
+
+def seasonal_shares(monthly: pd.DataFrame) -> pd.DataFrame:
+    """Seasonal profile from (period, month, connections) rows; see :func:`seasonal_profile`."""
+    per_year = {}
+    for period, part in monthly.groupby("period"):
+        if part["month"].nunique() < 12 or part["connections"].sum() <= 0:
+            continue
+        idx = (part["month"].dt.month.to_numpy() - 9) % 12
+        shares = np.zeros(12)
+        np.add.at(shares, idx, part["connections"].to_numpy(float))
+        per_year[str(period)] = shares / shares.sum() * 100
+    rows = []
+    years = _periods_sorted(per_year)
+    for k in range(12):
+        values = [per_year[y][k] for y in years]
+        mean, lo, hi, n = mean_interval(values)
+        rows.append({"month_index": k, "month": MONTH_LABELS[k], "share": mean, "ci_low": lo, "ci_high": hi,
+                     "years": n, **{y: per_year[y][k] for y in years}})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- report blocks
+
+
+def key_messages(rpt) -> str:
+    """The report's opening sentences (French Markdown), every number from the data."""
+    from ..report import fmt_value
+
+    r = {i: rpt.row(i) for i in rpt.table["indicator"]}
+    lines = []
+    a = r.get("ent_lycee_activation_rate")
+    if a is not None and pd.notna(a["value"]):
+        lines.append(f"- **Lycée connecté** : {fmt_value(a['value'], 'percent')} des comptes élèves et enseignants "
+                     f"des lycées publics sont activés ({_int(a['numerator'])} sur {_int(a['denominator'])}, "
+                     f"intervalle {fmt_value(a['ci_low'], 'percent', False)} à {fmt_value(a['ci_high'], 'percent')}), "
+                     f"pour un objectif de {fmt_value(a['objective'], 'percent')} : {a['status_label'].lower()}.")
+    g = r.get("ent_lycee_usage_growth")
+    if g is not None:
+        if pd.notna(g["value"]):
+            lines.append(f"- Les accès aux applications par compte activé évoluent de **{fmt_value(g['value'], 'percent_change')}** "
+                         f"sur un an ({fmt_value(g['ci_low'], 'percent_change')} à "
+                         f"{fmt_value(g['ci_high'], 'percent_change')}), pour un objectif de "
+                         f"{fmt_value(g['objective'], 'percent_change')} : {g['status_label'].lower()}.")
+        else:
+            lines.append("- L'évolution de l'usage ne se mesure pas cette année : les données ne couvrent pas l'année "
+                         "précédente.")
+    t = r.get("ent_teachers_services_users")
+    if t is not None and pd.notna(t["value"]):
+        text = (f"- **{_int(t['value'])} enseignants** au moins ont utilisé un service pédagogique (Moodle, "
+                "webconférence, salles audio) le mois de plus forte utilisation")
+        if pd.notna(t["objective"]):
+            verb = "plus" if t["value"] > t["objective"] else "pas plus"
+            text += f", {verb} que l'an dernier ({_int(t['objective'])})"
+        lines.append(text + ".")
+    c = r.get("ent_college_departments_shared")
+    if c is not None and pd.notna(c["value"]):
+        obj = f" pour un objectif de {_int(c['objective'])}" if pd.notna(c["objective"]) else ""
+        lines.append(f"- **{_int(c['value'])} département(s)** ont leurs collèges sur l'ENT des lycées{obj}"
+                     f"{' : ' + c['status_label'].lower() if pd.notna(c['objective']) else ''}.")
+    e = r.get("ent_ecole_activation_rate")
+    if e is not None and pd.notna(e["value"]):
+        lines.append(f"- **{fmt_value(e['value'], 'percent')}** des écoles publiques ont un ENT ouvert "
+                     f"({_int(e['numerator'])} sur {_int(e['denominator'])}), pour un objectif de "
+                     f"{fmt_value(e['objective'], 'percent')} : {e['status_label'].lower()}.")
+    return "\n".join(lines)
+
+
+def gap_sentence(table: pd.DataFrame, unit: str, what: str, gap_unit: str | None = None) -> str:
+    """One sentence on the gap between the highest and lowest group of a breakdown.
+
+    As :func:`drane_analysis.targets.t1_1_pix.gap_sentence`, with the gap's unit word
+    given (``points`` for a rate, ``connexions`` for a count per account…).
+    """
+    from ..report import fmt_value
+
+    t = table.dropna(subset=["value"])
+    t = t[t["label"] != "Non renseigné"]
+    if len(t) < 2:
+        return ""
+    hi, lo = t.loc[t["value"].idxmax()], t.loc[t["value"].idxmin()]
+    word = gap_unit or ("points" if unit == "percent" else "")
+    overlap = hi["ci_low"] <= lo["ci_high"] if pd.notna(hi["ci_low"]) and pd.notna(lo["ci_high"]) else True
+    verdict = ("les intervalles se recouvrent : l'écart n'est pas établi" if overlap
+               else "les intervalles ne se recouvrent pas : l'écart est significatif")
+    return (f"{what} va de {fmt_value(lo['value'], unit)} ({lo['label']}) à {fmt_value(hi['value'], unit)} "
+            f"({hi['label']}), soit un écart de {fmt_value(hi['value'] - lo['value'], unit, False)} {word}"
+            f" ; {verdict}.").replace("  ;", " ;")
+
+
+def show_trend(rpt, indicators: list[str], title: str | None = None) -> None:
+    """``rpt.trend`` when there are two school years or more to draw, else a short note.
+
+    With a single year the trend chart has nothing to show (and its axis breaks), so the
+    note gives the year's value instead.
+    """
+    from ..report import _display_markdown, fmt_value
+
+    hist = [rpt.history(i) for i in indicators]
+    hist = [h[h["year"] <= Period.parse(rpt.period).start] for h in hist]
+    years = {y for h in hist for y in h["year"]}
+    valued = [h.dropna(subset=["value"]) for h in hist]
+    if len(years) >= 2 and any(not h.empty for h in valued):
+        rpt.trend(indicators, title=title)
+        return
+    parts = []
+    for ind, h in zip(indicators, valued, strict=True):
+        label = rpt.catalogue.indicator(ind).label
+        if h.empty:
+            parts.append(f"{label} : pas de valeur")
+        else:
+            parts.append(f"{label} : {fmt_value(h['value'].iloc[-1], rpt.catalogue.indicator(ind).unit)} en "
+                         f"{h['period'].iloc[-1]}")
+    _display_markdown(f"*{title or 'Évolution'} — une seule année scolaire dans les données jusqu'à {rpt.period} : "
+                      f"pas encore de tendance ({' ; '.join(parts)}).*")
+
+
+def show_usage_table(rpt) -> None:
+    """Accesses per activated account and their yearly change, up to the report's year."""
+    from ..report import _display_html, fmt_interval, fmt_value, fr_number, html_table
+
+    table = usage_table(rpt.data, rpt.scope, rpt.period)
+    if table.empty:
+        return
+    out = pd.DataFrame({
+        "Année": table["period"],
+        "Accès": [fr_number(x) for x in table["accesses"]],
+        "Comptes activés¹": [fr_number(x) for x in table["accounts"]],
+        "Accès par compte": [fr_number(x, 1) for x in table["per_account"]],
+        "IC 95 %": [fmt_interval(lo, hi, "index") for lo, hi in
+                    zip(table["per_account_low"], table["per_account_high"], strict=True)],
+        "Évolution sur un an": [fmt_value(x, "percent_change") for x in table["value"]],
+        "IC 95 % ": [fmt_interval(lo, hi, "percent_change") for lo, hi in
+                     zip(table["ci_low"], table["ci_high"], strict=True)],
+    })
+    _display_html(html_table(out, align_right=list(out.columns[1:]),
+                             caption="Lycée connecté : accès aux applications par compte activé "
+                                     "(¹ moyenne des stocks mensuels ; IC : intervalle de confiance)"))
+
+
+def show_teacher_services(rpt) -> None:
+    """Each pedagogical service at its peak month and the two bounds of « any service »."""
+    from ..report import (
+        _display_html,
+        _display_markdown,
+        fmt_interval,
+        fmt_value,
+        fr_number,
+        html_table,
+    )
+
+    detail = teacher_services_detail(rpt.data, rpt.scope, rpt.period)
+    if detail.empty:
+        _display_markdown("*L'export des accès ne donne pas les visiteurs uniques des services : le nombre "
+                          "d'enseignants utilisateurs ne peut pas être estimé.*")
+        return
+    out = pd.DataFrame({
+        "Service": detail["service"],
+        "Mois de pointe": [_month_label(m) for m in detail["month"]],
+        "Enseignants utilisateurs": [fr_number(x) for x in detail["users"]],
+        "Part des enseignants activés": [fmt_value(x, "percent") for x in detail["share"]],
+        "Intervalle à 95 %": [fmt_interval(lo, hi, "percent") for lo, hi in
+                              zip(detail["ci_low"], detail["ci_high"], strict=True)],
+    })
+    _display_html(html_table(out, align_right=list(out.columns[2:]),
+                             caption=f"Enseignants utilisateurs des services pédagogiques au mois de pointe "
+                                     f"({fr_number(detail['activated_teachers'].iloc[0])} comptes enseignants "
+                                     "activés)"))
+
+
+def teacher_services_chart(rpt) -> None:
+    """Peak-month users of each service and of « any service » (bounds), year by year."""
+    import matplotlib.pyplot as plt
+
+    from ..report import PALETTE, fr_number, show_figure
+
+    hist = teacher_services_history(rpt.data, rpt.scope)
+    hist = hist[hist["period"].map(lambda p: Period.parse(p) <= Period.parse(rpt.period))]
+    if hist.empty:
+        return
+    fig, ax = plt.subplots()
+    alt = []
+    for k, (service, part) in enumerate(hist.groupby("service", sort=True)):
+        part = part.sort_values("period", key=lambda s: s.map(lambda p: Period.parse(p).start))
+        x = [Period.parse(p).start for p in part["period"]]
+        dashed = "borne" in service
+        ax.plot(x, part["users"], marker="o", ls="--" if dashed else "-", color=PALETTE[k % len(PALETTE)],
+                label=service)
+        alt.append(f"{service} : " + ", ".join(f"{p} {fr_number(v)}" for p, v in
+                                                zip(part["period"], part["users"], strict=True)))
+    years = sorted({Period.parse(p).start for p in hist["period"]})
+    ax.set_xticks(years, [Period(y).label for y in years])
+    ax.set_ylabel("enseignants (mois de pointe)")
+    ax.set_ylim(bottom=0)
+    ax.set_title("Enseignants utilisateurs des services pédagogiques", loc="left")
+    ax.legend(fontsize=8, frameon=False)
+    show_figure(fig, "Enseignants utilisateurs au mois de pointe, par service et par année. " + " ; ".join(alt))
+
+
+def show_college_departments(rpt) -> None:
+    """The departments of the scope: their public collèges and the ENT they are on."""
+    from ..report import _display_html, fmt_value, fr_number, html_table
+
+    table = college_departments(rpt.data, rpt.scope, rpt.period)
+    out = pd.DataFrame({
+        "Département": table["label"],
+        "Collèges publics": [fr_number(x) for x in table["public_colleges"]],
+        "Sur Lycée connecté": [fr_number(x) for x in table["on_lycee"]],
+        "Sur l'ENT départemental": [fr_number(x) for x in table["on_departmental"]],
+        "Part sur Lycée connecté": [fmt_value(x, "percent") for x in table["share_on_lycee"]],
+        "Depuis": [s.replace("-", "\u2011") if s else "—" for s in table["since"]],
+    })
+    _display_html(html_table(out, align_right=list(out.columns[1:5]),
+                             caption=f"ENT des collèges publics par département, {rpt.period}"))
+
+
+def monthly_chart(rpt) -> None:
+    """Monthly connections over the school years, by platform family and in total."""
+    import matplotlib.pyplot as plt
+
+    from ..report import BLUE, PALETTE, fr_number, show_figure
+
+    frame = monthly_usage(rpt.data, rpt.scope, rpt.period)
+    if frame.empty:
+        return
+    total = frame.groupby("month")["connections"].sum()
+    fig, ax = plt.subplots(figsize=(9, 4.2))
+    ax.plot(total.index, total.to_numpy() / 1e6, color=BLUE, lw=2, label="Toutes plateformes")
+    for k, (family, part) in enumerate(frame.groupby("family", sort=True)):
+        s = part.groupby("month")["connections"].sum()
+        ax.plot(s.index, s.to_numpy() / 1e6, lw=1, color=PALETTE[(k + 1) % len(PALETTE)],
+                label=PLATFORM_FAMILIES[family])
+    starts = [pd.Timestamp(Period.parse(p).first_day) for p in _periods_sorted(frame["period"].unique())]
+    for start in starts:
+        ax.axvline(start, color="#BBBBBB", lw=0.6)
+    if len(starts) <= 2:
+        ticks = sorted(starts + [s + pd.DateOffset(months=4) for s in starts])
+        ax.set_xticks(ticks, [_month_label(t) for t in ticks], fontsize=8)
+    else:  # one label per school year, in its middle
+        ax.set_xticks([s + pd.DateOffset(months=6) for s in starts],
+                      [Period.of_date(s).label for s in starts], fontsize=8)
+    ax.grid(axis="x", visible=False)
+    ax.set_ylabel("connexions (millions)")
+    ax.set_title("Connexions mensuelles aux ENT", loc="left")
+    ax.legend(fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=4)
+    by_year = frame.groupby("period")["connections"].sum()
+    peaks = total.groupby(total.index.map(lambda d: Period.of_date(d).label)).idxmax()
+    lows = total.groupby(total.index.map(lambda d: Period.of_date(d).label)).idxmin()
+    alt = "; ".join(f"{p} : {fr_number(by_year[p])} connexions, maximum en {_month_label(peaks[p])}, minimum en "
+                    f"{_month_label(lows[p])}" for p in _periods_sorted(by_year.index))
+    show_figure(fig, "Connexions mensuelles aux ENT (élèves, enseignants, parents, personnels), par plateforme. "
+                + alt)
+
+
+def seasonal_chart(rpt) -> None:
+    """The seasonal profile: average share of the year's connections per month, with interval."""
+    import matplotlib.pyplot as plt
+
+    from ..report import BLUE, BLUE_LIGHT, fmt_value, show_figure
+
+    prof = seasonal_profile(rpt.data, rpt.scope, rpt.period)
+    if prof.empty or prof["years"].max() == 0:
+        return
+    fig, ax = plt.subplots()
+    x = np.arange(12)
+    ax.bar(x, prof["share"], color=BLUE_LIGHT, edgecolor=BLUE)
+    if prof["ci_low"].notna().all():
+        err = np.vstack([prof["share"] - prof["ci_low"], prof["ci_high"] - prof["share"]]).astype(float)
+        ax.errorbar(x, prof["share"], yerr=np.clip(err, 0, None), fmt="none", ecolor="#161616", capsize=3, lw=1)
+    ax.axhline(100 / 12, color="#666666", ls=":", lw=1)
+    ax.text(11.5, 100 / 12, " 1/12", color="#666666", fontsize=8, va="bottom", ha="right")
+    ax.set_xticks(x, list(MONTH_LABELS))
+    ax.set_ylabel("part des connexions de l'année (%)")
+    n = int(prof["years"].max())
+    ax.set_title(f"Profil saisonnier ({n} année(s) complète(s))", loc="left")
+    show_figure(fig, "Part moyenne des connexions de l'année par mois : " + ", ".join(
+        f"{m} {fmt_value(s, 'percent')}" for m, s in zip(prof["month"], prof["share"], strict=True)))
+
+
+def show_seasonal_table(rpt) -> None:
+    """The seasonal profile as a table: the mean share and each complete year."""
+    from ..report import _display_html, fmt_interval, fmt_value, html_table
+
+    prof = seasonal_profile(rpt.data, rpt.scope, rpt.period)
+    years = [c for c in prof.columns if c[:4].isdigit()]
+    if not years:
+        return
+    out = pd.DataFrame({"Mois": prof["month"],
+                        "Part moyenne": [fmt_value(x, "percent") for x in prof["share"]],
+                        "Intervalle à 95 %": [fmt_interval(lo, hi, "percent") for lo, hi in
+                                              zip(prof["ci_low"], prof["ci_high"], strict=True)]})
+    for y in years:
+        out[y] = [fmt_value(x, "percent") for x in prof[y]]
+    _display_html(html_table(out, align_right=list(out.columns[1:]),
+                             caption="Part de chaque mois dans les connexions de l'année scolaire"))
+
+
+def seasonality_sentence(rpt) -> str:
+    """The school-year rhythm in one sentence (summer trough, busiest months)."""
+    from ..report import fmt_value
+
+    prof = seasonal_profile(rpt.data, rpt.scope, rpt.period)
+    if prof.empty or prof["years"].max() == 0:
+        return "*Aucune année scolaire complète (12 mois) dans les données : pas de profil saisonnier.*"
+    top = prof.nlargest(2, "share")
+    summer = prof[prof["month_index"].isin([10, 11])]["share"].sum()
+    school = prof[~prof["month_index"].isin([10, 11])]["share"].mean()
+    return (f"Sur {int(prof['years'].max())} année(s) complète(s), juillet et août ne pèsent ensemble que "
+            f"{fmt_value(summer, 'percent')} des connexions de l'année, contre {fmt_value(school, 'percent')} en "
+            f"moyenne pour un mois de septembre à juin ; les mois les plus chargés sont "
+            f"{top.iloc[0]['month']} ({fmt_value(top.iloc[0]['share'], 'percent')}) et {top.iloc[1]['month']} "
+            f"({fmt_value(top.iloc[1]['share'], 'percent')}). Une comparaison entre années ou entre mois doit donc "
+            "se faire à mois égal (ou sur l'année scolaire entière).")
+
+
+def coverage_notes(rpt) -> list[str]:
+    """Caveats with their figures, for the report's method section."""
+    data = rpt.data
+    acc = account_year(data)
+    cur = referential.in_scope(acc[acc["period"] == rpt.period], rpt.scope)
+    lyc = cur[(cur["platform"] == LYCEE_PLATFORM)]
+    est = referential.in_scope(data.establishments(), rpt.scope)
+    public_lycees = set(est.loc[(est["kind"] == "lycee") & (est["sector"] == "public"), "uai"])
+    absent = len(public_lycees - set(lyc["uai"]))
+    private = lyc.loc[(lyc["kind"] == "lycee") & (lyc["sector"] != "public"), "uai"].nunique()
+    months = sorted(set(lyc["ref_month"].dropna().astype(int)))
+    notes = [
+        "**Taux d'activation** : comptes activés (première connexion faite) rapportés aux comptes chargés depuis "
+        "l'annuaire académique, lus au mois de juin (le stock de comptes activés est au plus bas en septembre, "
+        "quand les comptes des nouveaux élèves sont chargés) ; à défaut de juin, au dernier mois exporté"
+        + (f" (mois retenus cette année : {', '.join(MONTH_LABELS[(m - 9) % 12] for m in months)})" if months else "")
+        + ".",
+        f"**Lycées publics** : filtrés avec l'annuaire ; {private} lycée(s) privé(s) présents sur Lycée connecté ne "
+        f"comptent pas dans le taux d'activation ; {absent} lycée(s) public(s) de l'annuaire sont absents de "
+        "l'export de l'année. Les EREA sont comptés dans l'usage, pas dans le taux d'activation.",
+        "**Usage** : accès de l'année (tous mois, toutes applications) par compte activé (moyenne des 12 stocks "
+        "mensuels), profils présents dans l'export des accès ; l'intervalle de l'évolution est celui de la méthode "
+        "delta, les établissements étant appariés d'une année sur l'autre (unités de tirage).",
+        "**Enseignants utilisateurs** : l'export mensuel donne des visiteurs uniques par service, qu'on ne peut "
+        "additionner ni entre mois ni entre services ; le chiffre retenu est une borne basse (au mois de pointe, "
+        "le service le plus utilisé de chaque établissement), la borne haute additionne les services. Un export "
+        "annuel des visiteurs uniques donnerait le nombre exact.",
+        "**Collèges** : un département partage l'ENT des lycées dès qu'un de ses collèges (type pris dans "
+        "l'annuaire) figure sur Lycée connecté dans l'année.",
+        "**Écoles** : une école publique de l'annuaire, ouverte dans l'année, a un ENT ouvert si un compte au "
+        "moins y est activé ; une école absente de l'export n'a pas d'ENT.",
+    ]
+    unknown = ecole_frame(data).attrs.get("unknown_uai", 0)
+    if unknown:
+        notes.append(f"**Écoles hors annuaire** : {unknown} UAI de l'export des écoles ne sont pas des écoles "
+                     "publiques de l'annuaire et ne sont pas comptées.")
+    for objective in rpt.target.objectives:
+        if objective.note and objective.period == rpt.period and objective.applies_to(rpt.scope):
+            notes.append(f"**Feuille de route, {objective.period}** : {objective.note}")
+    return notes
+
+
+def _month_label(month) -> str:
+    if month is None or (isinstance(month, float) and np.isnan(month)) or month is pd.NaT:
+        return "—"
+    ts = pd.Timestamp(month)
+    return f"{MONTH_LABELS[(ts.month - 9) % 12]} {ts.year}"
+
+
+def _int(x: float) -> str:
+    from ..report import fr_number
+
+    return fr_number(x, 0)
