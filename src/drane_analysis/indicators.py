@@ -176,6 +176,8 @@ def evaluate(series: pd.DataFrame, periods: list[str] | None = None, scopes: lis
             "status": status,
             "status_label": cat.status_label(status),
         })
+    if not rows:  # no series row for the periods / scopes asked
+        return pd.DataFrame(columns=TABLE_COLUMNS)
     out = pd.DataFrame(rows)[TABLE_COLUMNS]
     order = {i.id: k for k, i in enumerate(cat.indicators())}
     scope_order = {s: k for k, s in enumerate(referential.SCOPES)}

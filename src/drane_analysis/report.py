@@ -289,8 +289,8 @@ class Report:
         ax.set_yticks(y, frame["label"])
         ax.invert_yaxis()
         if objective is not None and np.isfinite(objective):
-            ax.axvline(objective, color=RED, ls="--", lw=1.5)
-            ax.text(objective, -0.7, f" objectif {fmt_value(objective, unit)}", color=RED, fontsize=9, va="bottom")
+            ax.axvline(objective, color=RED, ls="--", lw=1.5, label=f"objectif : {fmt_value(objective, unit)}")
+            ax.legend(loc="lower right", fontsize=8, frameon=True, framealpha=0.9)
         ax.set_xlabel(self.catalogue.unit_label(unit))
         ax.set_title(title, loc="left")
         text = alt or (f"{title}. " + "; ".join(f"{lab} : {fmt_value(v, unit)}"
