@@ -1,0 +1,838 @@
+"""Target 1.2 — teachers' digital skills: training and Pix certification.
+
+Indicators (``params/targets/1.2-enseignants.yaml``):
+
+- ``teacher_training_days``: trainee-days (*journées stagiaires*) of the digital training
+  sessions of the school year (``formations``, a GAIA extraction); objective 10 000 in the
+  region in 2020-2021. A sum over an exhaustive register: no interval.
+- ``teacher_training_e_share``: share of those trainee-days given in e-training (remote or
+  hybrid sessions). Trainee-days are not independent trials: the modality is decided per
+  training module, so the 95 % interval is Wilson's with the *effective number of modules*
+  (Kish: ``(Σ days)² / Σ days²`` over the modules), see :func:`share_table`.
+- ``teachers_pix_certified``: teachers certified by Pix (validated certifications of the
+  academies' teachers' sessions, ``pix_certification_enseignants``), cumulated since the
+  2020 back-to-school; objectives 150 (region, 2020-2021), 1 500 (region, 2021-2022) and
+  3 000 per academy (2022-2023). A count: no interval.
+
+Beyond the headline, the module gives where the trainee-days go (department, school level
+— the ``public`` of the session —, modality, domain, operator, and trainee-days per 1 000
+pupils of the second degree against the department's rurality), and the teachers'
+certification as a cumulative curve with its deadlines, the pace needed against the pace
+observed, and the projection of the cumulative count (linear trend, as the status rule,
+and constant pace with a Poisson interval).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from .. import referential
+from ..data import Data, breakdown_label
+from ..indicators import by_scope, series_frame
+from ..periods import Period, period_range
+from ..sources.formations import DOMAIN_LABELS, MODALITY_LABELS, OPERATOR_LABELS, PUBLIC_LABELS
+from ..stats import fit_trend, mean_interval, wilson_interval
+
+TARGET = "1.2"
+CERTIFICATION_START = "2020-2021"  # teachers certified are counted from the 2020 back-to-school
+NO_DEPARTMENT_LABEL = "Sessions académiques sans département"
+CERTIFICATION_INDICATOR = "teachers_pix_certified"
+SESSION_BREAKDOWNS = {
+    "department": None,
+    "level": PUBLIC_LABELS,
+    "modality": MODALITY_LABELS,
+    "domain": DOMAIN_LABELS,
+    "operator": OPERATOR_LABELS,
+}
+SESSION_COLUMN = {"level": "public"}  # breakdown name → column of the sessions frame
+SECONDARY_ENROLMENT = ("effectifs_college", "effectifs_lycee_gt", "effectifs_lycee_pro")
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+def share_table(frame: pd.DataFrame, numerator: str, denominator: str, cluster: str,
+                by: list[str] | None = None, scale: float = 100.0) -> pd.DataFrame:
+    """Share of a weighted total (Σ numerator / Σ denominator) with a cluster-aware interval.
+
+    The rows are grouped into clusters (``cluster``: the unit that decides, e.g. a training
+    module); the interval is Wilson's computed on the Kish effective number of clusters,
+    ``n_eff = (Σ d_i)² / Σ d_i²`` with ``d_i`` the cluster's denominator — for clusters that
+    are wholly in or out, the variance of the share is ``p (1 − p) / n_eff``.
+
+    Returns ``by`` columns, numerator, denominator, value, ci_low, ci_high, clusters, n_eff.
+    """
+    keys = [*(by or []), cluster]
+    cols = [*(by or []), "numerator", "denominator", "value", "ci_low", "ci_high", "clusters", "n_eff"]
+    c = (frame.groupby(keys, observed=True, dropna=False)[[numerator, denominator]].sum().reset_index())
+    c[[numerator, denominator]] = c[[numerator, denominator]].astype(float)
+    c = c[c[denominator] > 0]
+    if c.empty:
+        if by:
+            return pd.DataFrame(columns=cols)
+        return pd.DataFrame([{"numerator": 0.0, "denominator": 0.0, "value": np.nan, "ci_low": np.nan,
+                              "ci_high": np.nan, "clusters": 0, "n_eff": 0.0}])
+    c["_w2"] = c[denominator] ** 2
+    grouped = c.groupby(by, observed=True, dropna=False) if by else c.assign(_all=0).groupby("_all")
+    out = grouped.agg(numerator=(numerator, "sum"), denominator=(denominator, "sum"), _w2=("_w2", "sum"),
+                      clusters=(cluster, "size")).reset_index()
+    if not by:
+        out = out.drop(columns="_all")
+    share = out["numerator"] / out["denominator"]
+    out["n_eff"] = out["denominator"] ** 2 / out["_w2"]
+    lo, hi = wilson_interval(share * out["n_eff"], out["n_eff"])
+    out["value"] = share * scale
+    out["ci_low"] = lo * scale
+    out["ci_high"] = hi * scale
+    return out[cols]
+
+
+def poisson_interval(count: float, level: float = 0.95) -> tuple[float, float]:
+    """Exact (Garwood) interval of a Poisson mean from one observed count."""
+    if count is None or not np.isfinite(count) or count < 0:
+        return np.nan, np.nan
+    a = 1 - level
+    lo = 0.0 if count == 0 else float(sps.chi2.ppf(a / 2, 2 * count) / 2)
+    hi = float(sps.chi2.ppf(1 - a / 2, 2 * count + 2) / 2)
+    return lo, hi
+
+
+# --------------------------------------------------------------------------- building blocks
+
+
+def sessions(data: Data) -> pd.DataFrame:
+    return data.memo("t12_sessions", lambda: _sessions(data))
+
+
+def _sessions(data: Data) -> pd.DataFrame:
+    """The digital training sessions of the region, one row each, with e-training days.
+
+    Adds ``e_days`` (the session's trainee-days when it is e-training, else 0), ``module_key``
+    (academy, school year and module: the unit that decides the modality) and
+    ``department_label``.
+    """
+    f = data.source("formations")
+    f = f[f["academy"].isin(list(referential.ACADEMIES))].copy()
+    f["trainee_days"] = f["trainee_days"].astype(float)
+    f["e_days"] = f["trainee_days"].where(f["is_e_training"].fillna(False).astype(bool), 0.0)
+    f["module_key"] = f["academy"].astype(str) + "|" + f["period"].astype(str) + "|" + f["module_id"].astype(str)
+    f["one"] = 1
+    return f.reset_index(drop=True)
+
+
+def teacher_certifications(data: Data) -> pd.DataFrame:
+    return data.memo("t12_teacher_certifications", lambda: _teacher_certifications(data))
+
+
+def _teacher_certifications(data: Data) -> pd.DataFrame:
+    """The teachers' certifications sat since the 2020 back-to-school (validated or not).
+
+    Cancelled certifications and those in error are left out; ``validated`` is 1 for a
+    certification obtained.
+    """
+    t = data.source("pix_certification_enseignants")
+    start = Period.parse(CERTIFICATION_START)
+    t = t[t["academy"].isin(list(referential.ACADEMIES)) & t["status"].isin(["validated", "not_obtained"])]
+    t = t[t["period"].map(lambda p: Period.parse(p) >= start)].copy()
+    t["validated"] = (t["status"] == "validated").astype(int)
+    t["one"] = 1
+    return t.reset_index(drop=True)
+
+
+def certified_by_year(data: Data) -> pd.DataFrame:
+    return data.memo("t12_certified_by_year", lambda: _certified_by_year(data))
+
+
+def _certified_by_year(data: Data) -> pd.DataFrame:
+    """One row per (academy, school year) from 2020-2021 to the last year of the data.
+
+    Columns: academy, period, sessions, candidates, new (validated that year), cumulative.
+    Years without a session count 0 new certified (the cumulative carries over).
+    """
+    t = teacher_certifications(data)
+    cols = ["academy", "period", "sessions", "candidates", "new", "cumulative"]
+    if t.empty:
+        return pd.DataFrame(columns=cols)
+    last = max(t["period"], key=Period.parse)
+    periods = period_range(CERTIFICATION_START, last)
+    grid = pd.MultiIndex.from_product([list(referential.ACADEMIES), periods], names=["academy", "period"])
+    g = t.groupby(["academy", "period"], observed=True).agg(
+        sessions=("session_id", "nunique"), candidates=("one", "sum"), new=("validated", "sum"))
+    out = g.reindex(grid, fill_value=0).reset_index()
+    out["cumulative"] = out.groupby("academy")["new"].cumsum()
+    return out[cols].astype({"sessions": int, "candidates": int, "new": int, "cumulative": int})
+
+
+def certified_in_scope(data: Data, scope: str) -> pd.DataFrame:
+    """Yearly certifications of a scope (an academy or the region summed): period, sessions,
+    candidates, new, cumulative, sorted by year."""
+    by_year = referential.in_scope(certified_by_year(data), scope)
+    out = by_year.groupby("period")[["sessions", "candidates", "new", "cumulative"]].sum().reset_index()
+    out["_y"] = out["period"].map(lambda p: Period.parse(p).start)
+    return out.sort_values("_y").drop(columns="_y").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- series
+
+
+def compute(data: Data) -> pd.DataFrame:
+    """Every 1.2 indicator for each scope and each school year with data."""
+    rows: list[dict] = []
+    if data.has("formations"):
+        s = sessions(data)
+        for scope, part in by_scope(s):
+            days = part.groupby("period", observed=True)["trainee_days"].sum()
+            for period, value in days.items():
+                rows.append({"target": TARGET, "indicator": "teacher_training_days", "academy": scope,
+                             "period": period, "value": float(value)})
+            share = share_table(part, "e_days", "trainee_days", "module_key", by=["period"])
+            for rec in share.itertuples(index=False):
+                rows.append({"target": TARGET, "indicator": "teacher_training_e_share", "academy": scope,
+                             "period": rec.period, "value": rec.value, "numerator": rec.numerator,
+                             "denominator": rec.denominator, "ci_low": rec.ci_low, "ci_high": rec.ci_high})
+    if data.has("pix_certification_enseignants"):
+        for scope in referential.SCOPES:
+            for rec in certified_in_scope(data, scope).itertuples(index=False):
+                rows.append({"target": TARGET, "indicator": CERTIFICATION_INDICATOR, "academy": scope,
+                             "period": rec.period, "value": float(rec.cumulative), "numerator": float(rec.new)})
+    return series_frame(rows)
+
+
+# --------------------------------------------------------------------------- breakdowns
+
+
+def _group_label(by: str, value: object) -> str:
+    if by == "department" and (value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))):
+        return NO_DEPARTMENT_LABEL
+    labels = SESSION_BREAKDOWNS.get(by)
+    if labels is not None:
+        return labels.get(str(value), str(value)) if not pd.isna(value) else "Non renseigné"
+    return breakdown_label(by, value)
+
+
+def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> pd.DataFrame:
+    """One indicator for a scope and period by ``department``, ``level`` (the public of the
+    session: 1er degré, 2nd degré, inter-degrés), ``modality``, ``domain`` or ``operator``;
+    ``teachers_pix_certified`` by ``academy``.
+
+    Returns group, label, value, numerator, denominator, ci_low, ci_high (and ``share``, the
+    group's part of the total in %, for trainee-days; ``denominator`` is then the number of
+    sessions), sorted by label — sessions without department last.
+    """
+    cols = ["group", "label", "value", "numerator", "denominator", "ci_low", "ci_high"]
+    if indicator in ("teacher_training_days", "teacher_training_e_share"):
+        if by not in SESSION_BREAKDOWNS:
+            raise KeyError(f"ventilation « {by} » non prévue pour {indicator}")
+        column = SESSION_COLUMN.get(by, by)
+        frame = referential.in_scope(sessions(data), scope)
+        frame = frame[frame["period"] == period]
+        if indicator == "teacher_training_days":
+            g = frame.groupby(column, observed=True, dropna=False).agg(
+                value=("trainee_days", "sum"), denominator=("one", "sum")).reset_index()
+            total = g["value"].sum()
+            g["share"] = g["value"] / total * 100 if total > 0 else np.nan
+            g["numerator"] = np.nan
+            g["ci_low"] = np.nan
+            g["ci_high"] = np.nan
+            cols = [*cols, "share"]
+        else:
+            g = share_table(frame, "e_days", "trainee_days", "module_key", by=[column])
+        table = g.rename(columns={column: "group"})
+    elif indicator == CERTIFICATION_INDICATOR:
+        if by != "academy":
+            raise KeyError(f"ventilation « {by} » non prévue pour {indicator}")
+        t = referential.in_scope(certified_by_year(data), scope)
+        t = t[t["period"] == period]
+        table = pd.DataFrame({"group": t["academy"], "value": t["cumulative"].astype(float),
+                              "numerator": t["new"].astype(float), "denominator": np.nan,
+                              "ci_low": np.nan, "ci_high": np.nan})
+    else:
+        raise KeyError(f"indicateur inconnu pour la cible 1.2 : {indicator}")
+    table["label"] = [_group_label(by, v) for v in table["group"]]
+    table["_last"] = table["label"] == NO_DEPARTMENT_LABEL
+    table = table.sort_values(["_last", "label"]).drop(columns="_last")
+    return table[cols].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- where the days go
+
+
+def secondary_pupils(data: Data, period: str) -> pd.DataFrame:
+    """Pupils of the second degree by department for a school year, and the rural share.
+
+    The DEPP enrolment files of the latest school year up to ``period`` are used (the
+    earliest one when all are later). Columns: department, pupils, rural_pupils,
+    rural_share (%), enrolment_period. Empty without enrolment files.
+    """
+    names = [n for n in SECONDARY_ENROLMENT if data.has(n)]
+    cols = ["department", "pupils", "rural_pupils", "rural_share", "enrolment_period"]
+    if not names:
+        return pd.DataFrame(columns=cols)
+    pupils = pd.concat([data.source(n)[["uai", "period", "pupils"]] for n in names], ignore_index=True)
+    available = sorted(pupils["period"].dropna().unique(), key=Period.parse)
+    p = Period.parse(period)
+    earlier = [x for x in available if Period.parse(x) <= p]
+    chosen = earlier[-1] if earlier else available[0]
+    pupils = pupils[pupils["period"] == chosen].groupby("uai")["pupils"].sum().reset_index()
+    est = data.establishments()[["uai", "department", "territory"]]
+    pupils = pupils.merge(est, on="uai", how="inner")
+    pupils["rural_pupils"] = pupils["pupils"].where(pupils["territory"] == "rural", 0)
+    out = pupils.groupby("department")[["pupils", "rural_pupils"]].sum().reset_index()
+    out["rural_share"] = out["rural_pupils"] / out["pupils"] * 100
+    out["enrolment_period"] = chosen
+    return out[cols]
+
+
+def department_intensity(data: Data, scope: str, period: str) -> pd.DataFrame:
+    """Trainee-days of each department of the scope, per 1 000 pupils of the second degree.
+
+    Pupils of the second degree stand for the size of a department's teaching body (the
+    data hold no count of teachers, nor the first degree's enrolment). Columns: department,
+    label, trainee_days, share (% of the scope's trainee-days with a department), pupils,
+    per_1000, rural_share (% of the department's second-degree pupils in rural communes).
+    """
+    frame = referential.in_scope(sessions(data), scope)
+    frame = frame[(frame["period"] == period) & frame["department"].notna()]
+    days = frame.groupby("department")["trainee_days"].sum()
+    depts = referential.departments_of(scope)
+    out = pd.DataFrame({"department": depts})
+    out["label"] = [breakdown_label("department", d) for d in depts]
+    out["trainee_days"] = out["department"].map(days).fillna(0.0).astype(float)
+    total = out["trainee_days"].sum()
+    out["share"] = out["trainee_days"] / total * 100 if total > 0 else np.nan
+    pupils = secondary_pupils(data, period).set_index("department")
+    out["pupils"] = out["department"].map(pupils["pupils"]).astype(float)
+    out["rural_share"] = out["department"].map(pupils["rural_share"]).astype(float)
+    out["per_1000"] = np.where(out["pupils"] > 0, out["trainee_days"] / out["pupils"] * 1000, np.nan)
+    out = out.sort_values("label").reset_index(drop=True)
+    out.attrs["enrolment_period"] = pupils["enrolment_period"].iloc[0] if len(pupils) else None
+    return out
+
+
+def rurality_correlation(data: Data, period: str) -> dict:
+    """Spearman correlation, over the region's departments, between the rural share of a
+    department's pupils and its trainee-days per 1 000 pupils: rho, p_value, n."""
+    t = department_intensity(data, referential.REGION_SCOPE, period).dropna(subset=["per_1000", "rural_share"])
+    if len(t) < 4 or t["per_1000"].nunique() < 2 or t["rural_share"].nunique() < 2:
+        return {"rho": np.nan, "p_value": np.nan, "n": len(t)}
+    res = sps.spearmanr(t["rural_share"], t["per_1000"])
+    return {"rho": float(res.statistic), "p_value": float(res.pvalue), "n": len(t)}
+
+
+# --------------------------------------------------------------------------- teachers certified
+
+
+def yearly_certifications(data: Data, scope: str, period: str) -> pd.DataFrame:
+    """The teachers' certification year by year up to ``period``: sessions, candidates,
+    new certified, cumulative, success rate (validated over sat, Wilson interval) and mean
+    score of the validated (Student interval)."""
+    years = certified_in_scope(data, scope)
+    years = years[years["period"].map(lambda p: Period.parse(p) <= Period.parse(period))].copy()
+    lo, hi = wilson_interval(years["new"], years["candidates"])
+    years["success_rate"] = np.where(years["candidates"] > 0, years["new"] / years["candidates"].clip(lower=1) * 100,
+                                     np.nan)
+    years["success_low"], years["success_high"] = lo * 100, hi * 100
+    t = referential.in_scope(teacher_certifications(data), scope)
+    scores = []
+    for p in years["period"]:
+        sc = t.loc[(t["period"] == p) & (t["validated"] == 1), "score"]
+        scores.append(mean_interval(sc.astype(float))[:3])
+    years["mean_score"] = [s[0] for s in scores]
+    years["score_low"] = [s[1] for s in scores]
+    years["score_high"] = [s[2] for s in scores]
+    return years.reset_index(drop=True)
+
+
+def objectives(scope: str) -> list[dict]:
+    """The certification objectives that apply to a scope: value, deadline, note."""
+    from ..catalogue import load_catalogue
+
+    cat = load_catalogue()
+    return [{"value": float(o.value), "deadline": o.period, "note": o.note}
+            for o in cat.objectives_for(CERTIFICATION_INDICATOR, scope) if o.value is not None]
+
+
+def pace_check(data: Data, scope: str, period: str) -> pd.DataFrame:
+    """Each certification objective of the scope against the pace of certification.
+
+    For an objective whose deadline is past (or is the report's year): the cumulative count
+    at the deadline and whether it was reached. For one still ahead: what remains, the pace
+    needed per school year to reach it, and the pace observed in the report's year (new
+    certified, with its exact Poisson interval).
+
+    Columns: objective, deadline, cumulative (at the deadline, or at ``period`` when the
+    deadline is ahead), reached, years_left, remaining, needed_per_year, pace, pace_low,
+    pace_high, verdict (French), and ``at_pace``: the school year at whose end the objective
+    would be reached if the report year's pace held (for objectives not reached by
+    ``period``; empty when the pace is 0).
+    """
+    years = certified_in_scope(data, scope)
+    p = Period.parse(period)
+    years = years[years["period"].map(lambda x: Period.parse(x) <= p)]
+    cumul = dict(zip(years["period"], years["cumulative"], strict=True))
+    new = dict(zip(years["period"], years["new"], strict=True))
+    rows = []
+    for obj in objectives(scope):
+        d = Period.parse(obj["deadline"])
+        pace = float(new.get(period, np.nan))
+        pace_low, pace_high = poisson_interval(pace)
+        row = {"objective": obj["value"], "deadline": obj["deadline"], "pace": pace, "pace_low": pace_low,
+               "pace_high": pace_high, "years_left": max(d.start - p.start, 0)}
+        if d <= p:
+            at = cumul.get(obj["deadline"], np.nan)
+            row.update(cumulative=at, reached=bool(at >= obj["value"]) if pd.notna(at) else None,
+                       remaining=max(obj["value"] - at, 0) if pd.notna(at) else np.nan, needed_per_year=np.nan)
+            if pd.isna(at):
+                row["verdict"] = "pas de données à l'échéance"
+            else:
+                row["verdict"] = "atteint" if row["reached"] else "non atteint à l'échéance"
+        else:
+            at = cumul.get(period, np.nan)
+            remaining = max(obj["value"] - at, 0) if pd.notna(at) else np.nan
+            needed = remaining / row["years_left"] if pd.notna(remaining) else np.nan
+            row.update(cumulative=at, reached=bool(at >= obj["value"]) if pd.notna(at) else None,
+                       remaining=remaining, needed_per_year=needed)
+            if pd.isna(at):
+                row["verdict"] = "pas de données"
+            elif row["reached"]:
+                row["verdict"] = "déjà atteint"
+            elif pace >= needed:
+                row["verdict"] = "rythme suffisant"
+            elif pace_high >= needed:
+                row["verdict"] = "rythme tout juste insuffisant (dans l'intervalle)"
+            else:
+                row["verdict"] = "rythme insuffisant"
+        now = cumul.get(period, np.nan)
+        row["at_pace"] = ""
+        if pd.notna(now) and now < obj["value"] and pace > 0:
+            row["at_pace"] = p.shift(int(np.ceil((obj["value"] - now) / pace))).label
+        rows.append(row)
+    cols = ["objective", "deadline", "cumulative", "reached", "years_left", "remaining", "needed_per_year",
+            "pace", "pace_low", "pace_high", "verdict", "at_pace"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def projection(data: Data, scope: str, period: str, horizon: int = 3) -> pd.DataFrame:
+    """The cumulative count of teachers certified, observed up to ``period`` and projected.
+
+    Two projections, from the years observed up to ``period`` only:
+
+    - ``trend``: the linear trend of the yearly cumulative counts (the status rule's), with
+      its 95 % prediction interval (needs two years; the interval three);
+    - ``pace``: the report year's new certified added every later year (constant pace), with
+      the exact Poisson interval of that yearly count.
+
+    Rows: every school year from 2020-2021 to the later of ``period`` + ``horizon`` and the
+    last deadline of the scope. Columns: period, observed, trend, trend_low, trend_high,
+    pace, pace_low, pace_high, objective (the objective due that year, if any).
+    """
+    years = certified_in_scope(data, scope)
+    p = Period.parse(period)
+    seen = years[years["period"].map(lambda x: Period.parse(x) <= p)]
+    deadlines = {o["deadline"]: o["value"] for o in objectives(scope)}
+    last = max([p.shift(horizon), *[Period.parse(d) for d in deadlines]])
+    rows = []
+    trend = fit_trend([Period.parse(x).start for x in seen["period"]], seen["cumulative"].astype(float))
+    now = float(seen["cumulative"].iloc[-1]) if len(seen) else np.nan
+    current = seen[seen["period"] == period]
+    pace = float(current["new"].iloc[0]) if len(current) else np.nan
+    pace_low, pace_high = poisson_interval(pace)
+    observed = dict(zip(seen["period"], seen["cumulative"].astype(float), strict=True))
+    for label in period_range(CERTIFICATION_START, last):
+        q = Period.parse(label)
+        row = {"period": label, "observed": observed.get(label, np.nan), "trend": np.nan, "trend_low": np.nan,
+               "trend_high": np.nan, "pace": np.nan, "pace_low": np.nan, "pace_high": np.nan,
+               "objective": deadlines.get(label, np.nan)}
+        if q > p:
+            k = q.start - p.start
+            if trend is not None:
+                row["trend"], row["trend_low"], row["trend_high"] = trend.predict(q.start)
+            if np.isfinite(now) and np.isfinite(pace):
+                row["pace"], row["pace_low"], row["pace_high"] = now + k * pace, now + k * pace_low, now + k * pace_high
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def cumulative_curve(data: Data, scope: str, period: str) -> pd.DataFrame:
+    """Cumulative teachers certified day by day up to the end of ``period``, for the scope
+    and, for the region, for each academy. Columns: series (scope slug), date, cumulative."""
+    t = teacher_certifications(data)
+    t = t[(t["validated"] == 1) & (t["exam_date"] <= pd.Timestamp(Period.parse(period).last_day))]
+    start = pd.Timestamp(Period.parse(CERTIFICATION_START).first_day)
+    series = [scope] if scope != referential.REGION_SCOPE else [referential.REGION_SCOPE, *referential.ACADEMIES]
+    end = pd.Timestamp(Period.parse(period).last_day)
+    parts = []
+    for s in series:
+        part = referential.in_scope(t, s)
+        daily = part.groupby(part["exam_date"].dt.normalize())["validated"].sum().sort_index().cumsum()
+        frame = pd.DataFrame({"date": [start, *daily.index, end],
+                              "cumulative": [0, *daily.to_numpy(), int(daily.iloc[-1]) if len(daily) else 0]})
+        parts.append(frame.assign(series=s))
+    return pd.concat(parts, ignore_index=True)[["series", "date", "cumulative"]]
+
+
+# --------------------------------------------------------------------------- report blocks
+
+
+def _int(x: float) -> str:
+    from ..report import fr_number
+
+    return fr_number(x, 0)
+
+
+def _fmt_p(p: float) -> str:
+    """``= 0,012`` or ``< 0,001``."""
+    from ..report import fr_number
+
+    return "< 0,001" if p < 0.001 else f"= {fr_number(p, 3)}"
+
+
+def _with_interval(value: str, lo: float, hi: float, unit: str) -> str:
+    from ..report import fmt_interval
+
+    interval = fmt_interval(lo, hi, unit)
+    return value if interval == "—" else f"{value} {interval}"
+
+
+def _deadline_day(label: str) -> pd.Timestamp:
+    return pd.Timestamp(Period.parse(label).last_day)
+
+
+def trend(rpt, indicators: list[str], title: str) -> None:
+    """``rpt.trend`` once two school years are observed up to the report's; a sentence before."""
+    from ..report import _display_markdown
+
+    last = Period.parse(rpt.period)
+    years = {p for ind in indicators for p in rpt.history(ind)["period"] if Period.parse(p) <= last}
+    if len(years) >= 2:
+        rpt.trend(indicators, title=title)
+    else:
+        _display_markdown(f"*{title} : une seule année observée ({', '.join(sorted(years)) or 'aucune'}), pas "
+                          "encore de série à représenter.*")
+
+
+def key_messages(rpt) -> str:
+    """The report's opening sentences (French Markdown), every number from the data."""
+    from ..report import fmt_value
+
+    lines = []
+    ids = set(rpt.table["indicator"])
+    if "teacher_training_days" in ids:
+        r = rpt.row("teacher_training_days")
+        text = f"- **{fmt_value(r['value'], 'trainee_days')}** de formation au et par le numérique cette année"
+        if pd.notna(r["objective"]):
+            cmp = "atteignant" if r["value"] >= r["objective"] else "en deçà de"
+            text += f", {cmp} l'objectif de {fmt_value(r['objective'], 'trainee_days')}"
+            if r["objective_deadline"] and r["objective_deadline"] != rpt.period:
+                text += f" (échéance {r['objective_deadline']})"
+        lines.append(text + ".")
+        levels = breakdown(rpt.data, "teacher_training_days", rpt.scope, rpt.period, "level")
+        if not levels.empty:
+            parts = [f"{lab} {fmt_value(s, 'percent')}" for lab, s in zip(levels["label"], levels["share"], strict=True)]
+            lines.append("- Répartition des journées stagiaires selon le public : " + ", ".join(parts) + ".")
+    if "teacher_training_e_share" in ids:
+        r = rpt.row("teacher_training_e_share")
+        if pd.notna(r["value"]):
+            lines.append(f"- **{fmt_value(r['value'], 'percent')}** des journées stagiaires sont en e-formation "
+                         f"(à distance ou hybride), intervalle à 95 % [{fmt_value(r['ci_low'], 'percent', False)} ; "
+                         f"{fmt_value(r['ci_high'], 'percent')}].")
+    if CERTIFICATION_INDICATOR in ids:
+        r = rpt.row(CERTIFICATION_INDICATOR)
+        text = (f"- **{_int(r['value'])}** enseignants certifiés Pix depuis la rentrée 2020 "
+                f"(dont {_int(r['numerator'])} cette année)")
+        if pd.notna(r["objective"]):
+            text += f" ; objectif {_int(r['objective'])}"
+            if r["objective_deadline"] and r["objective_deadline"] != rpt.period:
+                text += f" en {r['objective_deadline']}"
+            text += f" : {r['status_label'].lower()}"
+        lines.append(text + ".")
+        pace = pace_check(rpt.data, rpt.scope, rpt.period)
+        ahead = pace[pace["needed_per_year"].notna()]
+        missed = pace[(pace["at_pace"] != "") & pace["needed_per_year"].isna()]
+        if not ahead.empty:
+            a = ahead.iloc[0]
+            lines.append(f"- Pour atteindre {_int(a['objective'])} fin {a['deadline']}, il faut "
+                         f"{_int(a['needed_per_year'])} nouveaux certifiés par an ; le rythme de l'année est de "
+                         f"{_int(a['pace'])} : {a['verdict']}.")
+        elif not missed.empty:
+            a = missed.iloc[-1]
+            lines.append(f"- L'objectif de {_int(a['objective'])} (échéance {a['deadline']}) n'est pas encore "
+                         f"atteint ; au rythme de l'année ({_int(a['pace'])} certifiés), il le serait fin "
+                         f"{a['at_pace']}.")
+    return "\n".join(lines)
+
+
+COMPOSITION_CAPTIONS = {"department": "par département", "level": "selon le public", "modality": "selon la modalité",
+                        "domain": "par thématique", "operator": "par opérateur"}
+
+
+def show_composition(rpt, by: str, title: str) -> None:
+    """Trainee-days of the scope and year by one dimension, with shares and e-training share."""
+    from ..report import _display_html, fmt_interval, fmt_value, fr_number, html_table
+
+    days = breakdown(rpt.data, "teacher_training_days", rpt.scope, rpt.period, by)
+    if days.empty:
+        return
+    share = breakdown(rpt.data, "teacher_training_e_share", rpt.scope, rpt.period, by).set_index("group")
+    out = pd.DataFrame({
+        title: days["label"],
+        "Sessions": [fr_number(x) for x in days["denominator"]],
+        "Journées stagiaires": [fmt_value(x, "trainee_days", False) for x in days["value"]],
+        "Part du total": [fmt_value(x, "percent") for x in days["share"]],
+        "Part d'e-formation": [fmt_value(share["value"].get(g, np.nan), "percent") for g in days["group"]],
+        "Intervalle à 95 %": [fmt_interval(share["ci_low"].get(g, np.nan), share["ci_high"].get(g, np.nan),
+                                           "percent") for g in days["group"]],
+    })
+    _display_html(html_table(out, align_right=list(out.columns[1:]),
+                             caption=f"Journées stagiaires {COMPOSITION_CAPTIONS.get(by, by)} — {rpt.period}"))
+
+
+def show_intensity(rpt) -> None:
+    """Trainee-days per department, per 1 000 pupils of the second degree, and rurality."""
+    from ..report import _display_html, fmt_value, fr_number, html_table
+
+    t = department_intensity(rpt.data, rpt.scope, rpt.period)
+    out = pd.DataFrame({
+        "Département": t["label"],
+        "Journées stagiaires": [fmt_value(x, "trainee_days", False) for x in t["trainee_days"]],
+        "Part": [fmt_value(x, "percent") for x in t["share"]],
+        "Élèves du second degré": [fr_number(x) for x in t["pupils"]],
+        "Pour 1 000 élèves": [fr_number(x, 1) for x in t["per_1000"]],
+        "Élèves en commune rurale": [fmt_value(x, "percent") for x in t["rural_share"]],
+    })
+    enrol = t.attrs.get("enrolment_period")
+    caption = "Intensité de formation par département"
+    if enrol:
+        caption += f" (effectifs {enrol})"
+    _display_html(html_table(out, align_right=list(out.columns[1:]), caption=caption))
+
+
+def intensity_chart(rpt) -> None:
+    """Trainee-days per 1 000 pupils against the department's rural share (region's 12)."""
+    import matplotlib.pyplot as plt
+
+    from ..report import BLUE, BLUE_LIGHT, fmt_value, fr_number, show_figure
+
+    t = department_intensity(rpt.data, referential.REGION_SCOPE, rpt.period).dropna(subset=["per_1000"])
+    if len(t) < 2:
+        return
+    fig, ax = plt.subplots()
+    inside = t["department"].isin(referential.departments_of(rpt.scope))
+    ax.scatter(t.loc[~inside, "rural_share"], t.loc[~inside, "per_1000"], color=BLUE_LIGHT, alpha=0.45)
+    ax.scatter(t.loc[inside, "rural_share"], t.loc[inside, "per_1000"], color=BLUE)
+    for rec in t.itertuples(index=False):
+        ax.annotate(rec.department, (rec.rural_share, rec.per_1000), xytext=(4, 3), textcoords="offset points",
+                    fontsize=8)
+    if len(t) >= 3:
+        slope, intercept = np.polyfit(t["rural_share"], t["per_1000"], 1)
+        xs = np.linspace(t["rural_share"].min(), t["rural_share"].max(), 20)
+        ax.plot(xs, intercept + slope * xs, ls="--", color="#666666", lw=1)
+    ax.set_xlabel("part des élèves du second degré scolarisés en commune rurale (%)")
+    ax.set_ylabel("journées stagiaires pour 1 000 élèves")
+    ax.set_title("Intensité de formation et ruralité des départements", loc="left")
+    alt = "Nuage de points des 12 départements. " + "; ".join(
+        f"{r.label} : {fr_number(r.per_1000, 1)} journées pour 1 000 élèves, {fmt_value(r.rural_share, 'percent')} "
+        "en rural" for r in t.itertuples(index=False))
+    show_figure(fig, alt)
+
+
+def rurality_sentence(rpt) -> str:
+    """One sentence on the correlation between rurality and training intensity."""
+    from ..report import fr_number
+
+    c = rurality_correlation(rpt.data, rpt.period)
+    if not np.isfinite(c["rho"]):
+        return ""
+    strength = "nette" if abs(c["rho"]) >= 0.6 else ("modérée" if abs(c["rho"]) >= 0.3 else "faible")
+    sense = "moins" if c["rho"] < 0 else "plus"
+    verdict = ("significative au seuil de 5 %" if c["p_value"] < 0.05
+               else "non significative au seuil de 5 %")
+    return (f"Sur les {c['n']} départements de la région, la corrélation de Spearman entre la part d'élèves en "
+            f"commune rurale et les journées stagiaires pour 1 000 élèves vaut {fr_number(c['rho'], 2)} "
+            f"(p {_fmt_p(c['p_value'])}, {verdict}) : une liaison {strength}, les départements plus "
+            f"ruraux se formant {sense}.")
+
+
+def show_yearly_certifications(rpt) -> None:
+    """Teachers' certification year by year: sessions, candidates, certified, success, score."""
+    from ..report import _display_html, fmt_value, fr_number, html_table
+
+    y = yearly_certifications(rpt.data, rpt.scope, rpt.period)
+    if y.empty:
+        return
+    out = pd.DataFrame({
+        "Année": y["period"],
+        "Sessions": [fr_number(x) for x in y["sessions"]],
+        "Candidats": [fr_number(x) for x in y["candidates"]],
+        "Certifiés": [fr_number(x) for x in y["new"]],
+        "Cumul": [fr_number(x) for x in y["cumulative"]],
+        "Réussite [IC 95 %]": [_with_interval(fmt_value(x, "percent"), a, b, "percent") for x, a, b in
+                                       zip(y["success_rate"], y["success_low"], y["success_high"], strict=True)],
+        "Score moyen des certifiés [IC 95 %]": [_with_interval(fmt_value(x, "pix"), a, b, "pix") for x, a, b in
+                                  zip(y["mean_score"], y["score_low"], y["score_high"], strict=True)],
+    })
+    _display_html(html_table(out, align_right=list(out.columns[1:]),
+                             caption="Certification Pix des enseignants, année par année (certifiés : "
+                                     "certifications validées ; cumul depuis la rentrée 2020)"))
+
+
+def show_pace(rpt) -> None:
+    """Objectives of the scope: reached or not at their deadline, pace needed vs observed."""
+    from ..report import _display_html, _display_markdown, fr_number, html_table
+
+    pace = pace_check(rpt.data, rpt.scope, rpt.period)
+    if pace.empty:
+        _display_markdown("*Aucun objectif chiffré de certification ne s'applique à ce périmètre.*")
+        return
+    out = pd.DataFrame({
+        "Objectif": [f"{fr_number(v)} fin {d}" for v, d in zip(pace["objective"], pace["deadline"], strict=True)],
+        "Cumul": [fr_number(x) for x in pace["cumulative"]],
+        "Reste": [fr_number(x) for x in pace["remaining"]],
+        "Nécessaire par an": [fr_number(x) for x in pace["needed_per_year"]],
+        f"Certifiés {rpt.period} [IC 95 %]": [_with_interval(fr_number(x), a, b, "count") for x, a, b in
+                                              zip(pace["pace"], pace["pace_low"], pace["pace_high"], strict=True)],
+        "Verdict": pace["verdict"],
+        "Au rythme de l'année": [f"atteint fin {x}" if x else "—" for x in pace["at_pace"]],
+    })
+    _display_html(html_table(out, align_right=list(out.columns[1:5]),
+                             caption="Objectifs de certification : échéances et rythme"))
+
+
+def show_projection(rpt) -> None:
+    """The projected cumulative count for the coming years (both projections)."""
+    from ..report import _display_html, fr_number, html_table
+
+    proj = projection(rpt.data, rpt.scope, rpt.period)
+    ahead = proj[proj["observed"].isna()]
+    if ahead.empty:
+        return
+    out = pd.DataFrame({
+        "Fin de l'année": ahead["period"],
+        "Tendance linéaire [prévision à 95 %]": [_with_interval(fr_number(x), a, b, "count") for x, a, b in
+                                                 zip(ahead["trend"], ahead["trend_low"], ahead["trend_high"],
+                                                     strict=True)],
+        "Rythme de l'année maintenu [IC 95 %]": [_with_interval(fr_number(x), a, b, "count") for x, a, b in
+                                                 zip(ahead["pace"], ahead["pace_low"], ahead["pace_high"],
+                                                     strict=True)],
+        "Objectif": [fr_number(x) for x in ahead["objective"]],
+    })
+    _display_html(html_table(out, align_right=list(out.columns[1:]),
+                             caption=f"Projection du nombre cumulé d'enseignants certifiés (données jusqu'à "
+                                     f"{rpt.period})"))
+
+
+def cumulative_chart(rpt) -> None:
+    """Cumulative teachers certified with the objectives at their deadlines and the projection.
+
+    The projection is drawn up to the later of the last deadline and the year after the
+    report's: the linear trend (dashed, with its prediction band) when two years are
+    observed, else the report year's pace maintained (dotted, with its Poisson band).
+    """
+    import matplotlib.pyplot as plt
+
+    from ..report import BLUE, PALETTE, RED, fr_number, show_figure
+
+    curve = cumulative_curve(rpt.data, rpt.scope, rpt.period)
+    if curve.empty:
+        return
+    p = Period.parse(rpt.period)
+    region = rpt.scope == referential.REGION_SCOPE
+    panels = [[rpt.scope], list(referential.ACADEMIES)] if region else [[rpt.scope]]
+    fig, axes = plt.subplots(1, len(panels), figsize=(11 if region else 8.5, 4.6), squeeze=False)
+    alt = []
+    for ax, names in zip(axes[0], panels, strict=True):
+        objs = {(o["value"], o["deadline"]) for name in names for o in objectives(name)}
+        horizon = max([p.shift(1), *[Period.parse(d) for _, d in objs]])
+        top = 0.0
+        for k, name in enumerate(names):
+            colour = BLUE if len(names) == 1 else PALETTE[(k + 1) % len(PALETTE)]
+            c = curve[curve["series"] == name]
+            label = referential.ACADEMIES[name].name if name in referential.ACADEMIES else "Région"
+            ax.step(c["date"], c["cumulative"], where="post", color=colour, label=label, lw=1.8)
+            proj = projection(rpt.data, name, rpt.period)
+            within = [Period.parse(x) <= horizon for x in proj["period"]]
+            ahead = proj[proj["observed"].isna() & pd.Series(within, index=proj.index)]
+            last_date, last_value = c["date"].iloc[-1], float(c["cumulative"].iloc[-1])
+            top = max(top, last_value)
+            method = "trend" if ahead["trend"].notna().any() else ("pace" if ahead["pace"].notna().any() else None)
+            if method:
+                days = [_deadline_day(x) for x in ahead["period"]]
+                ax.plot([last_date, *days], [last_value, *ahead[method]], ls="--" if method == "trend" else ":",
+                        color=colour, lw=1.3)
+                lo, hi = ahead[f"{method}_low"].astype(float), ahead[f"{method}_high"].astype(float)
+                if lo.notna().any():
+                    ax.fill_between([last_date, *days], [last_value, *lo], [last_value, *hi], color=colour,
+                                    alpha=0.12, lw=0)
+                    top = max(top, float(np.nanmax(hi)))
+                top = max(top, float(np.nanmax(ahead[method])))
+                end = ahead.iloc[-1]
+                alt.append(f"{label} : {fr_number(last_value)} certifiés fin {rpt.period}, projection "
+                           f"{fr_number(end[method])} fin {end['period']}")
+            else:
+                alt.append(f"{label} : {fr_number(last_value)} certifiés fin {rpt.period}")
+        for value, deadline in sorted(objs, key=lambda o: Period.parse(o[1])):
+            day = _deadline_day(deadline)
+            ax.plot([day], [value], marker="D", color=RED, ms=7, ls="none", zorder=4)
+            ax.annotate(f"{fr_number(value)} (fin {deadline})", (day, value), xytext=(-8, 4),
+                        textcoords="offset points", ha="right", va="bottom", color=RED, fontsize=8)
+            top = max(top, value)
+            alt.append(f"objectif {fr_number(value)} fin {deadline}")
+        first = Period.parse(CERTIFICATION_START)
+        years = range(first.start, horizon.end)
+        ax.set_xticks([pd.Timestamp(y, 9, 1) for y in [*years, horizon.end]], [""] * (len(years) + 1))
+        ax.set_xticks([pd.Timestamp(y + 1, 3, 1) for y in years], [f"{y}-{str(y + 1)[2:]}" for y in years],
+                      minor=True, fontsize=8)
+        ax.tick_params(axis="x", which="minor", length=0)
+        ax.set_xlim(pd.Timestamp(first.start, 9, 1), _deadline_day(horizon.label) + pd.Timedelta(days=20))
+        ax.set_ylim(0, top * 1.15 + 1)
+        ax.set_ylabel("enseignants certifiés (cumul)")
+        ax.set_title("Région" if (region and names == [rpt.scope]) else
+                     ("Académies" if region else referential.SCOPE_LABELS[rpt.scope]), loc="left")
+        ax.legend(frameon=False, fontsize=8, loc="upper left")
+    fig.suptitle("Enseignants certifiés Pix depuis la rentrée 2020 : cumul, objectifs (losanges) et projection",
+                 fontsize=11, x=0.01, ha="left")
+    fig.tight_layout()
+    show_figure(fig, "Courbe cumulée des enseignants certifiés. " + " ; ".join(alt))
+
+
+def coverage_notes(rpt) -> list[str]:
+    """Caveats with their figures, for the report's method section."""
+    notes = []
+    if rpt.data.has("formations"):
+        s = referential.in_scope(sessions(rpt.data), rpt.scope)
+        cur = s[s["period"] == rpt.period]
+        no_dept = cur["department"].isna()
+        notes += [
+            "**Journées stagiaires** : somme, sur les sessions de formation au et par le numérique extraites de "
+            f"GAIA, du nombre de stagiaires présents × durée en jours ({len(cur)} sessions cette année, "
+            f"{cur['module_key'].nunique()} modules). Un registre exhaustif : pas d'intervalle.",
+            "**Part d'e-formation** : journées en distanciel ou hybride rapportées au total. La modalité se décide "
+            "par module de formation : l'intervalle à 95 % est celui de Wilson calculé sur le nombre effectif de "
+            "modules (formule de Kish), et non sur les journées, qui ne sont pas des observations indépendantes.",
+            f"**Sessions sans département** : {int(no_dept.sum())} session(s) académique(s) à distance "
+            f"({_int(cur.loc[no_dept, 'trainee_days'].sum())} journées) comptent dans l'académie et la région, "
+            "pas dans un département.",
+            "**Intensité par département** : faute d'effectifs d'enseignants dans les données, les journées "
+            "stagiaires (tous publics) sont rapportées aux élèves du second degré (fichiers d'effectifs de la "
+            "DEPP), qui mesurent la taille du département ; la ruralité est la part de ces élèves scolarisés en "
+            "commune rurale (grille de densité de l'INSEE).",
+        ]
+    if rpt.data.has("pix_certification_enseignants"):
+        notes += [
+            "**Enseignants certifiés** : certifications « validées » des sessions des centres académiques de "
+            "certification des enseignants, cumulées depuis la rentrée 2020 ; les certifications annulées ou en "
+            "erreur ne comptent pas. Les noms étant supprimés à la lecture, un enseignant certifié deux fois "
+            "(renouvellement) compterait deux fois.",
+            "**Calendrier** : la certification gratuite des enseignants a ouvert à Bordeaux à la rentrée 2020, "
+            "à Poitiers et Limoges en janvier 2021 (feuille de route).",
+            "**Projections** : la tendance linéaire est celle de la règle des statuts (cumuls annuels, au moins "
+            "deux années ; intervalle de prévision à partir de trois) ; le « rythme maintenu » ajoute chaque année "
+            "les certifiés de l'année du rapport, avec l'intervalle exact de Poisson de ce nombre — il suppose un "
+            "rythme constant et sous-estime donc l'incertitude si le rythme varie d'une année à l'autre.",
+        ]
+    for objective in rpt.target.objectives:
+        if objective.note and objective.applies_to(rpt.scope):
+            notes.append(f"**Feuille de route, {objective.period}** : {objective.note}")
+    return notes

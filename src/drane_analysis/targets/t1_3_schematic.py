@@ -1,0 +1,703 @@
+"""Target 1.3 — leaders and establishment digital projects (SchémaTic).
+
+Indicators (``params/targets/1.3-schematic.yaml``):
+
+- ``schematic_usage_rate``: share of the secondary establishments (collèges, lycées, EREA,
+  public and private under contract, open at the school year's January point) that filled
+  in at least one SchémaTic self-assessment in the school year; objective 20 %. The
+  ``schematic`` source is the secondary referential (six domains, levels 1 to 4): an
+  assessment of another establishment (an école assessed with a first-degree version, a
+  private school out of contract) is counted apart and left out of every figure.
+- ``leaders_trained_rate``: share of the leaders (heads, deputy heads, IEN, IA-IPR) of the
+  school year trained to SchémaTic and to steering digital (``cadres``), this year or
+  before; objective 20 % the first year.
+- ``schematic_maturity_mean``: mean, over the establishments assessed, of each
+  establishment's maturity — the mean of its domain levels (1 to 4) in its latest
+  assessment of the year — with its Student interval.
+
+Beyond the headline: the maturity profile by domain, and its change from one year to the
+next **for the same establishments** (paired comparison: mean change per domain with its
+paired t-interval and the Wilcoxon signed-rank test), by territory too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from .. import referential
+from ..data import Data, breakdown_label
+from ..indicators import by_scope, rate_rows, series_frame
+from ..periods import Period
+from ..sources.schematic import DOMAIN_LABELS, DOMAINS, FUNCTION_LABELS
+from ..stats import mean_interval, mean_table, rate_table, wilson_interval
+from .t1_1_pix import gap_sentence as _gap_sentence
+from .t1_2_enseignants import trend  # noqa: F401  (re-exported for the notebook)
+
+TARGET = "1.3"
+ATTRIBUTES = ["academy", "department", "department_label", "kind", "sector", "territory", "priority_education"]
+OVERALL = "all"
+OVERALL_LABEL = "Ensemble des domaines"
+NO_DEPARTMENT_LABEL = "Inspecteurs à compétence académique"
+LEVELS = (1, 2, 3, 4)
+
+
+def _clip_levels(table: pd.DataFrame) -> pd.DataFrame:
+    """Bound a mean level's interval to the scale (1 to 4): small groups give wide intervals."""
+    return table.assign(ci_low=table["ci_low"].clip(lower=LEVELS[0], upper=LEVELS[-1]),
+                        ci_high=table["ci_high"].clip(lower=LEVELS[0], upper=LEVELS[-1]))
+
+
+def _reference_day(period: str) -> pd.Timestamp:
+    """The January point of a school year: an establishment opened by then counts that year."""
+    return pd.Timestamp(Period.parse(period).end, 1, 31)
+
+
+# --------------------------------------------------------------------------- building blocks
+
+
+def universe(data: Data) -> pd.DataFrame:
+    return data.memo("t13_universe", lambda: _universe(data))
+
+
+def _universe(data: Data) -> pd.DataFrame:
+    """The secondary establishments of each school year of the SchémaTic data.
+
+    Collèges, lycées and EREA of the annuaire, public or private under contract, opened by
+    31 January of the school year (an unknown opening date counts as open). One row per
+    (period, uai) with the establishment's attributes.
+    """
+    est = data.establishments()
+    sec = est[est["kind"].isin(referential.SECONDARY_KINDS) & est["under_contract"].fillna(False).astype(bool)]
+    sec = sec[sec["academy"].isin(list(referential.ACADEMIES))]
+    periods = sorted(data.source("schematic")["period"].dropna().unique(), key=Period.parse) \
+        if data.has("schematic") else []
+    parts = []
+    for period in periods:
+        opened = sec["opening_date"].isna() | (sec["opening_date"] <= _reference_day(period)) \
+            if "opening_date" in sec else pd.Series(True, index=sec.index)
+        parts.append(sec.loc[opened, ["uai", *ATTRIBUTES]].assign(period=period))
+    if not parts:
+        return pd.DataFrame(columns=["period", "uai", *ATTRIBUTES])
+    return pd.concat(parts, ignore_index=True)[["period", "uai", *ATTRIBUTES]]
+
+
+def latest_assessments(data: Data) -> pd.DataFrame:
+    return data.memo("t13_latest_assessments", lambda: _latest_assessments(data))
+
+
+def _latest_assessments(data: Data) -> pd.DataFrame:
+    """The latest assessment of each establishment in each school year, long by domain:
+    uai, period, assessment_date, domain, level (domains left blank are absent)."""
+    s = data.source("schematic")
+    last = s.groupby(["uai", "period"], observed=True)["assessment_date"].transform("max")
+    out = s[s["assessment_date"] == last][["uai", "period", "assessment_date", "domain", "level"]].copy()
+    out["level"] = out["level"].astype(float)
+    return out.reset_index(drop=True)
+
+
+def usage(data: Data) -> pd.DataFrame:
+    return data.memo("t13_usage", lambda: _usage(data))
+
+
+def _usage(data: Data) -> pd.DataFrame:
+    """One row per (period, uai) of the universe, ``uses`` = 1 when assessed that year.
+
+    ``attrs["outside"]``: per school year, the establishments assessed that are not in the
+    universe (another kind, out of contract, unknown to the annuaire).
+    """
+    uni = universe(data)
+    assessed = latest_assessments(data)[["uai", "period"]].drop_duplicates()
+    out = uni.merge(assessed.assign(uses=1), on=["uai", "period"], how="left")
+    out["uses"] = out["uses"].fillna(0).astype(int)
+    out["one"] = 1
+    outside = assessed.merge(uni[["uai", "period"]], on=["uai", "period"], how="left", indicator=True)
+    outside = outside[outside["_merge"] == "left_only"]
+    out.attrs["outside"] = outside.groupby("period").size().to_dict()
+    return out
+
+
+def maturity(data: Data) -> pd.DataFrame:
+    return data.memo("t13_maturity", lambda: _maturity(data))
+
+
+def _maturity(data: Data) -> pd.DataFrame:
+    """One row per (period, uai) assessed in the universe: maturity (mean of the domain
+    levels of the latest assessment), domains (how many assessed), one column per domain
+    (``level_<domain>``) and the establishment's attributes."""
+    long = latest_assessments(data)
+    wide = long.pivot_table(index=["uai", "period"], columns="domain", values="level", aggfunc="first")
+    wide = wide.reindex(columns=list(DOMAINS))
+    wide.columns = [f"level_{c}" for c in wide.columns]
+    wide = wide.reset_index()
+    levels = wide[[f"level_{d}" for d in DOMAINS]]
+    wide["maturity"] = levels.mean(axis=1, skipna=True)
+    wide["domains"] = levels.notna().sum(axis=1)
+    out = wide.merge(universe(data), on=["uai", "period"], how="inner")
+    return out.reset_index(drop=True)
+
+
+def leaders(data: Data) -> pd.DataFrame:
+    return data.memo("t13_leaders", lambda: _leaders(data))
+
+
+def _leaders(data: Data) -> pd.DataFrame:
+    """The leaders of each school year: trained (1/0, this year or before), trained_this_year
+    (a training date in the year), function, department (empty: academy-wide), territory of
+    the establishment for heads and deputies."""
+    c = data.source("cadres")
+    c = c[c["academy"].isin(list(referential.ACADEMIES))].copy()
+    c["trained"] = c["is_trained"].fillna(False).astype(bool).astype(int)
+    c["trained_this_year"] = c["training_date"].notna().astype(int)
+    c["one"] = 1
+    est = data.establishments()[["uai", "territory", "kind"]]
+    c = c.merge(est, on="uai", how="left")
+    return c.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- series
+
+
+def compute(data: Data) -> pd.DataFrame:
+    """Every 1.3 indicator for each scope and each school year with data."""
+    rows: list[dict] = []
+    if data.has("schematic"):
+        use = usage(data)
+        for scope, part in by_scope(use):
+            table = rate_table(part, "uses", "one", by=["period"]).assign(academy=scope)
+            rows += rate_rows(TARGET, "schematic_usage_rate", table)
+        mat = maturity(data)
+        for scope, part in by_scope(mat):
+            means = _clip_levels(mean_table(part, "maturity", by=["period"]))
+            for rec in means.itertuples(index=False):
+                rows.append({"target": TARGET, "indicator": "schematic_maturity_mean", "academy": scope,
+                             "period": rec.period, "value": rec.value, "denominator": rec.n,
+                             "ci_low": rec.ci_low, "ci_high": rec.ci_high})
+    if data.has("cadres"):
+        lead = leaders(data)
+        for scope, part in by_scope(lead):
+            table = rate_table(part, "trained", "one", by=["period"]).assign(academy=scope)
+            rows += rate_rows(TARGET, "leaders_trained_rate", table)
+    return series_frame(rows)
+
+
+# --------------------------------------------------------------------------- breakdowns
+
+
+def _label(by: str, value: object) -> str:
+    missing = value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
+    if by == "function":
+        return FUNCTION_LABELS.get(str(value), str(value)) if not missing else "Non renseigné"
+    if by == "domain":
+        return OVERALL_LABEL if value == OVERALL else DOMAIN_LABELS.get(str(value), str(value))
+    return breakdown_label(by, value)
+
+
+def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> pd.DataFrame:
+    """One indicator for a scope and period by ``department``, ``territory``, ``kind``,
+    ``sector`` (usage and maturity) or ``department``, ``function``, ``territory`` (leaders;
+    academy-wide inspectors have no department).
+
+    Returns group, label, value, numerator, denominator, ci_low, ci_high, sorted by label.
+    """
+    if indicator == "schematic_usage_rate":
+        frame = referential.in_scope(usage(data), scope)
+        table = rate_table(frame[frame["period"] == period], "uses", "one", by=[by])
+    elif indicator == "leaders_trained_rate":
+        frame = referential.in_scope(leaders(data), scope)
+        table = rate_table(frame[frame["period"] == period], "trained", "one", by=[by])
+    elif indicator == "schematic_maturity_mean":
+        frame = referential.in_scope(maturity(data), scope)
+        table = _clip_levels(mean_table(frame[frame["period"] == period], "maturity", by=[by]))
+        table = table.rename(columns={"n": "denominator"})
+        table["numerator"] = np.nan
+    else:
+        raise KeyError(f"indicateur inconnu pour la cible 1.3 : {indicator}")
+    table = table.rename(columns={by: "group"})
+    if indicator == "leaders_trained_rate" and by == "department":
+        table["label"] = [NO_DEPARTMENT_LABEL if pd.isna(g) else _label(by, g) for g in table["group"]]
+    else:
+        table["label"] = [_label(by, g) for g in table["group"]]
+    table["_last"] = table["label"].isin([NO_DEPARTMENT_LABEL, "Non renseigné"])
+    table = table.sort_values(["_last", "label"]).drop(columns="_last")
+    return table[["group", "label", "value", "numerator", "denominator", "ci_low", "ci_high"]].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- maturity profile
+
+
+def domain_profile(data: Data, scope: str, period: str) -> pd.DataFrame:
+    """Maturity by domain for a scope and year: mean level with its Student interval (bounded
+    to 1–4), the number of establishments assessed on the domain, the share (%) at each level
+    1–4, and the share at level 3 or 4 with its Wilson interval (``share_3_4``, ``_low``, ``_high``).
+
+    Rows: the six domains in the referential's order, then the overall maturity.
+    """
+    m = referential.in_scope(maturity(data), scope)
+    m = m[m["period"] == period]
+    rows = []
+    for domain in [*DOMAINS, OVERALL]:
+        col = "maturity" if domain == OVERALL else f"level_{domain}"
+        x = m[col].dropna().astype(float)
+        mean, lo, hi, n = mean_interval(x)
+        row = {"domain": domain, "label": _label("domain", domain), "value": mean,
+               "ci_low": np.clip(lo, LEVELS[0], LEVELS[-1]), "ci_high": np.clip(hi, LEVELS[0], LEVELS[-1]), "n": n}
+        for level in LEVELS:
+            row[f"share_{level}"] = (float((x.round() == level).mean() * 100) if (n and domain != OVERALL)
+                                     else np.nan)
+        high = int((x.round() >= 3).sum()) if domain != OVERALL else 0
+        lo3, hi3 = wilson_interval(high, n if domain != OVERALL else 0)
+        row["share_3_4"] = high / n * 100 if (n and domain != OVERALL) else np.nan
+        row["share_3_4_low"], row["share_3_4_high"] = float(lo3) * 100, float(hi3) * 100
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def pairs(data: Data, scope: str, period: str, previous: str | None = None) -> pd.DataFrame:
+    """Establishments of the scope assessed both in ``previous`` (default: the year before)
+    and ``period``, each with its latest assessment of each year: one row per establishment
+    with ``before_<domain>``, ``after_<domain>``, ``before_all``, ``after_all`` (the overall
+    maturity on the domains assessed both years) and its attributes."""
+    previous = previous or Period.parse(period).shift(-1).label
+    m = referential.in_scope(maturity(data), scope)
+    levels = [f"level_{d}" for d in DOMAINS]
+    a = m[m["period"] == previous][["uai", *levels]]
+    b = m[m["period"] == period][["uai", *levels, *ATTRIBUTES]]
+    p = a.merge(b, on="uai", suffixes=("_before", "_after"))
+    out = p[["uai", *ATTRIBUTES]].copy()
+    for d in DOMAINS:
+        out[f"before_{d}"] = p[f"level_{d}_before"].astype(float)
+        out[f"after_{d}"] = p[f"level_{d}_after"].astype(float)
+    before = out[[f"before_{d}" for d in DOMAINS]].to_numpy(dtype=float)
+    after = out[[f"after_{d}" for d in DOMAINS]].to_numpy(dtype=float)
+    both = np.isfinite(before) & np.isfinite(after)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["before_all"] = np.where(both.any(axis=1), np.nansum(np.where(both, before, 0), axis=1)
+                                     / np.maximum(both.sum(axis=1), 1), np.nan)
+        out["after_all"] = np.where(both.any(axis=1), np.nansum(np.where(both, after, 0), axis=1)
+                                    / np.maximum(both.sum(axis=1), 1), np.nan)
+    out.attrs["previous"] = previous
+    return out
+
+
+def paired_test(before: pd.Series | np.ndarray, after: pd.Series | np.ndarray) -> dict:
+    """Paired comparison of two measures of the same units (missing pairs dropped).
+
+    Returns n, mean_before, mean_after, change (mean of after − before), ci_low, ci_high
+    (paired Student interval at 95 %), improved and declined (% of pairs), wilcoxon_p
+    (two-sided Wilcoxon signed-rank test, Pratt's handling of zero differences; 1 when every
+    difference is 0; NaN with fewer than two pairs).
+    """
+    b = np.asarray(before, dtype=float)
+    a = np.asarray(after, dtype=float)
+    keep = np.isfinite(a) & np.isfinite(b)
+    a, b = a[keep], b[keep]
+    diff = a - b
+    n = len(diff)
+    change, lo, hi, _ = mean_interval(diff)
+    out = {"n": n, "mean_before": float(b.mean()) if n else np.nan, "mean_after": float(a.mean()) if n else np.nan,
+           "change": change, "ci_low": lo, "ci_high": hi,
+           "improved": float((diff > 0).mean() * 100) if n else np.nan,
+           "declined": float((diff < 0).mean() * 100) if n else np.nan, "wilcoxon_p": np.nan}
+    if n >= 2 and np.any(diff != 0):
+        out["wilcoxon_p"] = float(sps.wilcoxon(diff, zero_method="pratt").pvalue)
+    elif n >= 2:
+        out["wilcoxon_p"] = 1.0
+        out["ci_low"] = out["ci_high"] = 0.0
+    return out
+
+
+def paired_change(data: Data, scope: str, period: str, previous: str | None = None) -> pd.DataFrame:
+    """Year-to-year change of maturity for the same establishments, domain by domain.
+
+    One row per domain (and the overall maturity): domain, label and the columns of
+    :func:`paired_test`. ``attrs``: previous (the earlier year), pairs (establishments
+    assessed both years).
+    """
+    p = pairs(data, scope, period, previous)
+    rows = []
+    for domain in [*DOMAINS, OVERALL]:
+        rows.append({"domain": domain, "label": _label("domain", domain),
+                     **paired_test(p[f"before_{domain}"], p[f"after_{domain}"])})
+    out = pd.DataFrame(rows)
+    out.attrs["previous"] = p.attrs["previous"]
+    out.attrs["pairs"] = len(p)
+    return out
+
+
+def paired_change_by(data: Data, scope: str, period: str, by: str = "territory",
+                     previous: str | None = None) -> pd.DataFrame:
+    """Overall paired change by group (territory, kind…): group, label and :func:`paired_test`.
+
+    With exactly two groups, ``attrs`` holds the difference of their mean changes (second
+    minus first, in label order), its Welch 95 % interval and p-value.
+    """
+    p = pairs(data, scope, period, previous)
+    rows = []
+    for group, part in p.groupby(by, dropna=False, observed=True):
+        rows.append({"group": group, "label": _label(by, group), **paired_test(part["before_all"], part["after_all"])})
+    cols = ["group", "label", "n", "mean_before", "mean_after", "change", "ci_low", "ci_high", "improved",
+            "declined", "wilcoxon_p"]
+    out = pd.DataFrame(rows, columns=cols).sort_values("label").reset_index(drop=True)
+    out.attrs["previous"] = p.attrs["previous"]
+    known = out[out["label"] != "Non renseigné"]
+    if len(known) == 2 and (known["n"] >= 2).all():
+        g1, g2 = known["group"].tolist()
+        d1 = (p.loc[p[by] == g1, "after_all"] - p.loc[p[by] == g1, "before_all"]).dropna()
+        d2 = (p.loc[p[by] == g2, "after_all"] - p.loc[p[by] == g2, "before_all"]).dropna()
+        res = sps.ttest_ind(d2, d1, equal_var=False)
+        ci = res.confidence_interval(0.95)
+        out.attrs.update(difference=float(d2.mean() - d1.mean()), difference_low=float(ci.low),
+                         difference_high=float(ci.high), difference_p=float(res.pvalue),
+                         difference_labels=(_label(by, g2), _label(by, g1)))
+    return out
+
+
+def paired_chain(data: Data, scope: str, period: str) -> pd.DataFrame:
+    """Overall paired change for every pair of consecutive years up to ``period``: period
+    (the later year), previous, and the columns of :func:`paired_test`."""
+    m = maturity(data)
+    periods = sorted({p for p in m["period"].unique() if Period.parse(p) <= Period.parse(period)}, key=Period.parse)
+    rows = []
+    for p in periods:
+        prev = Period.parse(p).shift(-1).label
+        if prev not in periods:
+            continue
+        pr = pairs(data, scope, p, prev)
+        rows.append({"period": p, "previous": prev, **paired_test(pr["before_all"], pr["after_all"])})
+    cols = ["period", "previous", "n", "mean_before", "mean_after", "change", "ci_low", "ci_high", "improved",
+            "declined", "wilcoxon_p"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def newly_trained(data: Data, scope: str, period: str) -> dict:
+    """Leaders of the year, trained (cumulative) and trained during the year."""
+    lead = referential.in_scope(leaders(data), scope)
+    cur = lead[lead["period"] == period]
+    return {"leaders": len(cur), "trained": int(cur["trained"].sum()),
+            "trained_this_year": int(cur["trained_this_year"].sum())}
+
+
+# --------------------------------------------------------------------------- report blocks
+
+
+def _fmt_level(x: float, decimals: int = 2, sign: bool = False) -> str:
+    from ..report import fr_number
+
+    text = fr_number(x, decimals)
+    if text.lstrip("-").replace("0", "").replace(",", "") == "":
+        return text.lstrip("-")                       # −0,00 → 0,00
+    if sign and text != "—" and x > 0:
+        text = "+" + text
+    return text
+
+
+def _change(x: float, lo: float, hi: float) -> str:
+    """``+0,15 [+0,11 ; +0,18]`` (the interval left out when missing)."""
+    text = _fmt_level(x, sign=True)
+    if lo is None or hi is None or not (np.isfinite(lo) and np.isfinite(hi)):
+        return text
+    return f"{text} [{_fmt_level(lo, sign=True)} ; {_fmt_level(hi, sign=True)}]"
+
+
+def _up_down(up: float, down: float) -> str:
+    from ..report import fr_number
+
+    if not (np.isfinite(up) and np.isfinite(down)):
+        return "—"
+    return f"{fr_number(up, 0)} % / {fr_number(down, 0)} %"
+
+
+def _fmt_p(p: float) -> str:
+    from ..report import fr_number
+
+    if p is None or not np.isfinite(p):
+        return "—"
+    return "< 0,001" if p < 0.001 else fr_number(p, 3)
+
+
+def key_messages(rpt) -> str:
+    """The report's opening sentences (French Markdown), every number from the data."""
+    from ..report import fmt_value, fr_number
+
+    ids = set(rpt.table["indicator"])
+    lines = []
+    if "schematic_usage_rate" in ids:
+        r = rpt.row("schematic_usage_rate")
+        text = (f"- **{fmt_value(r['value'], 'percent')}** des établissements du second degré ont renseigné "
+                f"SchémaTic cette année ({fr_number(r['numerator'])} sur {fr_number(r['denominator'])}), "
+                f"intervalle à 95 % [{fmt_value(r['ci_low'], 'percent', False)} ; {fmt_value(r['ci_high'], 'percent')}]")
+        if pd.notna(r["objective"]):
+            text += f", pour un objectif de {fmt_value(r['objective'], 'percent')} : {r['status_label'].lower()}"
+        lines.append(text + ".")
+    if "leaders_trained_rate" in ids:
+        r = rpt.row("leaders_trained_rate")
+        nt = newly_trained(rpt.data, rpt.scope, rpt.period)
+        text = (f"- **{fmt_value(r['value'], 'percent')}** des cadres sont formés à SchémaTic et au pilotage du "
+                f"numérique ({fr_number(r['numerator'])} sur {fr_number(r['denominator'])}, dont "
+                f"{fr_number(nt['trained_this_year'])} formés cette année)")
+        if pd.notna(r["objective"]):
+            text += f", pour un objectif de {fmt_value(r['objective'], 'percent')} : {r['status_label'].lower()}"
+        lines.append(text + ".")
+    if "schematic_maturity_mean" in ids:
+        r = rpt.row("schematic_maturity_mean")
+        prof = domain_profile(rpt.data, rpt.scope, rpt.period)
+        dom = prof[(prof["domain"] != OVERALL) & prof["value"].notna()]
+        text = (f"- Maturité numérique moyenne : **{_fmt_level(r['value'])}** sur 4 "
+                f"[{_fmt_level(r['ci_low'])} ; {_fmt_level(r['ci_high'])}], sur {fr_number(r['denominator'])} "
+                "établissements évalués")
+        if len(dom) >= 2:
+            hi, lo = dom.loc[dom["value"].idxmax()], dom.loc[dom["value"].idxmin()]
+            text += (f" ; domaine le plus avancé : {hi['label'].lower()} ({_fmt_level(hi['value'])}), le moins "
+                     f"avancé : {lo['label'].lower()} ({_fmt_level(lo['value'])})")
+        lines.append(text + ".")
+        ch = paired_change(rpt.data, rpt.scope, rpt.period)
+        overall = ch[ch["domain"] == OVERALL].iloc[0]
+        if overall["n"] >= 2:
+            lines.append(f"- Pour les **{fr_number(overall['n'])}** établissements évalués en "
+                         f"{ch.attrs['previous']} et en {rpt.period}, la maturité a varié de "
+                         f"**{_fmt_level(overall['change'], sign=True)}** niveau "
+                         f"[{_fmt_level(overall['ci_low'], sign=True)} ; {_fmt_level(overall['ci_high'], sign=True)}] "
+                         f"(test de Wilcoxon apparié : p = {_fmt_p(overall['wilcoxon_p'])}).")
+    return "\n".join(lines)
+
+
+def gap_sentence(table: pd.DataFrame, unit: str, what: str) -> str:
+    """One sentence on the gap between the highest and lowest group of a breakdown; maturity
+    levels (unit ``index``) are written with two decimals, the gap in levels."""
+    if unit != "index":
+        return _gap_sentence(table, unit, what)
+    t = table.dropna(subset=["value"])
+    t = t[t["label"] != "Non renseigné"]
+    if len(t) < 2:
+        return ""
+    hi, lo = t.loc[t["value"].idxmax()], t.loc[t["value"].idxmin()]
+    overlap = hi["ci_low"] <= lo["ci_high"] if pd.notna(hi["ci_low"]) and pd.notna(lo["ci_high"]) else True
+    verdict = ("les intervalles se recouvrent : l'écart n'est pas établi" if overlap
+               else "les intervalles ne se recouvrent pas : l'écart est significatif")
+    return (f"{what} va de {_fmt_level(lo['value'])} ({lo['label']}) à {_fmt_level(hi['value'])} ({hi['label']}), "
+            f"soit un écart de {_fmt_level(hi['value'] - lo['value'])} niveau ; {verdict}.")
+
+
+def show_level_table(rpt, table: pd.DataFrame, group_title: str, caption: str) -> None:
+    """A maturity breakdown (mean level, interval, establishments) with two decimals."""
+    from ..report import _display_html, fr_number, html_table
+
+    out = pd.DataFrame({
+        group_title: table["label"],
+        "Niveau moyen": [_fmt_level(x) for x in table["value"]],
+        "Intervalle à 95 %": [f"[{_fmt_level(a)} ; {_fmt_level(b)}]" if pd.notna(a) else "—"
+                              for a, b in zip(table["ci_low"], table["ci_high"], strict=True)],
+        "Établissements évalués": [fr_number(x) for x in table["denominator"]],
+    })
+    _display_html(html_table(out, align_right=list(out.columns[1:]), caption=caption))
+
+
+def show_usage_context(rpt) -> None:
+    """Universe, establishments assessed, assessed outside the universe."""
+    from ..report import _display_markdown, fr_number
+
+    use = usage(rpt.data)
+    cur = referential.in_scope(use, rpt.scope)
+    cur = cur[cur["period"] == rpt.period]
+    outside = use.attrs.get("outside", {}).get(rpt.period, 0)
+    text = (f"Dénominateur : **{fr_number(len(cur))}** collèges, lycées et EREA publics et privés sous contrat "
+            f"ouverts au 31 janvier {Period.parse(rpt.period).end} ; **{fr_number(cur['uses'].sum())}** ont au moins "
+            "une auto-évaluation dans l'année.")
+    if outside:
+        text += (f" {fr_number(outside)} auto-évaluation(s) de la région portent sur d'autres établissements "
+                 "(écoles, privé hors contrat, UAI absents de l'annuaire) : elles ne sont pas comptées.")
+    _display_markdown(text)
+
+
+def profile_chart(rpt) -> None:
+    """Levels 1–4 by domain (stacked shares) with the mean level of each domain."""
+    import matplotlib.pyplot as plt
+
+    from ..report import fmt_value, show_figure
+
+    prof = domain_profile(rpt.data, rpt.scope, rpt.period)
+    dom = prof[prof["domain"] != OVERALL]
+    if dom["n"].sum() == 0:
+        return
+    colours = ["#F6CCCC", "#FCC63A", "#95E257", "#18753C"]
+    fig, ax = plt.subplots(figsize=(8.5, 3.6))
+    y = np.arange(len(dom))
+    left = np.zeros(len(dom))
+    for level, colour in zip(LEVELS, colours, strict=True):
+        width = dom[f"share_{level}"].fillna(0).to_numpy()
+        ax.barh(y, width, left=left, color=colour, edgecolor="white", label=f"niveau {level}")
+        for yi, (l0, w) in enumerate(zip(left, width, strict=True)):
+            if w >= 7:
+                ax.text(l0 + w / 2, yi, f"{w:.0f}".replace(".", ","), ha="center", va="center", fontsize=8)
+        left += width
+    for yi, rec in enumerate(dom.itertuples(index=False)):
+        ax.text(101, yi, f"moy. {_fmt_level(rec.value)}", va="center", fontsize=8)
+    ax.set_yticks(y, dom["label"])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 115)
+    ax.set_xlabel("part des établissements évalués (%)")
+    ax.set_title(f"Niveaux de maturité par domaine — {rpt.period}", loc="left")
+    ax.legend(ncol=4, frameon=False, fontsize=8, loc="lower center", bbox_to_anchor=(0.45, -0.42))
+    alt = "Barres empilées des niveaux 1 à 4 par domaine. " + "; ".join(
+        f"{r.label} : moyenne {_fmt_level(r.value)}, niveau 3 ou 4 pour "
+        f"{fmt_value((r.share_3 or 0) + (r.share_4 or 0), 'percent')}" for r in dom.itertuples(index=False))
+    show_figure(fig, alt)
+
+
+def show_profile(rpt) -> None:
+    """Mean level by domain with its interval and the number of establishments."""
+    from ..report import _display_html, fmt_interval, fmt_value, fr_number, html_table
+
+    prof = domain_profile(rpt.data, rpt.scope, rpt.period)
+    out = pd.DataFrame({
+        "Domaine": prof["label"],
+        "Niveau moyen": [_fmt_level(x) for x in prof["value"]],
+        "Intervalle à 95 %": [f"[{_fmt_level(a)} ; {_fmt_level(b)}]" if np.isfinite(a) else "—"
+                              for a, b in zip(prof["ci_low"], prof["ci_high"], strict=True)],
+        "Niveaux 3 ou 4 [IC 95 %]": [f"{fmt_value(v, 'percent')} {fmt_interval(a, b, 'percent')}"
+                                     if np.isfinite(v) else "—"
+                                     for v, a, b in zip(prof["share_3_4"], prof["share_3_4_low"],
+                                                        prof["share_3_4_high"], strict=True)],
+        "Établissements": [fr_number(x) for x in prof["n"]],
+    })
+    _display_html(html_table(out, align_right=list(out.columns[1:]),
+                             caption=f"Maturité numérique par domaine (1 à 4) — {rpt.period}"))
+
+
+def show_paired_change(rpt) -> None:
+    """Paired change per domain between the previous year and this one."""
+    from ..report import _display_html, _display_markdown, fr_number, html_table
+
+    ch = paired_change(rpt.data, rpt.scope, rpt.period)
+    if ch.attrs["pairs"] < 2:
+        _display_markdown(f"*Moins de deux établissements évalués à la fois en {ch.attrs['previous']} et en "
+                          f"{rpt.period} : pas de comparaison appariée possible.*")
+        return
+    out = pd.DataFrame({
+        "Domaine": ch["label"],
+        "Paires": [fr_number(x) for x in ch["n"]],
+        f"Niveau moyen {ch.attrs['previous']} → {rpt.period}": [
+            f"{_fmt_level(a)} → {_fmt_level(b)}" if np.isfinite(a) else "—"
+            for a, b in zip(ch["mean_before"], ch["mean_after"], strict=True)],
+        "Évolution moyenne [IC 95 %]": [_change(x, a, b) for x, a, b in
+                                        zip(ch["change"], ch["ci_low"], ch["ci_high"], strict=True)],
+        "En hausse / en baisse": [_up_down(a, b) for a, b in zip(ch["improved"], ch["declined"], strict=True)],
+        "Wilcoxon (p)": [_fmt_p(x) for x in ch["wilcoxon_p"]],
+    })
+    _display_html(html_table(out, align_right=list(out.columns[1:]),
+                             caption=f"Évolution de la maturité des mêmes établissements, {ch.attrs['previous']} → "
+                                     f"{rpt.period}"))
+
+
+def paired_chart(rpt) -> None:
+    """Mean paired change per domain with its 95 % interval (a forest plot)."""
+    import matplotlib.pyplot as plt
+
+    from ..report import BLUE, RED, show_figure
+
+    ch = paired_change(rpt.data, rpt.scope, rpt.period).dropna(subset=["change"])
+    if len(ch) == 0 or ch["n"].max() < 2:
+        return
+    fig, ax = plt.subplots(figsize=(8.5, 3.4))
+    y = np.arange(len(ch))
+    err = np.clip(np.vstack([ch["change"] - ch["ci_low"], ch["ci_high"] - ch["change"]]).astype(float), 0, None)
+    colours = [RED if d == OVERALL else BLUE for d in ch["domain"]]
+    ax.errorbar(ch["change"], y, xerr=np.nan_to_num(err), fmt="none", ecolor="#161616", capsize=3, lw=1)
+    ax.scatter(ch["change"], y, color=colours, zorder=3)
+    ax.axvline(0, color="#666666", lw=1)
+    ax.set_yticks(y, ch["label"])
+    ax.invert_yaxis()
+    ax.set_xlabel("évolution moyenne du niveau (mêmes établissements)")
+    ax.set_title(f"Évolution appariée par domaine, {ch.attrs['previous']} → {rpt.period}", loc="left")
+    alt = "Évolution moyenne par domaine avec intervalle à 95 %. " + "; ".join(
+        f"{r.label} : {_fmt_level(r.change, sign=True)} [{_fmt_level(r.ci_low, sign=True)} ; "
+        f"{_fmt_level(r.ci_high, sign=True)}]" for r in ch.itertuples(index=False))
+    show_figure(fig, alt)
+
+
+def show_paired_by(rpt, by: str = "territory", title: str = "Territoire") -> None:
+    """Overall paired change by group, and the difference between two groups."""
+    from ..report import _display_html, _display_markdown, fr_number, html_table
+
+    t = paired_change_by(rpt.data, rpt.scope, rpt.period, by)
+    t = t[t["n"] > 0]
+    if t.empty:
+        return
+    out = pd.DataFrame({
+        title: t["label"],
+        "Paires": [fr_number(x) for x in t["n"]],
+        "Évolution moyenne [IC 95 %]": [_change(x, a, b) for x, a, b in
+                                        zip(t["change"], t["ci_low"], t["ci_high"], strict=True)],
+        "En hausse / en baisse": [_up_down(a, b) for a, b in zip(t["improved"], t["declined"], strict=True)],
+        "Wilcoxon (p)": [_fmt_p(x) for x in t["wilcoxon_p"]],
+    })
+    _display_html(html_table(out, align_right=list(out.columns[1:]),
+                             caption=f"Évolution appariée de la maturité ({t.attrs['previous']} → {rpt.period}) "
+                                     f"— {title.lower()}"))
+    a = t.attrs
+    if "difference" in a:
+        verdict = "significatif" if a["difference_p"] < 0.05 else "non significatif"
+        _display_markdown(
+            f"Écart d'évolution ({a['difference_labels'][0]} moins {a['difference_labels'][1]}) : "
+            f"{_fmt_level(a['difference'], sign=True)} niveau, intervalle à 95 % "
+            f"[{_fmt_level(a['difference_low'], sign=True)} ; {_fmt_level(a['difference_high'], sign=True)}] "
+            f"(test de Welch, p = {_fmt_p(a['difference_p'])} : {verdict} au seuil de 5 %).")
+
+
+def show_paired_chain(rpt) -> None:
+    """Overall paired change for every pair of consecutive years up to the report's year."""
+    from ..report import _display_html, _display_markdown, fr_number, html_table
+
+    chain = paired_chain(rpt.data, rpt.scope, rpt.period)
+    chain = chain[chain["n"] >= 2]
+    if chain.empty:
+        _display_markdown("*Pas encore deux années consécutives d'auto-évaluations : la série appariée commencera "
+                          "l'an prochain.*")
+        return
+    out = pd.DataFrame({
+        "Années": [f"{a} → {b}" for a, b in zip(chain["previous"], chain["period"], strict=True)],
+        "Paires": [fr_number(x) for x in chain["n"]],
+        "Évolution moyenne [IC 95 %]": [_change(x, a, b) for x, a, b in
+                                        zip(chain["change"], chain["ci_low"], chain["ci_high"], strict=True)],
+        "En hausse / en baisse": [_up_down(a, b) for a, b in zip(chain["improved"], chain["declined"], strict=True)],
+        "Wilcoxon (p)": [_fmt_p(x) for x in chain["wilcoxon_p"]],
+    })
+    _display_html(html_table(out, align_right=list(out.columns[1:]),
+                             caption="Évolution appariée de la maturité d'une année à la suivante (ensemble des "
+                                     "domaines)"))
+
+
+def coverage_notes(rpt) -> list[str]:
+    """Caveats with their figures, for the report's method section."""
+    notes = []
+    if rpt.data.has("schematic"):
+        s = rpt.data.source("schematic")
+        cur = referential.in_scope(s[s["period"] == rpt.period], rpt.scope)
+        per_est = cur.groupby("uai")["assessment_date"].nunique()
+        outside = usage(rpt.data).attrs.get("outside", {}).get(rpt.period, 0)
+        notes += [
+            "**Usage de SchémaTic** : établissements ayant au moins une auto-évaluation datée de l'année scolaire, "
+            "rapportés aux collèges, lycées et EREA publics et privés sous contrat de l'annuaire ouverts au "
+            "31 janvier de l'année (l'annuaire ne liste pas les établissements fermés depuis : ils manquent au "
+            "dénominateur des années passées). Une académie sans fichier pour l'année compte pour 0 %.",
+            f"**Champ** : SchémaTic second degré (six domaines, niveaux 1 à 4) ; {outside} établissement(s) évalué(s) "
+            "hors de ce champ dans la région cette année (écoles, privé hors contrat, UAI inconnus) sont écartés "
+            "de tous les chiffres.",
+            f"**Plusieurs auto-évaluations** : {int((per_est > 1).sum())} établissement(s) du périmètre en ont "
+            "plusieurs dans l'année ; seule la plus récente compte.",
+            "**Maturité** : moyenne des niveaux (1 à 4) des domaines renseignés de la dernière auto-évaluation de "
+            "l'année, puis moyenne sur les établissements (intervalle de Student). Les comparaisons d'une année à "
+            "l'autre portent sur les **mêmes établissements** (évalués les deux années) : évolution moyenne avec "
+            "l'intervalle de Student apparié et le test des rangs signés de Wilcoxon (zéros traités selon Pratt) ; "
+            "l'ensemble des domaines ne retient, pour chaque paire, que les domaines renseignés les deux années.",
+        ]
+    if rpt.data.has("cadres"):
+        notes.append("**Cadres formés** : chefs d'établissement, adjoints, IEN et IA-IPR en poste dans l'année, formés "
+                     "à SchémaTic et au pilotage du numérique cette année ou avant ; les inspecteurs à compétence "
+                     "académique (IA-IPR, IEN ET-EG) comptent dans l'académie et la région, pas dans un département.")
+    for objective in rpt.target.objectives:
+        if objective.note and objective.applies_to(rpt.scope):
+            notes.append(f"**Feuille de route, {objective.period}** : {objective.note}")
+    return notes
