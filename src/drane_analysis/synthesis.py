@@ -1,0 +1,228 @@
+"""The regional synthesis: every indicator of every target against its objective.
+
+Used by ``notebooks/0-synthese.ipynb``: one table of every indicator for a scope and a
+school year with its status (objectives at risk first), the largest territorial gaps across
+indicators, and links to the target reports.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from . import referential
+from .catalogue import load_catalogue
+from .data import Data
+from .indicators import evaluate
+from .targets import modules
+
+# Statuses from the most worrying to the least; the synthesis lists indicators in this order.
+STATUS_PRIORITY = ["off_track", "not_reached", "at_risk", "on_track", "reached", "no_objective", "no_data"]
+GAP_BREAKDOWNS = ("territory", "ips_quartile", "priority_education", "department")
+
+
+def all_series(data: Data, on_error: Callable[[str, Exception], None] | None = None) -> pd.DataFrame:
+    """The series of every target module; a target whose data fail is skipped and reported."""
+    frames = []
+    for tid, module in modules().items():
+        try:
+            frames.append(module.compute(data))
+        except Exception as exc:  # noqa: BLE001 - one target's missing data must not hide the others
+            if on_error is None:
+                raise
+            on_error(tid, exc)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def synthesis_table(data: Data, scope: str, period: str, series: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every indicator for the scope and period, with status, most worrying first."""
+    series = all_series(data) if series is None else series
+    table = evaluate(series, periods=[period], scopes=[scope])
+    if table.empty:
+        return table
+    order = {s: k for k, s in enumerate(STATUS_PRIORITY)}
+    table = table.assign(_o=table["status"].map(order),
+                         _t=table["target"].map(lambda t: tuple(int(x) for x in t.split("."))))
+    return table.sort_values(["_o", "_t"], kind="stable").drop(columns=["_o", "_t"]).reset_index(drop=True)
+
+
+def status_counts(table: pd.DataFrame) -> pd.DataFrame:
+    """Number of indicators per status, in priority order."""
+    cat = load_catalogue()
+    counts = table["status"].value_counts()
+    rows = [{"status": s, "label": cat.status_label(s), "count": int(counts.get(s, 0))}
+            for s in STATUS_PRIORITY if counts.get(s, 0)]
+    return pd.DataFrame(rows)
+
+
+def territorial_gaps(data: Data, scope: str, period: str, limit: int = 12) -> pd.DataFrame:
+    """The largest gaps between groups (territory, IPS quartile…) across indicators.
+
+    For every indicator whose target module offers ``breakdown`` and which declares the
+    breakdown, the gap between its highest and lowest group. Gaps are compared relative to
+    the indicator's overall level (``relative_gap`` = gap / mean of the groups); a gap is
+    *significant* when the two groups' 95 % intervals do not overlap.
+    """
+    cat = load_catalogue()
+    rows = []
+    mods = modules()
+    for ind in cat.indicators():
+        module = mods.get(ind.target)
+        if module is None or not hasattr(module, "breakdown"):
+            continue
+        for by in GAP_BREAKDOWNS:
+            if by not in ind.breakdowns:
+                continue
+            try:
+                table = module.breakdown(data, ind.id, scope, period, by)
+            except Exception:  # noqa: BLE001,S112 - an indicator without data for this breakdown is skipped
+                continue
+            table = table.dropna(subset=["value"])
+            table = table[table["label"] != "Non renseigné"]
+            if len(table) < 2:
+                continue
+            hi, lo = table.loc[table["value"].idxmax()], table.loc[table["value"].idxmin()]
+            mean = float(table["value"].mean())
+            gap = float(hi["value"] - lo["value"])
+            overlap = not (pd.notna(hi["ci_low"]) and pd.notna(lo["ci_high"]) and hi["ci_low"] > lo["ci_high"])
+            rows.append({
+                "target": ind.target, "indicator": ind.id, "label": ind.label, "unit": ind.unit,
+                "breakdown": by, "breakdown_label": cat.breakdowns.get(by, by),
+                "high_group": hi["label"], "high": float(hi["value"]),
+                "low_group": lo["label"], "low": float(lo["value"]),
+                "gap": gap, "relative_gap": gap / mean if mean else np.nan, "significant": not overlap,
+            })
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return out
+    out = out.sort_values(["significant", "relative_gap"], ascending=[False, False], kind="stable")
+    return out.head(limit).reset_index(drop=True)
+
+
+def report_link(target: str, scope: str) -> str:
+    """Relative link, from a synthesis report, to a target report of the same year and scope."""
+    t = load_catalogue().target(target)
+    return f"../{t.name}/{scope}.html"
+
+
+def show_synthesis(rpt_scope: str, table: pd.DataFrame) -> None:
+    """Display the synthesis table (status badges, links to the target reports)."""
+    from .report import _display_html, fmt_value, html_table, status_badge
+
+    rows = []
+    for r in table.itertuples(index=False):
+        rows.append({
+            "Cible": f'<a href="{html.escape(report_link(r.target, rpt_scope))}">{html.escape(r.target)}</a>',
+            "Indicateur": html.escape(r.label),
+            "Valeur": html.escape(fmt_value(r.value, r.unit)),
+            "Objectif": html.escape(r.objective_label or "—"),
+            "Projection à l'échéance": html.escape(fmt_value(r.projection, r.unit)) if pd.notna(r.projection) else "—",
+            "Statut": status_badge(r.status, r.status_label),
+        })
+    frame = pd.DataFrame(rows)
+    _display_html(html_table(frame, raw_columns=list(frame.columns),
+                             align_right=["Valeur", "Projection à l'échéance"],
+                             caption=f"Tous les indicateurs — {referential.SCOPE_LABELS[rpt_scope]}"))
+
+
+def show_gaps(gaps: pd.DataFrame) -> None:
+    from .report import _display_html, _display_markdown, fmt_value, html_table
+
+    if gaps.empty:
+        _display_markdown("*Aucun écart territorial calculable pour ce périmètre et cette année.*")
+        return
+    frame = pd.DataFrame({
+        "Cible": gaps["target"],
+        "Indicateur": gaps["label"],
+        "Ventilation": gaps["breakdown_label"],
+        "Plus haut": [f"{g} : {fmt_value(v, u)}" for g, v, u in zip(gaps["high_group"], gaps["high"], gaps["unit"],
+                                                                   strict=True)],
+        "Plus bas": [f"{g} : {fmt_value(v, u)}" for g, v, u in zip(gaps["low_group"], gaps["low"], gaps["unit"],
+                                                                  strict=True)],
+        "Écart": [fmt_value(g, "percent_points" if u == "percent" else u) for g, u in zip(gaps["gap"], gaps["unit"],
+                                                                                        strict=True)],
+        "Significatif": ["oui" if s else "non" for s in gaps["significant"]],
+    })
+    _display_html(html_table(frame, align_right=["Écart"], caption="Les plus grands écarts entre territoires"))
+
+
+class Synthesis:
+    """What the synthesis notebook shows, for one scope and school year."""
+
+    def __init__(self, academy: str = "region", period: str = "latest", data_dir: str = ""):
+        from .report import setup_plots
+
+        setup_plots()
+        self.scope = referential.check_scope(academy)
+        self.data = Data(data_dir)
+        self.period = self.data.resolve_period(period)
+        self.errors: dict[str, str] = {}
+        self.series = all_series(self.data, on_error=lambda tid, exc: self.errors.__setitem__(tid, str(exc)))
+        self.table = synthesis_table(self.data, self.scope, self.period, self.series)
+        from .report import write_sidecar
+
+        write_sidecar(self.table)
+
+    def header(self) -> None:
+        from .report import _display_html
+
+        parts = [
+            '<header class="drane-header"><p class="kicker">Observatoire des usages du numérique éducatif</p>',
+            "<h1>Synthèse de la feuille de route</h1>",
+            f'<p class="scope"><strong>{html.escape(referential.SCOPE_LABELS[self.scope])}</strong> · année '
+            f"scolaire <strong>{self.period}</strong></p>",
+            f'<p class="summary">Tous les indicateurs des {len(modules())} cibles mesurées, comparés à leurs '
+            "objectifs ; les objectifs les plus compromis d'abord.</p>",
+        ]
+        if self.data.is_demo:
+            parts.append('<p class="demo-banner" role="note">Données de démonstration générées (aucune donnée '
+                         "réelle) : les chiffres illustrent la méthode, pas la situation de la région.</p>")
+        parts.append("</header>")
+        _display_html("".join(parts))
+
+    def overview(self) -> None:
+        """Number of indicators by status, as a sentence and a bar chart."""
+        import matplotlib.pyplot as plt
+
+        from .report import STATUS_COLOURS, _display_markdown, show_figure
+
+        counts = status_counts(self.table)
+        if counts.empty:
+            _display_markdown("*Aucun indicateur calculable pour ce périmètre et cette année.*")
+            return
+        total = int(counts["count"].sum())
+        parts = [f"{label} : {c}" for c, label in zip(counts["count"], counts["label"], strict=True)]
+        _display_markdown(f"Sur **{total} indicateurs** — " + " ; ".join(parts) + ".")
+        fig, ax = plt.subplots(figsize=(8.5, 0.45 * len(counts) + 1))
+        ax.barh(counts["label"], counts["count"], color=[STATUS_COLOURS[s] for s in counts["status"]])
+        ax.invert_yaxis()
+        ax.set_xlabel("indicateurs")
+        ax.set_title("Indicateurs par statut", loc="left")
+        show_figure(fig, "Nombre d'indicateurs par statut : " + ", ".join(parts))
+
+    def show_table(self) -> None:
+        show_synthesis(self.scope, self.table)
+
+    def gaps(self) -> None:
+        show_gaps(territorial_gaps(self.data, self.scope, self.period))
+
+    def method(self) -> None:
+        from .report import _display_markdown
+
+        cat = load_catalogue()
+        lines = [f"- **Statut** : {cat.status_rule}",
+                 "- **Écarts territoriaux** : pour chaque indicateur ventilable, écart entre le groupe le plus haut "
+                 "et le plus bas (type de territoire, quartile d'IPS, éducation prioritaire, département) ; les écarts "
+                 "sont classés par leur taille relative au niveau de l'indicateur ; « significatif » quand les "
+                 "intervalles à 95 % des deux groupes ne se recouvrent pas.",
+                 "- **Liens** : chaque cible renvoie à son rapport détaillé pour le même périmètre et la même année."]
+        missing = [t for t in cat.targets if t not in modules()]
+        if missing:
+            lines.append(f"- **Cibles sans indicateurs calculés** : {', '.join(missing)}.")
+        for tid, message in self.errors.items():
+            first = message.splitlines()[0] if message else "erreur"
+            lines.append(f"- **Cible {tid} non calculée** : {first}")
+        _display_markdown("\n".join(lines))
