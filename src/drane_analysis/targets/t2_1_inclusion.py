@@ -1,0 +1,823 @@
+"""Target 2.1 — digital as a lever for the inclusion of pupils with special needs (pole: Bordeaux).
+
+Indicators (``params/targets/2.1-inclusion.yaml``):
+
+- ``inclusive_training_days``: trainee-days of the « numérique et école inclusive » training
+  sessions (``formations``, domain ``digital_inclusive``), against 300;
+- ``robots_deployed_first_degree`` / ``_second_degree``: telepresence robots of the fleet
+  assigned to a pupil at least one day of the school year (``robots`` and
+  ``robots_affectations``), against 80 (of 122) and 80 (of 117), then the whole fleet;
+- ``robots_in_service_rate``: robot-days assigned over robot-days in the fleet, September
+  to June (robots are not lent over the summer holidays);
+- ``inclusion_research_teachers_trained``: teachers who completed the Inria / CeRCA
+  training in the school year, against 20;
+- ``inclusion_module_students``: pupils entering the module shared with the laboratories,
+  against 50.
+
+Counts are exhaustive (no interval). The in-service rate is a ratio of robot-days; days of
+one robot are not independent (a loan covers weeks), so its interval is the ratio
+estimator's, with the **robot** as the unit (see :func:`ratio_interval`), not a Wilson
+interval on days, which would be falsely narrow.
+
+Beyond the headline, the robots dashboard the roadmap asks for: deployment month by month
+(robots in service vs idle), by department, and the state of the fleet
+(:func:`robot_monthly`, :func:`robot_department_table`, :func:`robot_heatmap_frame`,
+:func:`fleet_status`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from .. import referential
+from ..data import Data, breakdown_label
+from ..indicators import by_scope, series_frame
+from ..periods import Period, period_of_dates
+from ..sources.dispositifs import robot_months
+from ..sources.formations import PUBLIC_LABELS
+
+TARGET = "2.1"
+INCLUSIVE_DOMAIN = "digital_inclusive"
+SCHOOL_MONTHS = (9, 10, 11, 12, 1, 2, 3, 4, 5, 6)  # robots are not lent in July and August
+DEGREE_LABELS = {"first": "1er degré", "second": "2nd degré"}
+DEGREE_INDICATORS = {"first": "robots_deployed_first_degree", "second": "robots_deployed_second_degree"}
+ROBOT_STATUS_LABELS = {"active": "En service", "repair": "En réparation", "retired": "Réformé"}
+REASON_LABELS = {"long_illness": "Maladie longue", "hospitalisation": "Hospitalisation",
+                 "disability": "Situation de handicap", "accident": "Accident", "other": "Autre"}
+LABORATORY_LABELS = {"inria": "Inria", "cerca": "CeRCA"}
+NO_DEPARTMENT = "Sans département (à distance, toute l'académie)"
+
+
+# --------------------------------------------------------------------------- generic helpers
+
+
+def ratio_interval(y: np.ndarray | pd.Series, x: np.ndarray | pd.Series,
+                   level: float = 0.95) -> tuple[float, float, float, int]:
+    """Ratio Σy / Σx of clustered counts with its interval, the cluster as the unit.
+
+    Each position is one unit (a robot): ``y`` its days assigned, ``x`` its days in the
+    fleet. The variance is the ratio estimator's (linearisation):
+    ``n / (n - 1) · Σ (y − r·x)² / (Σx)²``, with a Student quantile on n − 1 degrees of
+    freedom; bounds are clipped to [0, 1].
+
+    Returns:
+        (ratio, low, high, n); NaN ratio when Σx is 0, NaN bounds with fewer than 2 units.
+    """
+    y = np.asarray(y, dtype=float)
+    x = np.asarray(x, dtype=float)
+    keep = np.isfinite(x) & np.isfinite(y) & (x > 0)
+    y, x = y[keep], x[keep]
+    n = len(x)
+    total = x.sum()
+    if n == 0 or total <= 0:
+        return np.nan, np.nan, np.nan, n
+    r = y.sum() / total
+    if n < 2:
+        return r, np.nan, np.nan, n
+    var = n / (n - 1) * ((y - r * x) ** 2).sum() / total ** 2
+    half = float(sps.t.ppf(0.5 + level / 2, n - 1) * np.sqrt(var))
+    return r, max(0.0, r - half), min(1.0, r + half), n
+
+
+def covered_periods(frame: pd.DataFrame, column: str = "period") -> list[str]:
+    """School years present in a frame, in order."""
+    values = frame[column].dropna().unique() if column in frame else []
+    return sorted({str(v) for v in values}, key=lambda p: Period.parse(p).start)
+
+
+def count_rows(target: str, indicator: str, frame: pd.DataFrame, periods: list[str],
+               value: str | None = None) -> list[dict]:
+    """Series rows of an exhaustive count (rows, or the sum of ``value``) per scope and period.
+
+    Every period of ``periods`` gets a row for every scope, 0 where nothing was recorded:
+    a school year the file covers with nothing in one academy is a true zero.
+    """
+    weights = frame[value].astype(float) if value else pd.Series(1.0, index=frame.index)
+    totals = weights.groupby([frame["academy"].astype("string"), frame["period"].astype("string")]).sum()
+    rows = []
+    for scope in referential.SCOPES:
+        academies = list(referential.ACADEMIES) if scope == referential.REGION_SCOPE else [scope]
+        for period in periods:
+            total = float(sum(totals.get((a, period), 0.0) for a in academies))
+            rows.append({"target": target, "indicator": indicator, "academy": scope, "period": period,
+                         "value": total})
+    return rows
+
+
+def fill_missing(rows: list[dict], target: str, indicator: str, periods: list[str]) -> list[dict]:
+    """Add an empty row (no value, denominator 0) for each scope and covered period missing.
+
+    A rate whose scope has no unit in a school year the source covers is « no data », and
+    still appears in the headline table.
+    """
+    have = {(r["academy"], r["period"]) for r in rows if r["indicator"] == indicator}
+    extra = [{"target": target, "indicator": indicator, "academy": scope, "period": period, "value": np.nan,
+              "numerator": 0.0, "denominator": 0.0}
+             for scope in referential.SCOPES for period in periods if (scope, period) not in have]
+    return rows + extra
+
+
+def _label_table(table: pd.DataFrame, by: str, labels: dict | None = None) -> pd.DataFrame:
+    table = table.rename(columns={by: "group"})
+    if labels is not None:
+        table["label"] = table["group"].map(lambda v: labels.get(v, "Non renseigné") if pd.notna(v)
+                                            else "Non renseigné")
+    else:
+        table["label"] = table["group"].map(lambda v: breakdown_label(by, v))
+    return table
+
+
+def _count_table(frame: pd.DataFrame, by: str, value: str | None = None,
+                 labels: dict | None = None) -> pd.DataFrame:
+    """A breakdown of an exhaustive count (value; no interval)."""
+    if value:
+        g = frame.groupby(by, dropna=False, observed=True)[value].sum()
+    else:
+        g = frame.groupby(by, dropna=False, observed=True).size()
+    table = _label_table(g.rename("value").reset_index(), by, labels)
+    table["numerator"] = np.nan
+    table["denominator"] = np.nan
+    table["ci_low"] = np.nan
+    table["ci_high"] = np.nan
+    return table[["group", "label", "value", "numerator", "denominator", "ci_low", "ci_high"]]
+
+
+# --------------------------------------------------------------------------- training
+
+
+def training_sessions(data: Data, domain: str = INCLUSIVE_DOMAIN) -> pd.DataFrame:
+    """Training sessions of one digital domain (``formations``), with a ``level`` column.
+
+    ``level`` is the public (``first_degree``, ``second_degree``, ``inter_degree``).
+    """
+    return data.memo(f"training_sessions:{domain}", lambda: _training_sessions(data, domain))
+
+
+def _training_sessions(data: Data, domain: str) -> pd.DataFrame:
+    frame = data.source("formations")
+    out = frame[frame["domain"] == domain].copy()
+    out["level"] = out["public"]
+    out["trainee_days"] = out["trainee_days"].astype(float)
+    out.attrs["periods"] = covered_periods(frame)
+    return out.reset_index(drop=True)
+
+
+def training_rows(indicator: str, data: Data, domain: str, target: str = TARGET) -> list[dict]:
+    """Trainee-days of a domain per scope and school year (every year of the GAIA extraction)."""
+    sessions = training_sessions(data, domain)
+    return count_rows(target, indicator, sessions, sessions.attrs.get("periods", []), value="trainee_days")
+
+
+def training_breakdown(data: Data, domain: str, scope: str, period: str, by: str) -> pd.DataFrame:
+    """Trainee-days of a domain by ``department`` or ``level`` (public), for a scope and year.
+
+    Sessions without a department (academy-wide remote sessions) form their own group.
+    """
+    frame = training_sessions(data, domain)
+    frame = referential.in_scope(frame[frame["period"] == period], scope)
+    if by == "level":
+        table = _count_table(frame, "level", "trainee_days", PUBLIC_LABELS)
+    elif by in ("department", "academy"):
+        table = _count_table(frame, by, "trainee_days")
+        table.loc[table["group"].isna(), "label"] = NO_DEPARTMENT
+    else:
+        raise KeyError(f"ventilation inconnue pour les journées stagiaires : {by}")
+    return table.sort_values("label").reset_index(drop=True)
+
+
+def training_summary(data: Data, domain: str, scope: str, period: str) -> dict:
+    """Sessions, modules, trainees, trainee-days and e-training share of a domain (scope, year)."""
+    frame = training_sessions(data, domain)
+    frame = referential.in_scope(frame[frame["period"] == period], scope)
+    days = float(frame["trainee_days"].sum())
+    e_days = float(frame.loc[frame["is_e_training"].fillna(False).astype(bool), "trainee_days"].sum())
+    return {"sessions": len(frame), "modules": int(frame["module_id"].nunique()),
+            "trainees": int(frame["trainees"].sum()), "trainee_days": days,
+            "e_training_share": e_days / days * 100 if days > 0 else np.nan}
+
+
+# --------------------------------------------------------------------------- robots
+
+
+def robot_export_date(data: Data) -> pd.Timestamp:
+    """The date the robot files stand at: their latest recorded date.
+
+    Neither file carries its export date; ongoing assignments (empty end) run to it.
+    """
+    robots = data.source("robots")
+    log = data.source("robots_affectations")
+    candidates = [robots["purchase_date"].max(), log["start"].max(), log["end"].max()]
+    if "retirement_date" in robots:
+        candidates.append(robots["retirement_date"].max())
+    known = [d for d in candidates if pd.notna(d)]
+    return max(known) if known else pd.Timestamp.today().normalize()
+
+
+def robot_month_frame(data: Data) -> pd.DataFrame:
+    """Robot-days per robot and calendar month (``robot_months``), from the log's first year.
+
+    Adds ``in_service`` (assigned at least one day of the month) and ``school_month``
+    (September to June). The frame's ``attrs`` give ``as_of`` and ``unknown_robots`` (log
+    rows naming a robot absent from the inventory, left out).
+    """
+    return data.memo("robot_month_frame", lambda: _robot_month_frame(data))
+
+
+def _robot_month_frame(data: Data) -> pd.DataFrame:
+    robots = data.source("robots")
+    log = data.source("robots_affectations")
+    as_of = robot_export_date(data)
+    months = robot_months(robots, log, as_of)
+    if not log.empty:
+        first = Period.of_date(log["start"].min())
+        keep = [p for p in months["period"].dropna().unique() if Period.parse(p) >= first]
+        months = months[months["period"].isin(keep)]
+    months = months.copy()
+    months["in_service"] = (months["days_assigned"].fillna(0) > 0).astype(int)
+    months["school_month"] = months["month"].dt.month.isin(SCHOOL_MONTHS)
+    months = months.reset_index(drop=True)
+    months.attrs["as_of"] = as_of
+    months.attrs["unknown_robots"] = int((~log["robot_id"].isin(set(robots["robot_id"]))).sum())
+    return months
+
+
+def robot_year(data: Data) -> pd.DataFrame:
+    """One row per robot and school year it was in the fleet.
+
+    Columns: robot_id, degree, department (of the pool), academy, period, deployed (1 when
+    assigned at least one day of the year), days_in_fleet and days_assigned (September to
+    June), share (days_assigned / days_in_fleet).
+    """
+    return data.memo("robot_year", lambda: _robot_year(data))
+
+
+def _robot_year(data: Data) -> pd.DataFrame:
+    m = robot_month_frame(data)
+    keys = ["robot_id", "degree", "department", "academy", "period"]
+    deployed = m.groupby(keys, observed=True, dropna=False)["in_service"].max().rename("deployed")
+    school = m[m["school_month"]]
+    days = school.groupby(keys, observed=True, dropna=False)[["days_in_fleet", "days_assigned"]].sum()
+    out = pd.concat([deployed, days], axis=1).reset_index()
+    out[["days_in_fleet", "days_assigned"]] = out[["days_in_fleet", "days_assigned"]].fillna(0).astype(float)
+    out["deployed"] = out["deployed"].fillna(0).astype(int)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["share"] = np.where(out["days_in_fleet"] > 0, out["days_assigned"] / out["days_in_fleet"], np.nan)
+    out.attrs.update(m.attrs)
+    return out
+
+
+def in_service_rows(frame: pd.DataFrame, scope: str, periods: list[str]) -> list[dict]:
+    rows = []
+    for period in periods:
+        part = frame[frame["period"] == period]
+        r, lo, hi, n = ratio_interval(part["days_assigned"], part["days_in_fleet"])
+        rows.append({"target": TARGET, "indicator": "robots_in_service_rate", "academy": scope, "period": period,
+                     "value": r * 100, "numerator": float(part["days_assigned"].sum()),
+                     "denominator": float(part["days_in_fleet"].sum()), "ci_low": lo * 100, "ci_high": hi * 100,
+                     "note": f"{n} robots"})
+    return rows
+
+
+def robot_rows(data: Data) -> list[dict]:
+    years = robot_year(data)
+    periods = covered_periods(years)
+    rows = []
+    for degree, indicator in DEGREE_INDICATORS.items():
+        deployed = years[(years["degree"] == degree) & (years["deployed"] == 1)]
+        rows += count_rows(TARGET, indicator, deployed, periods)
+    for scope, part in by_scope(years):
+        rows += in_service_rows(part, scope, periods)
+    return rows
+
+
+def robot_department_table(data: Data, scope: str, period: str) -> pd.DataFrame:
+    """The fleet of each pool department in a school year, by degree.
+
+    Columns: department, label, degree, fleet (robots in the fleet during the year),
+    deployed, idle (in the fleet, never assigned in the year), value / ci_low / ci_high
+    (in-service rate, %, September–June), robots (units of the interval).
+    """
+    years = referential.in_scope(robot_year(data), scope)
+    years = years[years["period"] == period]
+    rows = []
+    for (dept, degree), part in years.groupby(["department", "degree"], observed=True):
+        r, lo, hi, n = ratio_interval(part["days_assigned"], part["days_in_fleet"])
+        rows.append({"department": dept, "label": breakdown_label("department", dept), "degree": degree,
+                     "fleet": len(part), "deployed": int(part["deployed"].sum()),
+                     "idle": int((part["deployed"] == 0).sum()),
+                     "value": r * 100, "ci_low": lo * 100, "ci_high": hi * 100, "robots": n})
+    cols = ["department", "label", "degree", "fleet", "deployed", "idle", "value", "ci_low", "ci_high", "robots"]
+    return pd.DataFrame(rows, columns=cols).sort_values(["label", "degree"]).reset_index(drop=True)
+
+
+def robot_monthly(data: Data, scope: str, until: str | None = None) -> pd.DataFrame:
+    """Deployment month by month: robots in the fleet, in service (assigned ≥ 1 day), idle.
+
+    Columns: month, period, degree, fleet, in_service, idle, days_in_fleet, days_assigned,
+    rate (% of robot-days assigned). Months up to the end of school year ``until``.
+    """
+    m = referential.in_scope(robot_month_frame(data), scope)
+    if until:
+        keep = [p for p in m["period"].dropna().unique() if Period.parse(p) <= Period.parse(until)]
+        m = m[m["period"].isin(keep)]
+    g = m.assign(one=1).groupby(["month", "period", "degree"], observed=True)
+    out = g.agg(fleet=("one", "sum"), in_service=("in_service", "sum"),
+                days_in_fleet=("days_in_fleet", "sum"), days_assigned=("days_assigned", "sum")).reset_index()
+    out["idle"] = out["fleet"] - out["in_service"]
+    out["days_in_fleet"] = out["days_in_fleet"].astype(float)
+    out["days_assigned"] = out["days_assigned"].astype(float)
+    out["rate"] = np.where(out["days_in_fleet"] > 0, out["days_assigned"] / out["days_in_fleet"].where(
+        out["days_in_fleet"] > 0, 1) * 100, np.nan)
+    return out.sort_values(["degree", "month"]).reset_index(drop=True)
+
+
+def robot_heatmap_frame(data: Data, scope: str, period: str) -> pd.DataFrame:
+    """Share of robot-days assigned (%) by pool department (rows) and school month (columns)."""
+    m = referential.in_scope(robot_month_frame(data), scope)
+    m = m[(m["period"] == period) & m["school_month"]]
+    if m.empty:
+        return pd.DataFrame()
+    g = m.groupby(["department", "month"], observed=True)[["days_assigned", "days_in_fleet"]].sum().astype(float)
+    g["rate"] = g["days_assigned"] / g["days_in_fleet"].where(g["days_in_fleet"] > 0) * 100
+    table = g.reset_index().pivot_table(index="department", columns="month", values="rate", aggfunc="first")
+    table.index = [breakdown_label("department", d) for d in table.index]
+    return table.sort_index()
+
+
+def robot_share_distribution(data: Data, scope: str, period: str) -> pd.DataFrame:
+    """Each robot's share of September–June days assigned in a school year (robot_id, degree, share %)."""
+    years = referential.in_scope(robot_year(data), scope)
+    years = years[(years["period"] == period) & (years["days_in_fleet"] > 0)]
+    return years[["robot_id", "degree", "department", "share"]].assign(share=lambda f: f["share"] * 100) \
+        .reset_index(drop=True)
+
+
+def fleet_status(data: Data, scope: str) -> pd.DataFrame:
+    """The inventory's status at the export date, by degree (counts)."""
+    robots = referential.in_scope(data.source("robots"), scope)
+    table = robots.assign(one=1).pivot_table(index="degree", columns="status", values="one", aggfunc="sum",
+                                             fill_value=0, observed=True)
+    table = table.reindex(columns=list(ROBOT_STATUS_LABELS), fill_value=0)
+    table["total"] = table.sum(axis=1)
+    table.index = [DEGREE_LABELS.get(d, d) for d in table.index]
+    return table.rename(columns={**ROBOT_STATUS_LABELS, "total": "Total"})
+
+
+def assignment_summary(data: Data, scope: str, period: str) -> pd.DataFrame:
+    """Loans starting in the school year by reason: loans, pupils, median length (days).
+
+    Aggregates only (pupils are counted through their pseudonymous id, never shown).
+    """
+    log = referential.in_scope(data.source("robots_affectations"), scope)
+    log = log[period_of_dates(log["start"]) == period]
+    as_of = robot_export_date(data)
+    length = (log["end"].fillna(as_of).clip(upper=as_of) - log["start"]).dt.days + 1
+    log = log.assign(length=length)
+    g = log.groupby("reason", observed=True)
+    out = pd.DataFrame({"loans": g.size(), "pupils": g["pupil_id"].nunique(),
+                        "median_days": g["length"].median()}).reset_index()
+    out["label"] = out["reason"].map(REASON_LABELS).fillna(out["reason"])
+    total = pd.DataFrame([{"reason": "all", "label": "Ensemble", "loans": len(log),
+                           "pupils": log["pupil_id"].nunique(),
+                           "median_days": log["length"].median() if len(log) else np.nan}])
+    return pd.concat([out.sort_values("loans", ascending=False), total], ignore_index=True)
+
+
+def degree_mismatches(data: Data, scope: str, period: str) -> int:
+    """Loans of the year whose establishment's kind does not match the robot's degree."""
+    robots = data.source("robots")[["robot_id", "degree"]]
+    log = referential.in_scope(data.source("robots_affectations"), scope)
+    log = log[period_of_dates(log["start"]) == period]
+    if log.empty or not data.has("annuaire"):
+        return 0
+    est = data.establishments()[["uai", "kind"]]
+    joined = log.merge(robots, on="robot_id", how="inner").merge(est, on="uai", how="left")
+    first_ok = joined["kind"].eq("ecole")
+    second_ok = joined["kind"].isin(list(referential.SECONDARY_KINDS) + ["medico_social"])
+    bad = ((joined["degree"] == "first") & ~first_ok) | ((joined["degree"] == "second") & ~second_ok)
+    return int(bad.sum())
+
+
+# --------------------------------------------------------------------------- research strand
+
+
+def research_teachers(data: Data) -> pd.DataFrame:
+    """Registrations completed (the teachers trained), with the file's school years in ``attrs``."""
+    def _compute() -> pd.DataFrame:
+        frame = data.source("inclusion_recherche_enseignants")
+        out = frame[frame["completed"].fillna(False).astype(bool)].reset_index(drop=True)
+        out.attrs["periods"] = covered_periods(frame)
+        out.attrs["not_completed"] = int((~frame["completed"].fillna(False).astype(bool)).sum())
+        return out
+
+    return data.memo("research_teachers", _compute)
+
+
+def research_pupils(data: Data) -> pd.DataFrame:
+    """Pupils of the shared module (one row each, by school year of entry)."""
+    def _compute() -> pd.DataFrame:
+        frame = data.source("inclusion_recherche")
+        out = frame.reset_index(drop=True)
+        out.attrs["periods"] = covered_periods(frame)
+        return out
+
+    return data.memo("research_pupils", _compute)
+
+
+def research_table(data: Data, scope: str, period: str) -> pd.DataFrame:
+    """Teachers trained and pupils entered by laboratory; pupils followed during the year.
+
+    Columns: laboratory, label, teachers, teachers_first_degree, hours (mean), pupils_entered,
+    pupils_followed (in the module at some point of the year: entered before its end and not
+    left before its start).
+    """
+    p = Period.parse(period)
+    start, end = pd.Timestamp(p.first_day), pd.Timestamp(p.last_day)
+    t = referential.in_scope(research_teachers(data), scope)
+    t = t[t["period"] == period]
+    pupils = referential.in_scope(research_pupils(data), scope)
+    followed = pupils[(pupils["entry_date"] <= end) & (pupils["exit_date"].isna() | (pupils["exit_date"] >= start))]
+    entered = pupils[pupils["period"] == period]
+    rows = []
+    for lab in sorted(set(LABORATORY_LABELS) | set(t["laboratory"].dropna()) | set(pupils["laboratory"].dropna())):
+        tl = t[t["laboratory"] == lab]
+        rows.append({"laboratory": lab, "label": LABORATORY_LABELS.get(lab, lab), "teachers": len(tl),
+                     "teachers_first_degree": int((tl["degree"] == "first").sum()),
+                     "hours": float(tl["hours"].astype(float).mean()) if "hours" in tl and len(tl) else np.nan,
+                     "pupils_entered": int((entered["laboratory"] == lab).sum()),
+                     "pupils_followed": int((followed["laboratory"] == lab).sum())})
+    out = pd.DataFrame(rows)
+    total = {"laboratory": "all", "label": "Ensemble", "teachers": len(t),
+             "teachers_first_degree": int((t["degree"] == "first").sum()),
+             "hours": float(t["hours"].astype(float).mean()) if "hours" in t and len(t) else np.nan,
+             "pupils_entered": len(entered), "pupils_followed": len(followed)}
+    return pd.concat([out, pd.DataFrame([total])], ignore_index=True)
+
+
+# --------------------------------------------------------------------------- series
+
+
+def compute(data: Data) -> pd.DataFrame:
+    """Every 2.1 indicator for each scope and each school year its sources cover."""
+    rows: list[dict] = []
+    if data.has("formations"):
+        rows += training_rows("inclusive_training_days", data, INCLUSIVE_DOMAIN)
+    if data.has("robots") and data.has("robots_affectations"):
+        rows += robot_rows(data)
+    if data.has("inclusion_recherche_enseignants"):
+        teachers = research_teachers(data)
+        rows += count_rows(TARGET, "inclusion_research_teachers_trained", teachers, teachers.attrs["periods"])
+    if data.has("inclusion_recherche"):
+        pupils = research_pupils(data)
+        rows += count_rows(TARGET, "inclusion_module_students", pupils, pupils.attrs["periods"])
+    return series_frame(rows)
+
+
+# --------------------------------------------------------------------------- breakdowns
+
+
+def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> pd.DataFrame:
+    """One indicator for a scope and period, by ``department`` (or ``level`` for training).
+
+    Returns group, label, value, numerator, denominator, ci_low, ci_high, sorted by label.
+    Robots are counted in the department of the pool that lends them.
+    """
+    if indicator == "inclusive_training_days":
+        return training_breakdown(data, INCLUSIVE_DOMAIN, scope, period, by)
+    if by != "department":
+        raise KeyError(f"ventilation « {by} » non prévue pour {indicator}")
+    years = referential.in_scope(robot_year(data), scope)
+    years = years[years["period"] == period]
+    if indicator in DEGREE_INDICATORS.values():
+        degree = next(d for d, i in DEGREE_INDICATORS.items() if i == indicator)
+        part = years[years["degree"] == degree]
+        table = part.groupby("department", observed=True).agg(value=("deployed", "sum"),
+                                                              denominator=("deployed", "size")).reset_index()
+        table["numerator"] = table["value"].astype(float)
+        table["ci_low"] = np.nan
+        table["ci_high"] = np.nan
+    elif indicator == "robots_in_service_rate":
+        rows = []
+        for dept, part in years.groupby("department", observed=True):
+            r, lo, hi, n = ratio_interval(part["days_assigned"], part["days_in_fleet"])
+            rows.append({"department": dept, "value": r * 100, "numerator": part["days_assigned"].sum(),
+                         "denominator": part["days_in_fleet"].sum(), "ci_low": lo * 100, "ci_high": hi * 100})
+        table = pd.DataFrame(rows, columns=["department", "value", "numerator", "denominator", "ci_low", "ci_high"])
+    else:
+        raise KeyError(f"indicateur inconnu pour la cible 2.1 : {indicator}")
+    table = _label_table(table, "department")
+    return table[["group", "label", "value", "numerator", "denominator", "ci_low", "ci_high"]].sort_values(
+        "label").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- report blocks
+
+
+def _region_row(rpt, indicator: str) -> pd.Series | None:
+    s = rpt.series
+    hit = s[(s["indicator"] == indicator) & (s["academy"] == referential.REGION_SCOPE) & (s["period"] == rpt.period)]
+    return None if hit.empty else hit.iloc[0]
+
+
+def _objective_of(rpt, indicator: str) -> float | None:
+    """The objective in force for the region this school year (objectives are regional)."""
+    obj = rpt.catalogue.objective_for(indicator, referential.REGION_SCOPE, rpt.period)
+    return None if obj is None else obj.objective.value
+
+
+def _versus(rpt, indicator: str, unit: str, what: str) -> str | None:
+    """« **x** what (objectif y : atteint / non atteint) », adding the region when the scope is an academy."""
+    from ..report import fmt_value
+
+    r = rpt.table[rpt.table["indicator"] == indicator]
+    if r.empty or pd.isna(r.iloc[0]["value"]):
+        return None
+    value = r.iloc[0]["value"]
+    text = f"**{fmt_value(value, unit)}** {what}"
+    objective = _objective_of(rpt, indicator)
+    region = _region_row(rpt, indicator)
+    if rpt.scope != referential.REGION_SCOPE and region is not None and pd.notna(region["value"]):
+        text += f" ({fmt_value(region['value'], unit)} dans la région"
+        if objective is not None:
+            verdict = "atteint" if region["value"] >= objective else "non atteint"
+            text += f", pour un objectif régional de {fmt_value(objective, unit)} : {verdict}"
+        text += ")"
+    elif objective is not None:
+        verdict = "atteint" if value >= objective else "non atteint"
+        text += f", pour un objectif de {fmt_value(objective, unit)} ({verdict})"
+    return text
+
+
+def key_messages(rpt) -> str:
+    """The report's opening sentences (French Markdown), every number from the data."""
+    from ..report import fmt_interval, fmt_value
+
+    lines = []
+    t = _versus(rpt, "inclusive_training_days", "trainee_days",
+                "de formation « numérique et école inclusive »")
+    if t:
+        lines.append(f"- {t}.")
+    for degree, indicator in DEGREE_INDICATORS.items():
+        t = _versus(rpt, indicator, "count", f"robots de téléprésence du {DEGREE_LABELS[degree]} déployés")
+        if t:
+            fleet = robot_fleet_size(rpt.data, rpt.scope, rpt.period, degree)
+            lines.append(f"- {t} ; le parc en compte {fleet}.")
+    r = rpt.table[rpt.table["indicator"] == "robots_in_service_rate"]
+    if not r.empty and pd.notna(r.iloc[0]["value"]):
+        r = r.iloc[0]
+        lines.append(f"- Les robots ont été **en service {fmt_value(r['value'], 'percent')}** de leurs journées "
+                     f"de septembre à juin (intervalle à 95 % {fmt_interval(r['ci_low'], r['ci_high'], 'percent')}) ; "
+                     "le reste du temps, ils étaient au parc, inutilisés.")
+    t1 = _versus(rpt, "inclusion_research_teachers_trained", "count", "enseignants formés avec Inria et le CeRCA")
+    t2 = _versus(rpt, "inclusion_module_students", "count", "élèves entrés dans le module de suivi partagé")
+    for t in (t1, t2):
+        if t:
+            lines.append(f"- {t}.")
+    return "\n".join(lines)
+
+
+def robot_fleet_size(data: Data, scope: str, period: str, degree: str) -> int:
+    """Robots of a degree in the fleet during the school year."""
+    years = referential.in_scope(robot_year(data), scope)
+    return int(((years["period"] == period) & (years["degree"] == degree)).sum())
+
+
+def show_training(rpt) -> None:
+    """Inclusive training: sessions, modules, trainees and trainee-days of the year."""
+    from ..report import _display_html, fmt_value, fr_number, html_table
+
+    s = training_summary(rpt.data, INCLUSIVE_DOMAIN, rpt.scope, rpt.period)
+    frame = pd.DataFrame([{
+        "Sessions": fr_number(s["sessions"]), "Modules (actions)": fr_number(s["modules"]),
+        "Stagiaires présents": fr_number(s["trainees"]),
+        "Journées stagiaires": fmt_value(s["trainee_days"], "trainee_days", False),
+        "Part en e-formation": fmt_value(s["e_training_share"], "percent"),
+    }])
+    _display_html(html_table(frame, align_right=list(frame.columns),
+                             caption=f"Formations « numérique et école inclusive » — {rpt.scope_label}, {rpt.period}"))
+
+
+def show_count_table(rpt, table: pd.DataFrame, title: str, caption: str, unit: str = "trainee_days") -> None:
+    """A breakdown of counts (no interval) with its share of the total."""
+    from ..report import _display_html, fmt_value, html_table
+
+    total = table["value"].sum()
+    out = pd.DataFrame({
+        title: table["label"],
+        "Valeur": [fmt_value(v, unit, False) for v in table["value"]],
+        "Part du total": [fmt_value(v / total * 100 if total else np.nan, "percent") for v in table["value"]],
+    })
+    _display_html(html_table(out, align_right=["Valeur", "Part du total"], caption=caption))
+
+
+def deployment_chart(rpt) -> None:
+    """Robots in service and idle month by month, per degree, up to the school year shown."""
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    from ..report import BLUE, GREY, RED, fr_number, show_figure
+
+    monthly = robot_monthly(rpt.data, rpt.scope, until=rpt.period)
+    if monthly.empty:
+        return
+    fig, axes = plt.subplots(2, 1, figsize=(9, 6.2), sharex=True)
+    alt = []
+    p = Period.parse(rpt.period)
+    for ax, degree in zip(axes, ("first", "second"), strict=True):
+        part = monthly[monthly["degree"] == degree]
+        if part.empty:
+            ax.set_visible(False)
+            continue
+        ax.axvspan(pd.Timestamp(p.first_day), pd.Timestamp(p.last_day) + pd.Timedelta(days=1), color="#FFE9B3",
+                   alpha=0.6, lw=0, zorder=0)
+        ax.bar(part["month"], part["in_service"], width=27, align="edge", color=BLUE, zorder=2,
+               label="en service (affecté au moins un jour)")
+        ax.bar(part["month"], part["idle"], width=27, align="edge", bottom=part["in_service"], color="#CECECE",
+               zorder=2, label="au parc, inutilisé")
+        objective = _objective_of(rpt, DEGREE_INDICATORS[degree]) if rpt.scope == referential.REGION_SCOPE else None
+        if objective:
+            ax.axhline(objective, color=RED, ls="--", lw=1.2)
+            ax.text(part["month"].min(), objective, f" objectif annuel {fr_number(objective)}", color=RED,
+                    fontsize=8, va="bottom")
+        ax.set_ylim(0, max(float(part["fleet"].max()), objective or 0) * 1.15)
+        ax.set_ylabel("robots")
+        ax.set_title(f"Robots du {DEGREE_LABELS[degree]}", loc="left")
+        cur = part[part["period"] == rpt.period]
+        if not cur.empty:
+            alt.append(f"{DEGREE_LABELS[degree]}, {rpt.period} : de {fr_number(cur['in_service'].min())} à "
+                       f"{fr_number(cur['in_service'].max())} robots en service par mois sur un parc de "
+                       f"{fr_number(cur['fleet'].max())}")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8, frameon=False, bbox_to_anchor=(0.5, -0.06))
+    axes[-1].xaxis.set_major_formatter(mdates.DateFormatter("%m/%Y"))
+    fig.autofmt_xdate()
+    fig.text(0.01, -0.1, "Zone colorée : l'année scolaire du rapport. Juillet et août : pas de prêt.",
+             fontsize=8, color=GREY)
+    show_figure(fig, "Robots en service et inutilisés, mois par mois. " + " ; ".join(alt))
+
+
+def show_department_table(rpt) -> None:
+    """The fleet of each pool department: deployed / fleet and in-service rate (interval), per degree."""
+    from ..report import _display_html, fmt_interval, fmt_value, fr_number, html_table
+
+    table = robot_department_table(rpt.data, rpt.scope, rpt.period)
+    if table.empty:
+        return
+    out = pd.DataFrame({"Département": sorted(table["label"].unique())})
+    for degree, name in (("first", "1D"), ("second", "2D")):
+        part = table[table["degree"] == degree].set_index("label").reindex(out["Département"])
+        out[f"{name} : déployés / parc"] = [f"{fr_number(d)} / {fr_number(f)}" if pd.notna(f) else "—"
+                                            for d, f in zip(part["deployed"], part["fleet"], strict=True)]
+        out[f"{name} : temps en service"] = [
+            f"{fmt_value(v, 'percent')} {fmt_interval(lo, hi, 'percent')}" if pd.notna(v) else "—"
+            for v, lo, hi in zip(part["value"], part["ci_low"], part["ci_high"], strict=True)]
+    _display_html(html_table(out, align_right=list(out.columns[1:]),
+                             caption=f"Parc de robots par département — {rpt.period} (1D : 1er degré, 2D : 2nd degré ; "
+                                     "temps en service de septembre à juin, avec son intervalle à 95 %)"))
+
+
+def trend_or_note(rpt, indicators: list[str], title: str) -> None:
+    """``rpt.trend`` when at least two school years are observed, else a sentence saying why not."""
+    from ..report import _display_markdown
+
+    s = rpt.series
+    seen = s[s["indicator"].isin(indicators) & (s["academy"] == rpt.scope) & s["value"].notna()]
+    seen = seen[seen["period"].map(lambda p: Period.parse(p) <= Period.parse(rpt.period))]
+    if seen["period"].nunique() < 2:
+        _display_markdown(f"*{title} : une seule année observée jusqu'à {rpt.period}, pas encore de tendance.*")
+        return
+    rpt.trend(indicators, title=title)
+
+
+def heatmap(rpt) -> None:
+    """Share of robot-days in service by department and month of the school year."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    from ..report import fmt_value, show_figure
+
+    table = robot_heatmap_frame(rpt.data, rpt.scope, rpt.period)
+    if table.empty:
+        return
+    labels = [f"{m:%m/%y}" for m in table.columns]
+    fig, ax = plt.subplots(figsize=(9, max(2.4, 0.42 * len(table) + 1.4)))
+    sns.heatmap(table.to_numpy(dtype=float), annot=True, fmt=".0f", cmap="Blues", vmin=0, vmax=100,
+                xticklabels=labels, yticklabels=table.index, cbar_kws={"label": "% des journées-robots"}, ax=ax)
+    ax.set_title(f"Temps en service des robots par département et par mois (%) — {rpt.period}", loc="left")
+    means = table.mean(axis=1)
+    alt = "; ".join(f"{d} : {fmt_value(v, 'percent')} en moyenne mensuelle" for d, v in means.items())
+    show_figure(fig, "Carte de chaleur du temps en service des robots par département et par mois. " + alt)
+
+
+def share_histogram(rpt) -> None:
+    """Distribution of each robot's share of days in service over the year, by degree."""
+    import matplotlib.pyplot as plt
+
+    from ..report import BLUE, PALETTE, fmt_value, show_figure
+
+    frame = robot_share_distribution(rpt.data, rpt.scope, rpt.period)
+    if frame.empty:
+        return
+    fig, ax = plt.subplots(figsize=(8.5, 3.6))
+    bins = np.arange(0, 105, 5)
+    alt, values, labels, colours = [], [], [], []
+    for k, degree in enumerate(("first", "second")):
+        s = frame.loc[frame["degree"] == degree, "share"].dropna()
+        if s.empty:
+            continue
+        values.append(s.to_numpy())
+        labels.append(f"{DEGREE_LABELS[degree]} (n = {len(s)})")
+        colours.append([BLUE, PALETTE[1]][k])
+        alt.append(f"{DEGREE_LABELS[degree]} : médiane {fmt_value(s.median(), 'percent')}, "
+                   f"{int((s == 0).sum())} robot(s) jamais affecté(s)")
+    ax.hist(values, bins=bins, color=colours, label=labels)
+    ax.set_xlabel("part des journées de septembre à juin où le robot est affecté (%)")
+    ax.set_ylabel("robots")
+    ax.set_title("Utilisation de chaque robot sur l'année", loc="left")
+    ax.legend(frameon=False, fontsize=8)
+    show_figure(fig, "Histogramme de la part du temps en service de chaque robot. " + " ; ".join(alt))
+
+
+def show_fleet_status(rpt) -> None:
+    from ..report import _display_html, html_table
+
+    table = fleet_status(rpt.data, rpt.scope)
+    as_of = robot_month_frame(rpt.data).attrs["as_of"]
+    out = table.reset_index().rename(columns={"index": "Degré"})
+    out = out.astype({c: str for c in out.columns})
+    _display_html(html_table(out, align_right=list(out.columns[1:]),
+                             caption=f"État du parc à la date des fichiers ({as_of:%d/%m/%Y})"))
+
+
+def show_assignments(rpt) -> None:
+    from ..report import _display_html, fr_number, html_table
+
+    table = assignment_summary(rpt.data, rpt.scope, rpt.period)
+    out = pd.DataFrame({"Motif": table["label"], "Prêts commencés": [fr_number(x) for x in table["loans"]],
+                        "Élèves": [fr_number(x) for x in table["pupils"]],
+                        "Durée médiane (jours)": [fr_number(x) for x in table["median_days"]]})
+    _display_html(html_table(out, align_right=list(out.columns[1:]),
+                             caption=f"Prêts de robots commencés en {rpt.period}, par motif"))
+
+
+def show_research(rpt) -> None:
+    from ..report import _display_html, fr_number, html_table
+
+    table = research_table(rpt.data, rpt.scope, rpt.period)
+    out = pd.DataFrame({
+        "Laboratoire": table["label"],
+        "Enseignants formés": [fr_number(x) for x in table["teachers"]],
+        "dont 1er degré": [fr_number(x) for x in table["teachers_first_degree"]],
+        "Durée moy. (h)": [fr_number(x, 1) for x in table["hours"]],
+        "Élèves entrés": [fr_number(x) for x in table["pupils_entered"]],
+        "Élèves suivis": [fr_number(x) for x in table["pupils_followed"]],
+    })
+    _display_html(html_table(out, align_right=list(out.columns[1:]),
+                             caption=f"Volet recherche (Inria, CeRCA) — {rpt.scope_label}, {rpt.period}"))
+
+
+def gap_sentence(table: pd.DataFrame, unit: str, what: str) -> str:
+    """Highest vs lowest group of a breakdown, saying whether the intervals overlap."""
+    from .t1_1_pix import gap_sentence as _gap
+
+    return _gap(table, unit, what)
+
+
+def coverage_notes(rpt) -> list[str]:
+    """Caveats with their figures, for the report's method section."""
+    from ..report import fr_number
+
+    notes = []
+    data = rpt.data
+    if data.has("formations"):
+        sessions = referential.in_scope(training_sessions(data, INCLUSIVE_DOMAIN), rpt.scope)
+        no_dept = int(sessions.loc[sessions["period"] == rpt.period, "department"].isna().sum())
+        notes.append("**Formations** : sessions de la thématique « Numérique et école inclusive » de l'extraction "
+                     f"GAIA ; {no_dept} session(s) sans département cette année comptent dans l'académie et la "
+                     "région, pas dans un département.")
+    if data.has("robots") and data.has("robots_affectations"):
+        m = robot_month_frame(data)
+        notes.append(f"**Robots** : les fichiers ne portent pas de date d'export ; les prêts sans date de fin sont "
+                     f"comptés jusqu'à la dernière date qu'ils contiennent ({m.attrs['as_of']:%d/%m/%Y}). Un robot "
+                     "est compté dans le département du parc qui le prête.")
+        notes.append("**Temps en service** : journées-robots affectées rapportées aux journées-robots au parc, de "
+                     "septembre à juin. Les journées d'un même robot ne sont pas indépendantes : l'intervalle à 95 % "
+                     "est celui d'un estimateur par ratio dont l'unité est le robot (et non un intervalle de "
+                     "Wilson sur les journées, qui serait faussement étroit).")
+        if m.attrs.get("unknown_robots"):
+            notes.append(f"**Affectations** : {fr_number(m.attrs['unknown_robots'])} ligne(s) du journal nomment un "
+                         "robot absent de l'inventaire et sont écartées.")
+        mismatch = degree_mismatches(data, rpt.scope, rpt.period)
+        notes.append(f"**Degré** : {fr_number(mismatch)} prêt(s) de l'année dans un établissement dont le type ne "
+                     "correspond pas au degré du robot (annuaire).")
+    if data.has("inclusion_recherche_enseignants"):
+        notes.append("**Enseignants formés** : inscriptions marquées « formation suivie » dans l'année de la "
+                     f"première session ; {fr_number(research_teachers(data).attrs['not_completed'])} inscription(s) "
+                     "non suivies jusqu'au bout (toutes années) ne sont pas comptées.")
+    notes.append("**Objectifs** : ils sont fixés pour la région ; un rapport d'académie montre sa contribution.")
+    for objective in rpt.target.objectives:
+        if objective.note and objective.period == rpt.period:
+            notes.append(f"**Feuille de route, {objective.period}** : {objective.note}")
+    return notes

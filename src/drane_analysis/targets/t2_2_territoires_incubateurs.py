@@ -1,0 +1,604 @@
+"""Target 2.2 — territories incubating digital uses (Lab Ed Tech; pole: Poitiers).
+
+**The roadmap sets no objective for this target.** It describes the « training
+establishments » (*établissements formateurs*) by criteria — recognised and varied digital
+practice, certified trainer teachers, a structured digital project, a share of staff with
+recognised digital skills, CARDIE experiments — in a SAMR logic. The thresholds that make a
+candidate « meet the criteria » are the analysis's parameters, read from the ``criteria:``
+section of ``params/targets/2.2-territoires-incubateurs.yaml`` (:func:`load_criteria`).
+
+Indicators:
+
+- ``training_establishments``: candidates (``incubateurs``) meeting every criterion (count);
+- ``staff_digital_skills_share``: staff certified Pix / Pix+ Édu over the staff of the
+  candidates (rate, Wilson interval);
+- ``samr_transformative_share``: reported practices (``pratiques_samr``) at level
+  Modification or Redefinition over all reported practices (rate, Wilson interval).
+
+Beyond the headline: each criterion's share of candidates with its interval
+(:func:`criteria_table`), the number of criteria met (:func:`criteria_count_distribution`),
+how the count depends on the thresholds (:func:`sensitivity_table`), the establishments
+meeting every criterion (:func:`training_establishment_list`) and the SAMR profile
+(:func:`samr_profile`, :func:`samr_history`, :func:`samr_breakdown`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from .. import referential
+from ..data import Data, breakdown_label
+from ..indicators import by_scope, rate_rows, series_frame
+from ..paths import params_dir
+from ..periods import Period
+from ..sources.dispositifs import CLASS_LEVELS
+from ..stats import rate_table
+from .t1_1_pix import gap_sentence  # noqa: F401  (re-exported for the notebook)
+from .t2_1_inclusion import count_rows, covered_periods, fill_missing, ratio_interval
+
+TARGET = "2.2"
+YAML_NAME = "2.2-territoires-incubateurs.yaml"
+SAMR_ORDER = ("S", "A", "M", "R")
+SAMR_LABELS = {"S": "Substitution", "A": "Augmentation", "M": "Modification", "R": "Redéfinition"}
+TRANSFORMATIVE = ("M", "R")
+ESTABLISHMENT_TYPE_LABELS = {"college": "Collège", "LEGT": "Lycée général et technologique (LEGT)",
+                             "LPO": "Lycée polyvalent (LPO)", "LP": "Lycée professionnel (LP)",
+                             "lycee": "Lycée (type non renseigné)", "erea": "EREA", "ecole": "École",
+                             "other": "Autre"}
+LEVEL_LABELS = {"6e": "6e", "5e": "5e", "4e": "4e", "3e": "3e", "2nde": "2nde", "1ere": "1re", "tle": "Terminale",
+                "cap": "CAP", "post_bac": "Post-bac"}
+LEVEL_ORDER = tuple(dict.fromkeys(CLASS_LEVELS.values()))
+
+
+# --------------------------------------------------------------------------- criteria
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One criterion of a training establishment: a column and a threshold (``min``) or value (``equals``)."""
+
+    id: str
+    label: str
+    short: str
+    column: str
+    min: float | None = None
+    equals: bool | None = None
+
+    def met(self, frame: pd.DataFrame) -> pd.Series:
+        """True where a candidate meets the criterion (a missing value does not)."""
+        values = frame[self.column]
+        if self.min is not None:
+            out = values.astype(float) >= float(self.min)
+        else:
+            out = values.astype("boolean") == bool(self.equals)
+        return out.fillna(False).astype(bool)
+
+    def with_threshold(self, value: float) -> Criterion:
+        return Criterion(self.id, self.label, self.short, self.column, min=value)
+
+
+def load_criteria(path: Path | None = None) -> tuple[Criterion, ...]:
+    """The criteria of ``params/targets/2.2-territoires-incubateurs.yaml`` (``criteria:``)."""
+    return _load_yaml(path or params_dir() / "targets" / YAML_NAME)[0]
+
+
+def load_sensitivity(path: Path | None = None) -> dict[str, list[float]]:
+    """Alternative thresholds by column (``sensitivity:``)."""
+    return _load_yaml(path or params_dir() / "targets" / YAML_NAME)[1]
+
+
+def _load_yaml(path: Path) -> tuple[tuple[Criterion, ...], dict[str, list[float]]]:
+    return _read(Path(path), Path(path).stat().st_mtime_ns)
+
+
+@cache
+def _read(path: Path, _stamp: int) -> tuple[tuple[Criterion, ...], dict[str, list[float]]]:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    criteria = []
+    for k, c in enumerate(raw.get("criteria") or []):
+        if not isinstance(c, dict) or "column" not in c or ("min" not in c and "equals" not in c):
+            raise ValueError(f"{path.name} : critère n° {k + 1} — attendu « column » et « min » ou « equals »")
+        criteria.append(Criterion(str(c.get("id", c["column"])), str(c.get("label", c["column"])),
+                                  str(c.get("short", c.get("label", c["column"]))), str(c["column"]),
+                                  min=float(c["min"]) if "min" in c else None,
+                                  equals=bool(c["equals"]) if "equals" in c else None))
+    if not criteria:
+        raise ValueError(f"{path.name} : section « criteria » absente ou vide")
+    sensitivity = {str(k): [float(x) for x in v] for k, v in (raw.get("sensitivity") or {}).items()}
+    return tuple(criteria), sensitivity
+
+
+# --------------------------------------------------------------------------- building blocks
+
+
+def _establishment_type(data: Data, frame: pd.DataFrame) -> pd.Series:
+    """Collège, LEGT, LPO, LP… of each row's UAI (annuaire); ``other`` when unknown."""
+    if not data.has("annuaire"):
+        return pd.Series("other", index=frame.index, dtype="string")
+    est = data.establishments()[["uai", "kind", "lycee_type"]]
+    merged = frame[["uai"]].merge(est, on="uai", how="left")
+    kind = merged["kind"].astype("string")
+    out = kind.where(kind != "lycee", merged["lycee_type"].astype("string").fillna("lycee"))
+    return pd.Series(out.fillna("other").to_numpy(), index=frame.index, dtype="string")
+
+
+def candidates(data: Data, criteria: tuple[Criterion, ...] | None = None) -> pd.DataFrame:
+    """One row per candidate and school year, with each criterion met and ``all_met``.
+
+    Adds ``staff_certified_share`` (%), ``kind`` (establishment type: college, LEGT, LPO,
+    LP…), one boolean column ``crit_<id>`` per criterion, ``criteria_met`` (how many) and
+    ``all_met`` (0/1). ``attrs["periods"]``: the school years of the file.
+    """
+    crit = criteria or load_criteria()
+    key = "candidates:" + "|".join(f"{c.id}:{c.min}:{c.equals}" for c in crit)
+    return data.memo(key, lambda: _candidates(data, crit))
+
+
+def _candidates(data: Data, crit: tuple[Criterion, ...]) -> pd.DataFrame:
+    frame = data.source("incubateurs").copy()
+    staff = frame["staff"].astype(float)
+    frame["staff_certified_share"] = np.where(staff > 0, frame["staff_certified"].astype(float)
+                                              / staff.where(staff > 0, 1) * 100, np.nan)
+    frame["kind"] = _establishment_type(data, frame)
+    for c in crit:
+        frame[f"crit_{c.id}"] = c.met(frame)
+    cols = [f"crit_{c.id}" for c in crit]
+    frame["criteria_met"] = frame[cols].sum(axis=1).astype(int) if cols else 0
+    frame["all_met"] = (frame["criteria_met"] == len(cols)).astype(int)
+    frame["one"] = 1
+    frame.attrs["periods"] = covered_periods(frame)
+    return frame.reset_index(drop=True)
+
+
+def practices(data: Data) -> pd.DataFrame:
+    """Reported practices with ``transformative`` (1 for M or R), ``kind`` and ``one``."""
+    def _compute() -> pd.DataFrame:
+        frame = data.source("pratiques_samr").copy()
+        frame["transformative"] = frame["samr_level"].isin(TRANSFORMATIVE).astype(int)
+        frame["kind"] = _establishment_type(data, frame)
+        frame["one"] = 1
+        frame.attrs["periods"] = covered_periods(frame)
+        return frame.reset_index(drop=True)
+
+    return data.memo("practices", _compute)
+
+
+# --------------------------------------------------------------------------- series
+
+
+def compute(data: Data) -> pd.DataFrame:
+    """Every 2.2 indicator for each scope and each school year its sources cover."""
+    rows: list[dict] = []
+    if data.has("incubateurs"):
+        cand = candidates(data)
+        periods = cand.attrs["periods"]
+        for row in count_rows(TARGET, "training_establishments", cand, periods, value="all_met"):
+            part = referential.in_scope(cand[cand["period"] == row["period"]], row["academy"])
+            row["denominator"] = float(len(part))
+            row["numerator"] = row["value"]
+            rows.append(row)
+        for scope, part in by_scope(cand):
+            table = rate_table(part, "staff_certified", "staff", by=["period"]).assign(academy=scope)
+            rows += rate_rows(TARGET, "staff_digital_skills_share", table)
+        rows = fill_missing(rows, TARGET, "staff_digital_skills_share", periods)
+    if data.has("pratiques_samr"):
+        prac = practices(data)
+        for scope, part in by_scope(prac):
+            table = rate_table(part, "transformative", "one", by=["period"]).assign(academy=scope)
+            rows += rate_rows(TARGET, "samr_transformative_share", table)
+        rows = fill_missing(rows, TARGET, "samr_transformative_share", prac.attrs["periods"])
+    return series_frame(rows)
+
+
+# --------------------------------------------------------------------------- breakdowns
+
+
+def _labels(by: str, values: pd.Series) -> pd.Series:
+    if by == "kind":
+        return values.map(lambda v: ESTABLISHMENT_TYPE_LABELS.get(str(v), str(v)) if pd.notna(v) else "Non renseigné")
+    if by == "level":
+        return values.map(lambda v: LEVEL_LABELS.get(str(v), str(v)) if pd.notna(v) else "Non renseigné")
+    return values.map(lambda v: breakdown_label(by, v))
+
+
+def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> pd.DataFrame:
+    """One indicator for a scope and period, by ``department``, ``kind`` (or ``level`` for SAMR).
+
+    For ``training_establishments`` the value is the count meeting every criterion;
+    numerator / denominator / interval give it as a share of the group's candidates.
+    """
+    if indicator == "training_establishments":
+        frame = candidates(data)
+        num, den = "all_met", "one"
+    elif indicator == "staff_digital_skills_share":
+        frame = candidates(data)
+        num, den = "staff_certified", "staff"
+    elif indicator == "samr_transformative_share":
+        frame = practices(data)
+        num, den = "transformative", "one"
+    else:
+        raise KeyError(f"indicateur inconnu pour la cible 2.2 : {indicator}")
+    frame = referential.in_scope(frame[frame["period"] == period], scope)
+    table = rate_table(frame, num, den, by=[by]).rename(columns={by: "group"})
+    if indicator == "training_establishments":
+        table = table.rename(columns={"value": "share"})
+        table["value"] = table["numerator"]
+    table["label"] = _labels(by, table["group"])
+    order = {v: k for k, v in enumerate(LEVEL_ORDER)} if by == "level" else None
+    table = table.sort_values("group", key=lambda s: s.map(order)) if order else table.sort_values("label")
+    cols = ["group", "label", "value", "numerator", "denominator", "ci_low", "ci_high"]
+    if "share" in table:
+        cols.append("share")
+    return table[cols].reset_index(drop=True)
+
+
+def criteria_table(data: Data, scope: str, period: str,
+                   criteria: tuple[Criterion, ...] | None = None) -> pd.DataFrame:
+    """Each criterion's share of the candidates (Wilson interval), then « every criterion ».
+
+    Columns: id, label, numerator (candidates meeting it), denominator (candidates), value
+    (%), ci_low, ci_high.
+    """
+    crit = criteria or load_criteria()
+    frame = referential.in_scope(candidates(data, crit), scope)
+    frame = frame[frame["period"] == period]
+    rows = []
+    for c in crit:
+        rows.append({"id": c.id, "label": c.label, "numerator": int(frame[f"crit_{c.id}"].sum())})
+    rows.append({"id": "all", "label": "Tous les critères (établissement formateur)",
+                 "numerator": int(frame["all_met"].sum())})
+    out = pd.DataFrame(rows)
+    out["denominator"] = len(frame)
+    rated = rate_table(out.assign(k=out["numerator"], n=out["denominator"]), "k", "n", by=["id"])
+    return out.merge(rated[["id", "value", "ci_low", "ci_high"]], on="id", how="left")
+
+
+def criteria_count_distribution(data: Data, scope: str, period: str,
+                                criteria: tuple[Criterion, ...] | None = None) -> pd.DataFrame:
+    """Candidates by number of criteria met (0 to the number of criteria): criteria_met, count, share (%)."""
+    crit = criteria or load_criteria()
+    frame = referential.in_scope(candidates(data, crit), scope)
+    frame = frame[frame["period"] == period]
+    counts = frame["criteria_met"].value_counts().reindex(range(len(crit) + 1), fill_value=0)
+    total = counts.sum()
+    return pd.DataFrame({"criteria_met": counts.index, "count": counts.to_numpy(),
+                         "share": counts.to_numpy() / total * 100 if total else np.nan})
+
+
+def sensitivity_table(data: Data, scope: str, period: str,
+                      criteria: tuple[Criterion, ...] | None = None,
+                      thresholds: dict[str, list[float]] | None = None) -> pd.DataFrame:
+    """Candidates meeting every criterion for other thresholds of the numeric criteria.
+
+    Rows: the thresholds of the first numeric criterion with alternatives; columns: those of
+    the second (when there is one). Values: counts of training establishments.
+    """
+    crit = criteria or load_criteria()
+    alt = thresholds if thresholds is not None else load_sensitivity()
+    numeric = [c for c in crit if c.min is not None and c.column in alt]
+    frame = referential.in_scope(data.source("incubateurs"), scope)
+    frame = frame[frame["period"] == period].copy()
+    staff = frame["staff"].astype(float)
+    frame["staff_certified_share"] = frame["staff_certified"].astype(float) / staff.where(staff > 0) * 100
+    if not numeric:
+        return pd.DataFrame()
+    fixed = [c for c in crit if c not in numeric]
+    base = np.ones(len(frame), dtype=bool)
+    for c in fixed:
+        base &= c.met(frame).to_numpy()
+    first = numeric[0]
+    second = numeric[1] if len(numeric) > 1 else None
+    rows = {}
+    for v1 in alt[first.column]:
+        m1 = base & first.with_threshold(v1).met(frame).to_numpy()
+        if second is None:
+            rows[v1] = {"": int(m1.sum())}
+        else:
+            rows[v1] = {v2: int((m1 & second.with_threshold(v2).met(frame).to_numpy()).sum())
+                        for v2 in alt[second.column]}
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = first.column
+    out.columns.name = second.column if second else None
+    return out
+
+
+def training_establishment_list(data: Data, scope: str, period: str,
+                                criteria: tuple[Criterion, ...] | None = None) -> pd.DataFrame:
+    """Establishments meeting every criterion: uai, name, department label, type, staff share (%)."""
+    frame = referential.in_scope(candidates(data, criteria), scope)
+    frame = frame[(frame["period"] == period) & (frame["all_met"] == 1)].copy()
+    names = data.establishments()[["uai", "name"]].rename(columns={"name": "annuaire_name"}) \
+        if data.has("annuaire") else pd.DataFrame(columns=["uai", "annuaire_name"])
+    frame = frame.merge(names, on="uai", how="left")
+    own = frame["name"] if "name" in frame else pd.Series(pd.NA, index=frame.index)
+    frame["name"] = frame["annuaire_name"].fillna(own).fillna("")
+    frame["department_label"] = frame["department"].map(lambda d: breakdown_label("department", d))
+    frame["kind_label"] = _labels("kind", frame["kind"])
+    return frame[["uai", "name", "department_label", "kind_label", "staff_certified_share", "trainer_teachers"]] \
+        .sort_values(["department_label", "name"]).reset_index(drop=True)
+
+
+def candidates_by_academy(data: Data, period: str) -> pd.DataFrame:
+    """Candidates and training establishments per academy (the pole's weight): academy, label, candidates, training, share."""
+    frame = candidates(data)
+    frame = frame[frame["period"] == period]
+    g = frame.groupby("academy", observed=True).agg(candidates=("one", "sum"), training=("all_met", "sum")).reset_index()
+    g["label"] = g["academy"].map(lambda a: breakdown_label("academy", a))
+    total = g["candidates"].sum()
+    g["share"] = g["candidates"] / total * 100 if total else np.nan
+    return g
+
+
+# --------------------------------------------------------------------------- SAMR
+
+
+def samr_profile(data: Data, scope: str, period: str) -> pd.DataFrame:
+    """Share of reported practices at each SAMR level, with Wilson intervals.
+
+    Columns: level (S, A, M, R), label, numerator, denominator, value (%), ci_low, ci_high.
+    Each level's interval is marginal (one level against the three others).
+    """
+    frame = referential.in_scope(practices(data), scope)
+    frame = frame[frame["period"] == period]
+    counts = frame["samr_level"].value_counts().reindex(list(SAMR_ORDER), fill_value=0)
+    out = pd.DataFrame({"level": list(SAMR_ORDER), "numerator": counts.to_numpy(), "denominator": len(frame)})
+    rated = rate_table(out, "numerator", "denominator", by=["level"]).set_index("level").reindex(list(SAMR_ORDER))
+    out = rated.reset_index()[["level", "numerator", "denominator", "value", "ci_low", "ci_high"]]
+    out.insert(1, "label", out["level"].map(SAMR_LABELS))
+    return out.reset_index(drop=True)
+
+
+def samr_history(data: Data, scope: str, until: str | None = None) -> pd.DataFrame:
+    """SAMR profile of every school year up to ``until``: period, level, value (%), n."""
+    frame = referential.in_scope(practices(data), scope)
+    parts = []
+    for period in covered_periods(frame):
+        if until and Period.parse(period) > Period.parse(until):
+            continue
+        prof = samr_profile(data, scope, period)
+        parts.append(prof.assign(period=period))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def samr_breakdown(data: Data, scope: str, period: str, by: str) -> pd.DataFrame:
+    """Transformative share (M + R) by ``kind``, ``level``, ``department``… (Wilson intervals)."""
+    return breakdown(data, "samr_transformative_share", scope, period, by)
+
+
+def samr_cluster_interval(data: Data, scope: str, period: str) -> tuple[float, float, float, int]:
+    """Transformative share with the establishment as the unit (ratio estimator): (share %, low, high, n)."""
+    frame = referential.in_scope(practices(data), scope)
+    frame = frame[frame["period"] == period]
+    g = frame.groupby("uai", observed=True)[["transformative", "one"]].sum()
+    r, lo, hi, n = ratio_interval(g["transformative"], g["one"])
+    return r * 100, lo * 100, hi * 100, n
+
+
+# --------------------------------------------------------------------------- report blocks
+
+
+def no_objective_notice() -> str:
+    return ("**La feuille de route ne fixe aucun objectif chiffré pour cette cible.** Les indicateurs ci-dessous "
+            "mesurent où en sont les établissements candidats au regard des critères qu'elle décrit ; les seuils "
+            "qui définissent « remplir les critères » sont des paramètres de l'analyse "
+            f"(`params/targets/{YAML_NAME}`), pas des objectifs.")
+
+
+def key_messages(rpt) -> str:
+    """The report's opening sentences (French Markdown), every number from the data."""
+    from ..report import fmt_interval, fmt_value, fr_number
+
+    lines = []
+    r = {i: rpt.row(i) for i in rpt.table["indicator"]}
+    if "training_establishments" in r and not r["training_establishments"]["denominator"]:
+        lines.append(f"- Aucun établissement de ce périmètre n'a candidaté en {rpt.period}.")
+    elif "training_establishments" in r:
+        t = r["training_establishments"]
+        lines.append(f"- **{fr_number(t['value'])}** établissement(s) candidat(s) sur {fr_number(t['denominator'])} "
+                     "remplissent tous les critères d'un « établissement formateur ».")
+    if "staff_digital_skills_share" in r and pd.notna(r["staff_digital_skills_share"]["value"]):
+        s = r["staff_digital_skills_share"]
+        lines.append(f"- **{fmt_value(s['value'], 'percent')}** des personnels des établissements candidats ont des "
+                     f"compétences numériques reconnues (Pix, Pix+ Édu) — intervalle à 95 % "
+                     f"{fmt_interval(s['ci_low'], s['ci_high'], 'percent')}.")
+    if "samr_transformative_share" in r and pd.notna(r["samr_transformative_share"]["value"]):
+        s = r["samr_transformative_share"]
+        lines.append(f"- **{fmt_value(s['value'], 'percent')}** des pratiques déclarées relèvent de la modification "
+                     f"ou de la redéfinition (SAMR), sur {fr_number(s['denominator'])} pratiques — intervalle à 95 % "
+                     f"{fmt_interval(s['ci_low'], s['ci_high'], 'percent')}.")
+    return "\n".join(lines)
+
+
+def candidate_count(data: Data, scope: str, period: str) -> int:
+    """Candidates of a scope in a school year (0 when the file is absent)."""
+    if not data.has("incubateurs"):
+        return 0
+    frame = referential.in_scope(candidates(data), scope)
+    return int((frame["period"] == period).sum())
+
+
+def _no_candidates(rpt, say: bool = False) -> bool:
+    """True (and, with ``say``, a sentence) when the scope has no candidate this school year."""
+    from ..report import _display_markdown
+
+    if candidate_count(rpt.data, rpt.scope, rpt.period):
+        return False
+    if say:
+        _display_markdown(f"*Aucun établissement candidat dans ce périmètre en {rpt.period} : rien à mesurer.*")
+    return True
+
+
+def criteria_markdown() -> str:
+    """The criteria in force, as a French Markdown list (from the YAML)."""
+    return "\n".join(f"- {c.label}" for c in load_criteria())
+
+
+def show_training_breakdown(rpt, by: str, title: str) -> None:
+    """Training establishments by ``department`` or ``kind``: candidates, count, share (interval)."""
+    from ..report import _display_html, fmt_interval, fmt_value, fr_number, html_table
+
+    if _no_candidates(rpt):
+        return
+    table = breakdown(rpt.data, "training_establishments", rpt.scope, rpt.period, by)
+    if table.empty:
+        return
+    out = pd.DataFrame({
+        title: table["label"],
+        "Candidats": [fr_number(x) for x in table["denominator"]],
+        "Établissements formateurs": [fr_number(x) for x in table["value"]],
+        "Part des candidats": [fmt_value(x, "percent") for x in table["share"]],
+        "Intervalle à 95 %": [fmt_interval(lo, hi, "percent") for lo, hi in zip(table["ci_low"], table["ci_high"],
+                                                                                strict=True)],
+    })
+    _display_html(html_table(out, align_right=list(out.columns[1:]),
+                             caption=f"Établissements formateurs — {title.lower()}, {rpt.period}"))
+
+
+def show_criteria(rpt) -> None:
+    from ..report import _display_html, fmt_interval, fmt_value, fr_number, html_table
+
+    if _no_candidates(rpt, say=True):
+        return
+    table = criteria_table(rpt.data, rpt.scope, rpt.period)
+    out = pd.DataFrame({
+        "Critère": table["label"],
+        "Établissements qui le remplissent": [fr_number(x) for x in table["numerator"]],
+        "Part des candidats": [fmt_value(x, "percent") for x in table["value"]],
+        "Intervalle à 95 %": [fmt_interval(lo, hi, "percent") for lo, hi in zip(table["ci_low"], table["ci_high"],
+                                                                                strict=True)],
+    })
+    n = int(table["denominator"].iloc[0]) if len(table) else 0
+    _display_html(html_table(out, align_right=list(out.columns[1:]),
+                             caption=f"Critères des établissements formateurs — {fr_number(n)} candidats, {rpt.period}"))
+
+
+def criteria_chart(rpt) -> None:
+    """Share of candidates meeting each criterion, with intervals."""
+    if _no_candidates(rpt):
+        return
+    table = criteria_table(rpt.data, rpt.scope, rpt.period)
+    crit = {c.id: c.short for c in load_criteria()}
+    frame = table.assign(label=table["id"].map(crit).fillna("Tous les critères"))
+    rpt.breakdown_chart(frame, "Part des candidats remplissant chaque critère", "percent")
+
+
+def show_criteria_count(rpt) -> None:
+    from ..report import _display_html, fmt_value, fr_number, html_table
+
+    if _no_candidates(rpt):
+        return
+    dist = criteria_count_distribution(rpt.data, rpt.scope, rpt.period)
+    out = pd.DataFrame({"Critères remplis": [f"{k} sur {len(dist) - 1}" for k in dist["criteria_met"]],
+                        "Établissements": [fr_number(x) for x in dist["count"]],
+                        "Part": [fmt_value(x, "percent") for x in dist["share"]]})
+    _display_html(html_table(out, align_right=["Établissements", "Part"],
+                             caption="Établissements candidats selon le nombre de critères remplis"))
+
+
+def show_sensitivity(rpt) -> None:
+    from ..report import _display_html, fr_number, html_table
+
+    if _no_candidates(rpt):
+        return
+    table = sensitivity_table(rpt.data, rpt.scope, rpt.period)
+    if table.empty:
+        return
+    out = table.copy()
+    out.columns = [f"≥ {fr_number(c)} formateur(s)" if out.columns.name == "trainer_teachers" else str(c)
+                   for c in out.columns]
+    out.insert(0, "Personnels certifiés", [f"≥ {fr_number(v)} %" for v in table.index])
+    out = out.astype(str)
+    _display_html(html_table(out, align_right=list(out.columns[1:]),
+                             caption="Établissements formateurs selon les seuils retenus (les autres critères inchangés)"))
+
+
+def show_training_list(rpt) -> None:
+    from ..report import _display_html, _display_markdown, fmt_value, fr_number, html_table
+
+    if _no_candidates(rpt):
+        return
+    table = training_establishment_list(rpt.data, rpt.scope, rpt.period)
+    if table.empty:
+        _display_markdown("*Aucun établissement candidat ne remplit tous les critères cette année.*")
+        return
+    out = pd.DataFrame({"UAI": table["uai"], "Établissement": table["name"], "Département": table["department_label"],
+                        "Type": table["kind_label"],
+                        "Personnels certifiés": [fmt_value(x, "percent") for x in table["staff_certified_share"]],
+                        "Formateurs certifiés": [fr_number(x) for x in table["trainer_teachers"]]})
+    _display_html(html_table(out, align_right=["Personnels certifiés", "Formateurs certifiés"],
+                             caption="Établissements remplissant tous les critères"))
+
+
+def show_candidates_by_academy(rpt) -> None:
+    from ..report import _display_html, fmt_value, fr_number, html_table
+
+    table = candidates_by_academy(rpt.data, rpt.period)
+    out = pd.DataFrame({"Académie": table["label"], "Candidats": [fr_number(x) for x in table["candidates"]],
+                        "Part des candidats": [fmt_value(x, "percent") for x in table["share"]],
+                        "Établissements formateurs": [fr_number(x) for x in table["training"]]})
+    _display_html(html_table(out, align_right=list(out.columns[1:]),
+                             caption=f"Candidats par académie (région), {rpt.period}"))
+
+
+def samr_chart(rpt) -> None:
+    """SAMR profile of the year: share of each level with its interval."""
+    prof = samr_profile(rpt.data, rpt.scope, rpt.period)
+    if prof["denominator"].iloc[0] == 0:
+        return
+    frame = prof.assign(label=prof["level"] + " — " + prof["label"])
+    rpt.breakdown_chart(frame, f"Profil SAMR des pratiques déclarées — {rpt.period}", "percent")
+
+
+def samr_history_chart(rpt) -> None:
+    """Stacked shares of S, A, M, R over the school years."""
+    import matplotlib.pyplot as plt
+
+    from ..report import fmt_value, show_figure
+
+    hist = samr_history(rpt.data, rpt.scope, rpt.period)
+    if hist.empty:
+        return
+    pivot = hist.pivot_table(index="period", columns="level", values="value", aggfunc="first").reindex(columns=list(SAMR_ORDER)).fillna(0)
+    fig, ax = plt.subplots(figsize=(8.5, 3.8))
+    colours = ["#CECECE", "#9A9AFF", "#6A6AF4", "#000091"]
+    bottom = np.zeros(len(pivot))
+    for level, colour in zip(SAMR_ORDER, colours, strict=True):
+        ax.bar(pivot.index, pivot[level], bottom=bottom, color=colour, label=f"{level} — {SAMR_LABELS[level]}")
+        bottom += pivot[level].to_numpy()
+    ax.set_ylabel("% des pratiques déclarées")
+    ax.set_ylim(0, 100)
+    ax.set_title("Profil SAMR par année scolaire", loc="left")
+    ax.legend(fontsize=8, frameon=False, ncol=4, loc="lower center", bbox_to_anchor=(0.5, -0.32))
+    alt = "; ".join(f"{p} : M + R = {fmt_value(pivot.loc[p, 'M'] + pivot.loc[p, 'R'], 'percent')}"
+                    for p in pivot.index)
+    show_figure(fig, "Barres empilées du profil SAMR par année. " + alt)
+
+
+def coverage_notes(rpt) -> list[str]:
+    """Caveats with their figures, for the report's method section."""
+    from ..report import fmt_interval, fmt_value, fr_number
+
+    crit = load_criteria()
+    notes = ["**Aucun objectif** : la feuille de route ne chiffre pas cette cible ; les statuts sont « sans "
+             "objectif chiffré ».",
+             "**Critères** (paramètres de l'analyse, `params/targets/" + YAML_NAME + "`) : "
+             + " ; ".join(c.label for c in crit) + "."]
+    if rpt.data.has("incubateurs"):
+        notes.append("**Candidats** : seuls les établissements qui ont candidaté sont décrits ; ce ne sont pas "
+                     "tous les établissements du territoire. Les personnels certifiés sont ceux que l'établissement "
+                     "déclare.")
+    if rpt.data.has("pratiques_samr"):
+        share, lo, hi, n = samr_cluster_interval(rpt.data, rpt.scope, rpt.period)
+        if n:
+            notes.append("**Pratiques SAMR** : déclarées par les enseignants des établissements candidats "
+                         "(échantillon volontaire, non représentatif). Les déclarations d'un même établissement se "
+                         "ressemblent : avec l'établissement pour unité (estimateur par ratio, "
+                         f"{fr_number(n)} établissements), la part M + R vaut {fmt_value(share, 'percent')} "
+                         f"{fmt_interval(lo, hi, 'percent')}, à comparer à l'intervalle de Wilson du tableau.")
+    return notes
