@@ -44,12 +44,12 @@ RED = "#E1000F"
 GREY = "#666666"
 STATUS_COLOURS = {
     "reached": "#18753C",
-    "on_track": "#4C8C2B",
+    "on_track": "#447A26",  # 5.2:1 with white text (WCAG AA)
     "at_risk": "#B34000",
     "off_track": "#CE0500",
     "not_reached": "#CE0500",
     "no_objective": "#666666",
-    "no_data": "#929292",
+    "no_data": "#6A6A6A",  # 5.4:1 with white text (WCAG AA)
 }
 PALETTE = [BLUE, "#E4794A", "#009081", "#A558A0", "#C3992A", "#417DC4", "#CE614A", "#3A3A3A"]
 
@@ -113,6 +113,36 @@ def html_table(frame: pd.DataFrame, *, raw_columns: Iterable[str] = (), align_ri
     return f'<table class="drane-table">{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 
+def gap_sentence(table: pd.DataFrame, unit: str, what: str, gap_unit: str | None = None,
+                 value_format=None) -> str:
+    """One sentence on the gap between the highest and lowest group of a breakdown.
+
+    Args:
+        table: a breakdown (``label``, ``value``, ``ci_low``, ``ci_high``).
+        unit: the values' unit (``percent``, ``pix``…).
+        what: the subject of the sentence (« Le taux de certification en 3e »).
+        gap_unit: the word after the gap (default ``points`` for a rate, none otherwise).
+        value_format: how to write a value (default :func:`fmt_value` in ``unit``).
+
+    Returns:
+        "… va de X (groupe) à Y (groupe), soit un écart de Z … ; les intervalles …" saying
+        whether the two groups' 95 % intervals overlap; empty with fewer than two groups.
+    """
+    t = table.dropna(subset=["value"])
+    t = t[t["label"] != "Non renseigné"]
+    if len(t) < 2:
+        return ""
+    hi, lo = t.loc[t["value"].idxmax()], t.loc[t["value"].idxmin()]
+    show = value_format or (lambda v: fmt_value(v, unit))
+    gap = value_format(hi["value"] - lo["value"]) if value_format else fmt_value(hi["value"] - lo["value"], unit, False)
+    word = gap_unit if gap_unit is not None else ("points" if unit == "percent" else "")
+    overlap = hi["ci_low"] <= lo["ci_high"] if pd.notna(hi["ci_low"]) and pd.notna(lo["ci_high"]) else True
+    verdict = ("les intervalles se recouvrent : l'écart n'est pas établi" if overlap
+               else "les intervalles ne se recouvrent pas : l'écart est significatif")
+    return (f"{what} va de {show(lo['value'])} ({lo['label']}) à {show(hi['value'])} ({hi['label']}), soit un "
+            f"écart de {gap}{' ' + word if word else ''} ; {verdict}.")
+
+
 def status_badge(status: str, label: str) -> str:
     colour = STATUS_COLOURS.get(status, GREY)
     return f'<span class="badge" style="background:{colour}">{html.escape(label)}</span>'
@@ -156,19 +186,60 @@ def setup_plots() -> None:
     warnings.filterwarnings("ignore", category=UserWarning, module="seaborn")
 
 
-def write_sidecar(table: pd.DataFrame) -> None:
-    """Give the build the headline statuses of a report (when it asks for them)."""
+SIDECAR_FIELDS = ("target", "indicator", "label", "academy", "period", "value", "unit", "numerator",
+                  "denominator", "ci_low", "ci_high", "objective", "objective_label", "objective_deadline",
+                  "projection", "projection_low", "projection_high", "status", "status_label", "note")
+
+
+def _plain(value):
+    """A JSON-ready scalar: ``None`` for missing values, Python numbers for NumPy ones."""
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if np.isnan(value) else float(value)
+    return str(value)
+
+
+def sidecar_rows(table: pd.DataFrame, series: pd.DataFrame | None = None) -> list[dict]:
+    """The indicator rows of a report as plain dicts (what the build stores in its manifest).
+
+    Each row holds the indicator's value, interval, numerator and denominator, objective,
+    projection and status; with ``series``, also ``history``: ``[[period, value], …]`` of
+    the same indicator and scope up to the row's period (the index draws it as a trend line).
+    """
+    rows = []
+    for rec in table.to_dict("records"):
+        row = {k: _plain(rec.get(k)) for k in SIDECAR_FIELDS if k in rec}
+        if series is not None and not series.empty and {"indicator", "academy", "period", "value"} <= set(series):
+            end = Period.parse(str(rec["period"])).start
+            hist = series[(series["indicator"] == rec["indicator"]) & (series["academy"] == rec["academy"])]
+            points = sorted((Period.parse(str(p)).start, str(p), _plain(v))
+                            for p, v in zip(hist["period"], hist["value"], strict=True))
+            row["history"] = [[p, v] for start, p, v in points if start <= end]
+        rows.append(row)
+    return rows
+
+
+def write_sidecar(table: pd.DataFrame, series: pd.DataFrame | None = None) -> None:
+    """Give the build the indicator rows of a report (when it asks for them).
+
+    The build sets ``DRANE_REPORT_SIDECAR`` to a file path; the rows (see
+    :func:`sidecar_rows`) are written there as JSON and end up in the manifest's
+    ``headline``, from which the index and the exports are written. Outside a build
+    (JupyterLab, papermill by hand) nothing is written.
+    """
     import json
     import os
 
     path = os.environ.get("DRANE_REPORT_SIDECAR")
     if not path:
         return
-    rows = [{"indicator": r.indicator, "label": r.label, "value": None if pd.isna(r.value) else float(r.value),
-             "unit": r.unit, "objective": None if pd.isna(r.objective) else float(r.objective),
-             "status": r.status} for r in table.itertuples(index=False)]
     with open(path, "w", encoding="utf-8") as fh:
-        json.dump(rows, fh, ensure_ascii=False)
+        json.dump(sidecar_rows(table, series), fh, ensure_ascii=False)
 
 
 # --------------------------------------------------------------------------- report
@@ -194,7 +265,7 @@ class Report:
         self.period = self.data.resolve_period(period)
         self.series = self.module.compute(self.data)
         self.table = evaluate(self.series, periods=[self.period], scopes=[self.scope], catalogue=self.catalogue)
-        write_sidecar(self.table)
+        write_sidecar(self.table, self.series)
 
     # ------------------------------------------------------------ small helpers
 
@@ -298,7 +369,28 @@ class Report:
         show_figure(fig, text)
 
     def trend(self, indicators: Sequence[str], title: str | None = None) -> None:
-        """Series over the school years with their interval, objective and projection."""
+        """Series over the school years with their interval, objective and projection.
+
+        Only indicators with values up to the report's year are drawn; with a single year
+        observed there is no series yet, and a sentence gives the year's values instead.
+        """
+        title = title or "Évolution et projection"
+        last = Period.parse(self.period).start
+        observed = {ind: h[(h["year"] <= last) & h["value"].notna()]
+                    for ind in indicators if not (h := self.history(ind)).empty}
+        observed = {ind: h for ind, h in observed.items() if not h.empty}
+        years = {int(y) for h in observed.values() for y in h["year"]}
+        if not observed:
+            _display_markdown(f"*{title} : pas de données jusqu'à {self.period}.*")
+            return
+        if len(years) < 2:
+            values = "; ".join(f"{self.catalogue.indicator(ind).label} : "
+                               f"{fmt_value(h['value'].iloc[-1], self.catalogue.indicator(ind).unit)}"
+                               for ind, h in observed.items())
+            _display_markdown(f"*{title} : une seule année observée ({Period(next(iter(years))).label}), pas encore "
+                              f"d'évolution à représenter — {values}.*")
+            return
+        indicators = list(observed)
         fig, ax = plt.subplots()
         descriptions = []
         unit = self.catalogue.indicator(indicators[0]).unit
@@ -337,7 +429,7 @@ class Report:
             only = next(iter(shown_years))
             ax.set_xlim(only - 0.8, only + 0.8)
         ax.set_ylabel(self.catalogue.unit_label(unit))
-        ax.set_title(title or "Évolution et projection", loc="left")
+        ax.set_title(title, loc="left")
         if len(indicators) > 1:
             ax.legend(loc="best", fontsize=8, frameon=False)
         show_figure(fig, "Évolution par année scolaire. " + " ; ".join(descriptions))

@@ -8,6 +8,7 @@ All functions are vectorised where it matters and deterministic.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -343,3 +344,282 @@ def _did_event_study(fit, d: np.ndarray, t: np.ndarray, units: np.ndarray, times
     r[np.arange(len(pre_terms)), pre_terms] = 1.0
     test = res.f_test(r)
     return pd.DataFrame(rows), (float(np.squeeze(test.fvalue)), len(pre_terms), float(test.pvalue))
+
+
+# --------------------------------------------------------------------------- comparisons, counts, ratios
+# (shared by the target modules)
+
+Z = float(sps.norm.ppf(0.975))
+PERMUTATIONS = 4999
+SEED = 20210115
+
+
+def difference_interval(v1: float, lo1: float, hi1: float, v2: float, lo2: float,
+                        hi2: float) -> tuple[float, float, float]:
+    """``v1 − v2`` with the 95 % interval combining two independent rates' Wilson intervals.
+
+    Newcombe's hybrid score method (1998, method 10): valid near 0 and 100 %.
+    """
+    diff = v1 - v2
+    lo = diff - np.sqrt((v1 - lo1) ** 2 + (hi2 - v2) ** 2)
+    hi = diff + np.sqrt((hi1 - v1) ** 2 + (v2 - lo2) ** 2)
+    return float(diff), float(lo), float(hi)
+
+
+def newcombe_interval(k1: float, n1: float, k2: float, n2: float, scale: float = 100.0) -> tuple[float, float]:
+    """95 % Newcombe (hybrid Wilson score) interval of p1 − p2, in ``scale`` units.
+
+    >>> lo, hi = newcombe_interval(56, 70, 48, 80)
+    >>> round(lo, 2), round(hi, 2)
+    (5.24, 33.39)
+    """
+    if not (n1 > 0 and n2 > 0):
+        return float("nan"), float("nan")
+    p1, p2 = k1 / n1, k2 / n2
+    l1, u1 = (float(x) for x in wilson_interval(k1, n1))
+    l2, u2 = (float(x) for x in wilson_interval(k2, n2))
+    d = p1 - p2
+    lo = d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    hi = d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    return float(lo * scale), float(hi * scale)
+
+
+def compare_proportions(k1: float, n1: float, k2: float, n2: float) -> dict:
+    """Difference of two independent proportions, in percentage points.
+
+    The interval is Newcombe's (hybrid score, built on the two Wilson intervals); the test
+    is Fisher's exact test (two-sided). Returns diff, ci_low, ci_high, p_value, and the two
+    rates (%); NaN where a group is empty.
+    """
+    nan = {"diff": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan,
+           "rate1": np.nan, "rate2": np.nan}
+    if not n1 or not n2 or n1 <= 0 or n2 <= 0:
+        return nan
+    p1, p2 = k1 / n1, k2 / n2
+    (l1, l2), (u1, u2) = wilson_interval(np.array([k1, k2]), np.array([n1, n2]))
+    d = p1 - p2
+    lo = d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    hi = d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    table = [[int(k1), int(n1 - k1)], [int(k2), int(n2 - k2)]]
+    p_value = float(sps.fisher_exact(table).pvalue)
+    return {"diff": d * 100, "ci_low": lo * 100, "ci_high": hi * 100, "p_value": p_value,
+            "rate1": p1 * 100, "rate2": p2 * 100}
+
+
+def two_proportion_test(k1: float, n1: float, k2: float, n2: float) -> dict:
+    """Compare two rates k1/n1 and k2/n2 (in %).
+
+    Returns ``rate1``, ``rate2`` (%), ``diff`` = rate1 − rate2 (points) with its 95 % Newcombe
+    interval (``diff_low``, ``diff_high``), ``ratio`` = rate1 / rate2, ``z`` and the
+    two-sided ``p_value`` of the pooled two-proportion z-test. NaN where a denominator is 0;
+    ``p_value`` is 1 when both rates are 0 (or both 100 %).
+    """
+    from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
+
+    nan = float("nan")
+    out = {"rate1": nan, "rate2": nan, "diff": nan, "diff_low": nan, "diff_high": nan, "ratio": nan,
+           "z": nan, "p_value": nan}
+    k1, n1, k2, n2 = (float(x) for x in (k1, n1, k2, n2))
+    if not (n1 > 0 and n2 > 0):
+        return out
+    p1, p2 = k1 / n1, k2 / n2
+    out.update(rate1=p1 * 100, rate2=p2 * 100, diff=(p1 - p2) * 100, ratio=p1 / p2 if p2 > 0 else nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lo, hi = confint_proportions_2indep(k1, n1, k2, n2, method="newcomb", compare="diff")
+        out.update(diff_low=float(lo) * 100, diff_high=float(hi) * 100)
+        pooled = (k1 + k2) / (n1 + n2)
+        if pooled in (0.0, 1.0):
+            out.update(z=0.0, p_value=1.0)
+        else:
+            z, p = proportions_ztest(np.array([k1, k2]), np.array([n1, n2]))
+            out.update(z=float(z), p_value=float(p))
+    return out
+
+
+def holm(p_values: pd.Series) -> pd.Series:
+    """Holm-adjusted p-values (missing stay missing)."""
+    from statsmodels.stats.multitest import multipletests
+
+    out = pd.Series(np.nan, index=p_values.index, dtype=float)
+    valid = p_values.notna()
+    if valid.any():
+        out[valid] = multipletests(p_values[valid].astype(float), method="holm")[1]
+    return out
+
+
+def poisson_interval(count: float, level: float = 0.95) -> tuple[float, float]:
+    """Exact (Garwood) interval of a Poisson mean from one observed count."""
+    if count is None or not np.isfinite(count) or count < 0:
+        return np.nan, np.nan
+    a = 1 - level
+    lo = 0.0 if count == 0 else float(sps.chi2.ppf(a / 2, 2 * count) / 2)
+    hi = float(sps.chi2.ppf(1 - a / 2, 2 * count + 2) / 2)
+    return lo, hi
+
+
+def cluster_ratio(num: np.ndarray, den: np.ndarray) -> tuple[float, float, int]:
+    """Ratio of sums Σnum / Σden and its standard error, establishments as clusters.
+
+    Linearised (delta method) variance ``n/(n−1) Σ (y_i − R x_i)² / X²``; the standard
+    error is NaN with fewer than two clusters or a zero denominator.
+    """
+    y = np.asarray(num, dtype=float)
+    x = np.asarray(den, dtype=float)
+    n = len(x)
+    total = x.sum()
+    if n == 0 or total <= 0:
+        return float("nan"), float("nan"), n
+    r = y.sum() / total
+    if n < 2:
+        return float(r), float("nan"), n
+    var = n / (n - 1) * np.sum((y - r * x) ** 2) / total ** 2
+    return float(r), float(np.sqrt(var)), n
+
+
+def ratio_interval(y: np.ndarray | pd.Series, x: np.ndarray | pd.Series,
+                   level: float = 0.95) -> tuple[float, float, float, int]:
+    """Ratio Σy / Σx of clustered counts with its interval, the cluster as the unit.
+
+    Each position is one unit (a robot): ``y`` its days assigned, ``x`` its days in the
+    fleet. The variance is the ratio estimator's (linearisation):
+    ``n / (n - 1) · Σ (y − r·x)² / (Σx)²``, with a Student quantile on n − 1 degrees of
+    freedom; bounds are clipped to [0, 1].
+
+    Returns:
+        (ratio, low, high, n); NaN ratio when Σx is 0, NaN bounds with fewer than 2 units.
+    """
+    y = np.asarray(y, dtype=float)
+    x = np.asarray(x, dtype=float)
+    keep = np.isfinite(x) & np.isfinite(y) & (x > 0)
+    y, x = y[keep], x[keep]
+    n = len(x)
+    total = x.sum()
+    if n == 0 or total <= 0:
+        return np.nan, np.nan, np.nan, n
+    r = y.sum() / total
+    if n < 2:
+        return r, np.nan, np.nan, n
+    var = n / (n - 1) * ((y - r * x) ** 2).sum() / total ** 2
+    half = float(sps.t.ppf(0.5 + level / 2, n - 1) * np.sqrt(var))
+    return r, max(0.0, r - half), min(1.0, r + half), n
+
+
+def ratio_table(frame: pd.DataFrame, numerator: str, denominator: str, by: list[str] | None = None,
+                scale: float = 1.0) -> pd.DataFrame:
+    """Ratio of sums by groups with a 95 % interval clustered on the frame's rows.
+
+    Each row is one cluster (one establishment); returns ``by`` columns, ``numerator``,
+    ``denominator``, ``value``, ``ci_low``, ``ci_high``, ``se`` and ``clusters``.
+    """
+    groups = frame.groupby(by, observed=True, dropna=False) if by else [((), frame)]
+    rows = []
+    for key, part in groups:
+        r, se, n = cluster_ratio(part[numerator].to_numpy(float), part[denominator].to_numpy(float))
+        row = dict(zip(by, key if isinstance(key, tuple) else (key,), strict=True)) if by else {}
+        row.update({"numerator": float(part[numerator].sum()), "denominator": float(part[denominator].sum()),
+                    "value": r * scale, "ci_low": (r - Z * se) * scale, "ci_high": (r + Z * se) * scale,
+                    "se": se * scale, "clusters": n})
+        rows.append(row)
+    cols = [*(by or []), "numerator", "denominator", "value", "ci_low", "ci_high", "se", "clusters"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def cluster_permutation_test(y: np.ndarray, n: np.ndarray, group: np.ndarray, permutations: int = PERMUTATIONS,
+                             seed: int = SEED) -> dict:
+    """Difference of pooled proportions between two groups of clusters, tested by permutation.
+
+    Each position is a cluster (an establishment) with ``y`` successes out of ``n`` units
+    and ``group`` True (first group) or False. Group labels are permuted among clusters, so
+    units of one cluster move together (the test holds when they are alike). The interval
+    of the difference is the normal one with each group's ratio-estimator variance.
+
+    Returns diff (points), ci_low, ci_high, p_value, clusters1, clusters2.
+    """
+    y, n, g = np.asarray(y, float), np.asarray(n, float), np.asarray(group, bool)
+    out = {"diff": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan,
+           "clusters1": int(g.sum()), "clusters2": int((~g).sum())}
+    if g.sum() == 0 or (~g).sum() == 0 or n[g].sum() == 0 or n[~g].sum() == 0:
+        return out
+
+    def diff(labels: np.ndarray) -> np.ndarray:
+        ya, na = labels @ y, labels @ n
+        yb, nb = y.sum() - ya, n.sum() - na
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return ya / na - yb / nb
+
+    observed = float(diff(g.astype(float)))
+    rng = np.random.default_rng(seed)
+    perms = rng.permuted(np.tile(g.astype(float), (permutations, 1)), axis=1)
+    sims = diff(perms)
+    p_value = (1 + np.sum(np.abs(sims) >= abs(observed) - 1e-12)) / (permutations + 1)
+    variances = []
+    for sel in (g, ~g):
+        r = y[sel].sum() / n[sel].sum()
+        k = sel.sum()
+        variances.append(k / (k - 1) * ((y[sel] - r * n[sel]) ** 2).sum() / n[sel].sum() ** 2 if k > 1 else np.nan)
+    half = 1.959964 * np.sqrt(sum(variances))
+    out.update({"diff": observed * 100, "ci_low": (observed - half) * 100, "ci_high": (observed + half) * 100,
+                "p_value": float(p_value)})
+    return out
+
+
+def _fit_quasi_binomial(successes: np.ndarray, trials: np.ndarray, exog: np.ndarray):
+    """Binomial GLM (logit) with the Pearson dispersion when it exceeds 1 (quasi-binomial)."""
+    import statsmodels.api as sm
+
+    endog = np.column_stack([successes, trials - successes]).astype(float)
+    model = sm.GLM(endog, exog, family=sm.families.Binomial())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = model.fit()
+        dispersion = res.pearson_chi2 / res.df_resid if res.df_resid > 0 else np.nan
+        if np.isfinite(dispersion) and dispersion > 1:
+            res = model.fit(scale=float(dispersion))
+    return res
+
+
+def logistic_trend(frame: pd.DataFrame, successes: str, trials: str, year: str = "year",
+                   deadline: int | None = None) -> dict:
+    """Trend of a share over the years: logit(share) = a + b × year (quasi-binomial GLM).
+
+    ``frame`` has one row per unit and year (e.g. lycée × year) with counts; the dispersion
+    between units widens the intervals (Pearson scale, never below 1).
+
+    Returns ``n_years``, ``odds_ratio`` per year with its 95 % interval (``or_low``,
+    ``or_high``), ``p_value`` (slope = 0), ``points_per_year`` (average change of the share
+    in points a year, slope × p̄(1 − p̄)) with its interval, ``dispersion``, and, when
+    ``deadline`` (a first calendar year) is given, the trend's ``projection`` there (%)
+    with its 95 % interval (``projection_low``, ``projection_high``). NaN when fewer than
+    two years or a degenerate share (always 0 or 100 %).
+    """
+    nan = float("nan")
+    out = {"n_years": 0, "odds_ratio": nan, "or_low": nan, "or_high": nan, "p_value": nan,
+           "points_per_year": nan, "points_low": nan, "points_high": nan, "dispersion": nan,
+           "projection": nan, "projection_low": nan, "projection_high": nan}
+    f = frame[frame[trials].astype(float) > 0]
+    years = f[year].astype(float).to_numpy()
+    out["n_years"] = int(len(np.unique(years)))
+    s = f[successes].astype(float).to_numpy()
+    n = f[trials].astype(float).to_numpy()
+    if out["n_years"] < 2 or s.sum() == 0 or s.sum() == n.sum():
+        return out
+    x0 = float(years.min())
+    exog = np.column_stack([np.ones_like(years), years - x0])
+    try:
+        res = _fit_quasi_binomial(s, n, exog)
+    except Exception:  # noqa: BLE001 - a failed fit leaves the trend undetermined
+        return out
+    b = float(res.params[1])
+    lo, hi = (float(v) for v in np.asarray(res.conf_int())[1])
+    pbar = s.sum() / n.sum()
+    k = pbar * (1 - pbar) * 100
+    out.update(odds_ratio=np.exp(b), or_low=np.exp(lo), or_high=np.exp(hi), p_value=float(res.pvalues[1]),
+               points_per_year=b * k, points_low=lo * k, points_high=hi * k,
+               dispersion=float(max(1.0, res.scale)))
+    if deadline is not None:
+        pred = res.get_prediction(np.array([[1.0, float(deadline) - x0]])).summary_frame(alpha=0.05)
+        out.update(projection=float(pred["mean"].iloc[0]) * 100,
+                   projection_low=float(pred["mean_ci_lower"].iloc[0]) * 100,
+                   projection_high=float(pred["mean_ci_upper"].iloc[0]) * 100)
+    return out

@@ -22,6 +22,7 @@ from .. import referential
 from ..data import Data, breakdown_label
 from ..indicators import by_scope, rate_rows, series_frame
 from ..periods import Period
+from ..report import gap_sentence  # noqa: F401  (used by the notebook as cible.gap_sentence)
 from ..sources.pix import PIX_ORGA_STATUS_LABELS
 from ..stats import mean_table, rate_table
 
@@ -296,24 +297,6 @@ def key_messages(rpt) -> str:
                      f"{fmt_value(score['objective'], 'pix')}")
         lines.append(text + ".")
     return "\n".join(lines)
-
-
-def gap_sentence(table: pd.DataFrame, unit: str, what: str) -> str:
-    """One sentence on the gap between the highest and lowest group of a breakdown."""
-    from ..report import fmt_value
-
-    t = table.dropna(subset=["value"])
-    t = t[t["label"] != "Non renseigné"]
-    if len(t) < 2:
-        return ""
-    hi, lo = t.loc[t["value"].idxmax()], t.loc[t["value"].idxmin()]
-    gap = hi["value"] - lo["value"]
-    gap_unit = "points" if unit == "percent" else unit
-    overlap = hi["ci_low"] <= lo["ci_high"] if pd.notna(hi["ci_low"]) and pd.notna(lo["ci_high"]) else True
-    verdict = ("les intervalles se recouvrent : l'écart n'est pas établi" if overlap
-               else "les intervalles ne se recouvrent pas : l'écart est significatif")
-    return (f"{what} va de {fmt_value(lo['value'], unit)} ({lo['label']}) à {fmt_value(hi['value'], unit)} "
-            f"({hi['label']}), soit un écart de {fmt_value(gap, unit, False)} {gap_unit} ; {verdict}.")
 
 
 def show_status_distribution(rpt) -> None:

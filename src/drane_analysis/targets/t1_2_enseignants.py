@@ -33,7 +33,12 @@ from ..data import Data, breakdown_label
 from ..indicators import by_scope, series_frame
 from ..periods import Period, period_range
 from ..sources.formations import DOMAIN_LABELS, MODALITY_LABELS, OPERATOR_LABELS, PUBLIC_LABELS
-from ..stats import fit_trend, mean_interval, wilson_interval
+from ..stats import (
+    fit_trend,
+    mean_interval,
+    poisson_interval,  # noqa: F401  (shared statistics)
+    wilson_interval,
+)
 
 TARGET = "1.2"
 CERTIFICATION_START = "2020-2021"  # teachers certified are counted from the 2020 back-to-school
@@ -87,16 +92,6 @@ def share_table(frame: pd.DataFrame, numerator: str, denominator: str, cluster: 
     out["ci_low"] = lo * scale
     out["ci_high"] = hi * scale
     return out[cols]
-
-
-def poisson_interval(count: float, level: float = 0.95) -> tuple[float, float]:
-    """Exact (Garwood) interval of a Poisson mean from one observed count."""
-    if count is None or not np.isfinite(count) or count < 0:
-        return np.nan, np.nan
-    a = 1 - level
-    lo = 0.0 if count == 0 else float(sps.chi2.ppf(a / 2, 2 * count) / 2)
-    hi = float(sps.chi2.ppf(1 - a / 2, 2 * count + 2) / 2)
-    return lo, hi
 
 
 # --------------------------------------------------------------------------- building blocks
@@ -498,19 +493,6 @@ def _with_interval(value: str, lo: float, hi: float, unit: str) -> str:
 
 def _deadline_day(label: str) -> pd.Timestamp:
     return pd.Timestamp(Period.parse(label).last_day)
-
-
-def trend(rpt, indicators: list[str], title: str) -> None:
-    """``rpt.trend`` once two school years are observed up to the report's; a sentence before."""
-    from ..report import _display_markdown
-
-    last = Period.parse(rpt.period)
-    years = {p for ind in indicators for p in rpt.history(ind)["period"] if Period.parse(p) <= last}
-    if len(years) >= 2:
-        rpt.trend(indicators, title=title)
-    else:
-        _display_markdown(f"*{title} : une seule année observée ({', '.join(sorted(years)) or 'aucune'}), pas "
-                          "encore de série à représenter.*")
 
 
 def key_messages(rpt) -> str:

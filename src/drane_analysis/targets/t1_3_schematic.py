@@ -30,10 +30,9 @@ from .. import referential
 from ..data import Data, breakdown_label
 from ..indicators import by_scope, rate_rows, series_frame
 from ..periods import Period
+from ..report import gap_sentence as _gap_sentence
 from ..sources.schematic import DOMAIN_LABELS, DOMAINS, FUNCTION_LABELS
 from ..stats import mean_interval, mean_table, rate_table, wilson_interval
-from .t1_1_pix import gap_sentence as _gap_sentence
-from .t1_2_enseignants import trend  # noqa: F401  (re-exported for the notebook)
 
 TARGET = "1.3"
 ATTRIBUTES = ["academy", "department", "department_label", "kind", "sector", "territory", "priority_education"]
@@ -468,16 +467,7 @@ def gap_sentence(table: pd.DataFrame, unit: str, what: str) -> str:
     levels (unit ``index``) are written with two decimals, the gap in levels."""
     if unit != "index":
         return _gap_sentence(table, unit, what)
-    t = table.dropna(subset=["value"])
-    t = t[t["label"] != "Non renseigné"]
-    if len(t) < 2:
-        return ""
-    hi, lo = t.loc[t["value"].idxmax()], t.loc[t["value"].idxmin()]
-    overlap = hi["ci_low"] <= lo["ci_high"] if pd.notna(hi["ci_low"]) and pd.notna(lo["ci_high"]) else True
-    verdict = ("les intervalles se recouvrent : l'écart n'est pas établi" if overlap
-               else "les intervalles ne se recouvrent pas : l'écart est significatif")
-    return (f"{what} va de {_fmt_level(lo['value'])} ({lo['label']}) à {_fmt_level(hi['value'])} ({hi['label']}), "
-            f"soit un écart de {_fmt_level(hi['value'] - lo['value'])} niveau ; {verdict}.")
+    return _gap_sentence(table, unit, what, gap_unit="niveau", value_format=_fmt_level)
 
 
 def show_level_table(rpt, table: pd.DataFrame, group_title: str, caption: str) -> None:

@@ -28,16 +28,9 @@ from .. import referential
 from ..data import Data, breakdown_label
 from ..indicators import by_scope, rate_rows, series_frame
 from ..periods import Period, period_range
-from ..stats import rate_table
-from .t3_4_ent import (  # noqa: F401  (gap_sentence, show_trend: report blocks shared with 3.4)
-    Z,
-    account_year,
-    cluster_ratio,
-    gap_sentence,
-    newcombe_interval,
-    ratio_table,
-    show_trend,
-)
+from ..report import gap_sentence  # noqa: F401  (used by the notebook as cible.gap_sentence)
+from ..stats import Z, cluster_ratio, newcombe_interval, rate_table, ratio_table  # noqa: F401
+from .t3_4_ent import account_year
 
 TARGET = "1.4"
 STRUCTURE_INDICATORS = {"service_establishments": "service_establishment",

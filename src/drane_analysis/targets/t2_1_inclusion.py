@@ -29,14 +29,15 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from .. import referential
 from ..data import Data, breakdown_label
 from ..indicators import by_scope, series_frame
 from ..periods import Period, period_of_dates
+from ..report import gap_sentence  # noqa: F401  (used by the notebook as cible.gap_sentence)
 from ..sources.dispositifs import robot_months
 from ..sources.formations import PUBLIC_LABELS
+from ..stats import ratio_interval  # noqa: F401  (shared statistics)
 
 TARGET = "2.1"
 INCLUSIVE_DOMAIN = "digital_inclusive"
@@ -51,34 +52,6 @@ NO_DEPARTMENT = "Sans département (à distance, toute l'académie)"
 
 
 # --------------------------------------------------------------------------- generic helpers
-
-
-def ratio_interval(y: np.ndarray | pd.Series, x: np.ndarray | pd.Series,
-                   level: float = 0.95) -> tuple[float, float, float, int]:
-    """Ratio Σy / Σx of clustered counts with its interval, the cluster as the unit.
-
-    Each position is one unit (a robot): ``y`` its days assigned, ``x`` its days in the
-    fleet. The variance is the ratio estimator's (linearisation):
-    ``n / (n - 1) · Σ (y − r·x)² / (Σx)²``, with a Student quantile on n − 1 degrees of
-    freedom; bounds are clipped to [0, 1].
-
-    Returns:
-        (ratio, low, high, n); NaN ratio when Σx is 0, NaN bounds with fewer than 2 units.
-    """
-    y = np.asarray(y, dtype=float)
-    x = np.asarray(x, dtype=float)
-    keep = np.isfinite(x) & np.isfinite(y) & (x > 0)
-    y, x = y[keep], x[keep]
-    n = len(x)
-    total = x.sum()
-    if n == 0 or total <= 0:
-        return np.nan, np.nan, np.nan, n
-    r = y.sum() / total
-    if n < 2:
-        return r, np.nan, np.nan, n
-    var = n / (n - 1) * ((y - r * x) ** 2).sum() / total ** 2
-    half = float(sps.t.ppf(0.5 + level / 2, n - 1) * np.sqrt(var))
-    return r, max(0.0, r - half), min(1.0, r + half), n
 
 
 def covered_periods(frame: pd.DataFrame, column: str = "period") -> list[str]:
@@ -678,19 +651,6 @@ def show_department_table(rpt) -> None:
                                      "temps en service de septembre à juin, avec son intervalle à 95 %)"))
 
 
-def trend_or_note(rpt, indicators: list[str], title: str) -> None:
-    """``rpt.trend`` when at least two school years are observed, else a sentence saying why not."""
-    from ..report import _display_markdown
-
-    s = rpt.series
-    seen = s[s["indicator"].isin(indicators) & (s["academy"] == rpt.scope) & s["value"].notna()]
-    seen = seen[seen["period"].map(lambda p: Period.parse(p) <= Period.parse(rpt.period))]
-    if seen["period"].nunique() < 2:
-        _display_markdown(f"*{title} : une seule année observée jusqu'à {rpt.period}, pas encore de tendance.*")
-        return
-    rpt.trend(indicators, title=title)
-
-
 def heatmap(rpt) -> None:
     """Share of robot-days in service by department and month of the school year."""
     import matplotlib.pyplot as plt
@@ -776,13 +736,6 @@ def show_research(rpt) -> None:
     })
     _display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption=f"Volet recherche (Inria, CeRCA) — {rpt.scope_label}, {rpt.period}"))
-
-
-def gap_sentence(table: pd.DataFrame, unit: str, what: str) -> str:
-    """Highest vs lowest group of a breakdown, saying whether the intervals overlap."""
-    from .t1_1_pix import gap_sentence as _gap
-
-    return _gap(table, unit, what)
 
 
 def coverage_notes(rpt) -> list[str]:

@@ -37,9 +37,9 @@ from ..data import Data, breakdown_label
 from ..indicators import by_scope, rate_rows, series_frame
 from ..paths import params_dir
 from ..periods import Period
+from ..report import gap_sentence  # noqa: F401  (re-exported for the notebook)
 from ..sources.dispositifs import CLASS_LEVELS
 from ..stats import rate_table
-from .t1_1_pix import gap_sentence  # noqa: F401  (re-exported for the notebook)
 from .t2_1_inclusion import count_rows, covered_periods, fill_missing, ratio_interval
 
 TARGET = "2.2"

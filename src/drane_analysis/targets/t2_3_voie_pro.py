@@ -30,8 +30,14 @@ from .. import referential
 from ..data import Data, breakdown_label
 from ..indicators import by_scope, rate_rows, series_frame
 from ..periods import Period
-from ..stats import mean_table, rate_table, wilson_interval
-from .t1_1_pix import gap_sentence  # noqa: F401  (re-exported for the notebook)
+from ..report import gap_sentence  # noqa: F401  (re-exported for the notebook)
+from ..stats import (  # noqa: F401  (shared statistics)
+    cluster_permutation_test,
+    compare_proportions,
+    mean_table,
+    rate_table,
+    wilson_interval,
+)
 from .t2_1_inclusion import (
     covered_periods,
     fill_missing,
@@ -55,67 +61,6 @@ SEED = 20210115
 
 
 # --------------------------------------------------------------------------- statistics
-
-
-def compare_proportions(k1: float, n1: float, k2: float, n2: float) -> dict:
-    """Difference of two independent proportions, in percentage points.
-
-    The interval is Newcombe's (hybrid score, built on the two Wilson intervals); the test
-    is Fisher's exact test (two-sided). Returns diff, ci_low, ci_high, p_value, and the two
-    rates (%); NaN where a group is empty.
-    """
-    nan = {"diff": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan,
-           "rate1": np.nan, "rate2": np.nan}
-    if not n1 or not n2 or n1 <= 0 or n2 <= 0:
-        return nan
-    p1, p2 = k1 / n1, k2 / n2
-    (l1, l2), (u1, u2) = wilson_interval(np.array([k1, k2]), np.array([n1, n2]))
-    d = p1 - p2
-    lo = d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
-    hi = d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
-    table = [[int(k1), int(n1 - k1)], [int(k2), int(n2 - k2)]]
-    p_value = float(sps.fisher_exact(table).pvalue)
-    return {"diff": d * 100, "ci_low": lo * 100, "ci_high": hi * 100, "p_value": p_value,
-            "rate1": p1 * 100, "rate2": p2 * 100}
-
-
-def cluster_permutation_test(y: np.ndarray, n: np.ndarray, group: np.ndarray, permutations: int = PERMUTATIONS,
-                             seed: int = SEED) -> dict:
-    """Difference of pooled proportions between two groups of clusters, tested by permutation.
-
-    Each position is a cluster (an establishment) with ``y`` successes out of ``n`` units
-    and ``group`` True (first group) or False. Group labels are permuted among clusters, so
-    units of one cluster move together (the test holds when they are alike). The interval
-    of the difference is the normal one with each group's ratio-estimator variance.
-
-    Returns diff (points), ci_low, ci_high, p_value, clusters1, clusters2.
-    """
-    y, n, g = np.asarray(y, float), np.asarray(n, float), np.asarray(group, bool)
-    out = {"diff": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan,
-           "clusters1": int(g.sum()), "clusters2": int((~g).sum())}
-    if g.sum() == 0 or (~g).sum() == 0 or n[g].sum() == 0 or n[~g].sum() == 0:
-        return out
-
-    def diff(labels: np.ndarray) -> np.ndarray:
-        ya, na = labels @ y, labels @ n
-        yb, nb = y.sum() - ya, n.sum() - na
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return ya / na - yb / nb
-
-    observed = float(diff(g.astype(float)))
-    rng = np.random.default_rng(seed)
-    perms = rng.permuted(np.tile(g.astype(float), (permutations, 1)), axis=1)
-    sims = diff(perms)
-    p_value = (1 + np.sum(np.abs(sims) >= abs(observed) - 1e-12)) / (permutations + 1)
-    variances = []
-    for sel in (g, ~g):
-        r = y[sel].sum() / n[sel].sum()
-        k = sel.sum()
-        variances.append(k / (k - 1) * ((y[sel] - r * n[sel]) ** 2).sum() / n[sel].sum() ** 2 if k > 1 else np.nan)
-    half = 1.959964 * np.sqrt(sum(variances))
-    out.update({"diff": observed * 100, "ci_low": (observed - half) * 100, "ci_high": (observed + half) * 100,
-                "p_value": float(p_value)})
-    return out
 
 
 def verdict(p_value: float, alpha: float = 0.05) -> str:

@@ -30,8 +30,6 @@ quantity the roadmap wants to move.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 
@@ -40,7 +38,14 @@ from ..data import Data, breakdown_label
 from ..indicators import by_scope, rate_rows, series_frame
 from ..periods import Period
 from ..sources.specialites import NSI, TOTAL
-from ..stats import rate_table, wilson_interval
+from ..stats import (  # noqa: F401  (shared statistics)
+    _fit_quasi_binomial,
+    holm,
+    logistic_trend,
+    rate_table,
+    two_proportion_test,
+    wilson_interval,
+)
 
 TARGET = "2.4"
 LEVELS = ("premiere", "terminale")
@@ -60,109 +65,6 @@ NSI_COLUMNS = ["uai", "period", "sector", "department", "academy", "nsi_girls", 
 
 
 # --------------------------------------------------------------------------- generic statistics
-
-
-def two_proportion_test(k1: float, n1: float, k2: float, n2: float) -> dict:
-    """Compare two rates k1/n1 and k2/n2 (in %).
-
-    Returns ``rate1``, ``rate2`` (%), ``diff`` = rate1 − rate2 (points) with its 95 % Newcombe
-    interval (``diff_low``, ``diff_high``), ``ratio`` = rate1 / rate2, ``z`` and the
-    two-sided ``p_value`` of the pooled two-proportion z-test. NaN where a denominator is 0;
-    ``p_value`` is 1 when both rates are 0 (or both 100 %).
-    """
-    from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
-
-    nan = float("nan")
-    out = {"rate1": nan, "rate2": nan, "diff": nan, "diff_low": nan, "diff_high": nan, "ratio": nan,
-           "z": nan, "p_value": nan}
-    k1, n1, k2, n2 = (float(x) for x in (k1, n1, k2, n2))
-    if not (n1 > 0 and n2 > 0):
-        return out
-    p1, p2 = k1 / n1, k2 / n2
-    out.update(rate1=p1 * 100, rate2=p2 * 100, diff=(p1 - p2) * 100, ratio=p1 / p2 if p2 > 0 else nan)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        lo, hi = confint_proportions_2indep(k1, n1, k2, n2, method="newcomb", compare="diff")
-        out.update(diff_low=float(lo) * 100, diff_high=float(hi) * 100)
-        pooled = (k1 + k2) / (n1 + n2)
-        if pooled in (0.0, 1.0):
-            out.update(z=0.0, p_value=1.0)
-        else:
-            z, p = proportions_ztest(np.array([k1, k2]), np.array([n1, n2]))
-            out.update(z=float(z), p_value=float(p))
-    return out
-
-
-def _fit_quasi_binomial(successes: np.ndarray, trials: np.ndarray, exog: np.ndarray):
-    """Binomial GLM (logit) with the Pearson dispersion when it exceeds 1 (quasi-binomial)."""
-    import statsmodels.api as sm
-
-    endog = np.column_stack([successes, trials - successes]).astype(float)
-    model = sm.GLM(endog, exog, family=sm.families.Binomial())
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = model.fit()
-        dispersion = res.pearson_chi2 / res.df_resid if res.df_resid > 0 else np.nan
-        if np.isfinite(dispersion) and dispersion > 1:
-            res = model.fit(scale=float(dispersion))
-    return res
-
-
-def logistic_trend(frame: pd.DataFrame, successes: str, trials: str, year: str = "year",
-                   deadline: int | None = None) -> dict:
-    """Trend of a share over the years: logit(share) = a + b × year (quasi-binomial GLM).
-
-    ``frame`` has one row per unit and year (e.g. lycée × year) with counts; the dispersion
-    between units widens the intervals (Pearson scale, never below 1).
-
-    Returns ``n_years``, ``odds_ratio`` per year with its 95 % interval (``or_low``,
-    ``or_high``), ``p_value`` (slope = 0), ``points_per_year`` (average change of the share
-    in points a year, slope × p̄(1 − p̄)) with its interval, ``dispersion``, and, when
-    ``deadline`` (a first calendar year) is given, the trend's ``projection`` there (%)
-    with its 95 % interval (``projection_low``, ``projection_high``). NaN when fewer than
-    two years or a degenerate share (always 0 or 100 %).
-    """
-    nan = float("nan")
-    out = {"n_years": 0, "odds_ratio": nan, "or_low": nan, "or_high": nan, "p_value": nan,
-           "points_per_year": nan, "points_low": nan, "points_high": nan, "dispersion": nan,
-           "projection": nan, "projection_low": nan, "projection_high": nan}
-    f = frame[frame[trials].astype(float) > 0]
-    years = f[year].astype(float).to_numpy()
-    out["n_years"] = int(len(np.unique(years)))
-    s = f[successes].astype(float).to_numpy()
-    n = f[trials].astype(float).to_numpy()
-    if out["n_years"] < 2 or s.sum() == 0 or s.sum() == n.sum():
-        return out
-    x0 = float(years.min())
-    exog = np.column_stack([np.ones_like(years), years - x0])
-    try:
-        res = _fit_quasi_binomial(s, n, exog)
-    except Exception:  # noqa: BLE001 - a failed fit leaves the trend undetermined
-        return out
-    b = float(res.params[1])
-    lo, hi = (float(v) for v in np.asarray(res.conf_int())[1])
-    pbar = s.sum() / n.sum()
-    k = pbar * (1 - pbar) * 100
-    out.update(odds_ratio=np.exp(b), or_low=np.exp(lo), or_high=np.exp(hi), p_value=float(res.pvalues[1]),
-               points_per_year=b * k, points_low=lo * k, points_high=hi * k,
-               dispersion=float(max(1.0, res.scale)))
-    if deadline is not None:
-        pred = res.get_prediction(np.array([[1.0, float(deadline) - x0]])).summary_frame(alpha=0.05)
-        out.update(projection=float(pred["mean"].iloc[0]) * 100,
-                   projection_low=float(pred["mean_ci_lower"].iloc[0]) * 100,
-                   projection_high=float(pred["mean_ci_upper"].iloc[0]) * 100)
-    return out
-
-
-def holm(p_values: pd.Series) -> pd.Series:
-    """Holm-adjusted p-values (missing stay missing)."""
-    from statsmodels.stats.multitest import multipletests
-
-    out = pd.Series(np.nan, index=p_values.index, dtype=float)
-    valid = p_values.notna()
-    if valid.any():
-        out[valid] = multipletests(p_values[valid].astype(float), method="holm")[1]
-    return out
 
 
 def _year(period: str) -> int:
@@ -1063,28 +965,6 @@ def show_baseline(rpt) -> None:
     _display_html(html_table(out, align_right=["Feuille de route", "Données", "Intervalle à 95 %", "Élèves"],
                              caption=f"Point de départ de la feuille de route ({t.iloc[0]['period']}, région "
                                      "académique) et données"))
-
-
-def show_trend(rpt, indicators: list[str], title: str) -> None:
-    """``rpt.trend`` for the indicators that have values up to the report's year."""
-    from ..report import _display_markdown
-
-    last = _year(rpt.period)
-    keep, years = [], set()
-    for ind in indicators:
-        h = rpt.history(ind)
-        h = h[(h["year"] <= last) & h["value"].notna()]
-        if len(h):
-            keep.append(ind)
-            years |= set(h["year"])
-    if not keep:
-        _display_markdown(f"*{title} : pas de données jusqu'à {rpt.period}.*")
-        return
-    if len(years) < 2:  # a curve needs two years
-        _display_markdown(f"*{title} : une seule année observée ({rpt.period}), pas encore d'évolution à "
-                          "représenter.*")
-        return
-    rpt.trend(keep, title=title)
 
 
 def show_sources(rpt) -> None:

@@ -618,28 +618,6 @@ def show_resources(rpt) -> None:
                                      "cinquantaine et 7 à 10 par an)"))
 
 
-def show_trend(rpt, indicators: list[str], title: str) -> None:
-    """``rpt.trend`` for the indicators that have values up to the report's year."""
-    from ..report import _display_markdown
-
-    last = _year(rpt.period)
-    keep, years = [], set()
-    for ind in indicators:
-        h = rpt.history(ind)
-        h = h[(h["year"] <= last) & h["value"].notna()]
-        if len(h):
-            keep.append(ind)
-            years |= set(h["year"])
-    if not keep:
-        _display_markdown(f"*{title} : pas de données jusqu'à {rpt.period}.*")
-        return
-    if len(years) < 2:  # a curve needs two years
-        _display_markdown(f"*{title} : une seule année observée ({rpt.period}), pas encore d'évolution à "
-                          "représenter.*")
-        return
-    rpt.trend(keep, title=title)
-
-
 def coverage_notes(rpt) -> list[str]:
     """Caveats with their figures, for the report's method section."""
     proj = projects(rpt.data)

@@ -22,9 +22,12 @@ from .. import referential
 from ..data import Data, breakdown_label
 from ..indicators import rate_rows, series_frame
 from ..periods import Period, period_range
+from ..report import gap_sentence  # noqa: F401  (re-exported for the notebook)
 from ..sources.pilotage import RELAY_REFERENCE_DAY, select_active_relays
-from ..stats import rate_table
-from .t1_1_pix import gap_sentence  # noqa: F401  (re-exported for the notebook)
+from ..stats import (
+    difference_interval,  # noqa: F401  (shared statistics)
+    rate_table,
+)
 
 TARGET = "3.2"
 COVERED_KINDS = ("ecole", "college", "lycee", "erea")
@@ -228,18 +231,6 @@ def rural_gap(data: Data, scope: str, period: str, kind: str = "ecole") -> dict:
     out.update(rural=float(r["value"]), urban=float(u["value"]), gap=float(gap), ci_low=float(lo),
                ci_high=float(hi), n_rural=int(r["denominator"]), n_urban=int(u["denominator"]))
     return out
-
-
-def difference_interval(v1: float, lo1: float, hi1: float, v2: float, lo2: float,
-                        hi2: float) -> tuple[float, float, float]:
-    """``v1 − v2`` with the 95 % interval combining two independent rates' Wilson intervals.
-
-    Newcombe's hybrid score method (1998, method 10): valid near 0 and 100 %.
-    """
-    diff = v1 - v2
-    lo = diff - np.sqrt((v1 - lo1) ** 2 + (hi2 - v2) ** 2)
-    hi = diff + np.sqrt((hi1 - v1) ** 2 + (v2 - lo2) ** 2)
-    return float(diff), float(lo), float(hi)
 
 
 def uncovered_by_department(data: Data, scope: str, period: str) -> pd.DataFrame:

@@ -41,7 +41,15 @@ from .. import referential
 from ..data import Data, breakdown_label
 from ..indicators import by_scope, rate_rows, series_frame
 from ..periods import Period
-from ..stats import mean_interval, rate_table, wilson_interval
+from ..report import gap_sentence  # noqa: F401  (used by notebooks as cible.gap_sentence)
+from ..stats import (  # noqa: F401  (shared statistics)
+    cluster_ratio,
+    mean_interval,
+    newcombe_interval,
+    rate_table,
+    ratio_table,
+    wilson_interval,
+)
 
 TARGET = "3.4"
 REFERENCE_MONTH = 6
@@ -77,63 +85,6 @@ def is_pedagogical_service(name: str) -> bool:
     """True for Moodle, web conference / virtual class and audio rooms (accents and case ignored)."""
     text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode().lower()
     return any(p in text for p in SERVICE_PATTERNS)
-
-
-def newcombe_interval(k1: float, n1: float, k2: float, n2: float, scale: float = 100.0) -> tuple[float, float]:
-    """95 % Newcombe (hybrid Wilson score) interval of p1 − p2, in ``scale`` units.
-
-    >>> lo, hi = newcombe_interval(56, 70, 48, 80)
-    >>> round(lo, 2), round(hi, 2)
-    (5.24, 33.39)
-    """
-    if not (n1 > 0 and n2 > 0):
-        return float("nan"), float("nan")
-    p1, p2 = k1 / n1, k2 / n2
-    l1, u1 = (float(x) for x in wilson_interval(k1, n1))
-    l2, u2 = (float(x) for x in wilson_interval(k2, n2))
-    d = p1 - p2
-    lo = d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
-    hi = d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
-    return float(lo * scale), float(hi * scale)
-
-
-def cluster_ratio(num: np.ndarray, den: np.ndarray) -> tuple[float, float, int]:
-    """Ratio of sums Σnum / Σden and its standard error, establishments as clusters.
-
-    Linearised (delta method) variance ``n/(n−1) Σ (y_i − R x_i)² / X²``; the standard
-    error is NaN with fewer than two clusters or a zero denominator.
-    """
-    y = np.asarray(num, dtype=float)
-    x = np.asarray(den, dtype=float)
-    n = len(x)
-    total = x.sum()
-    if n == 0 or total <= 0:
-        return float("nan"), float("nan"), n
-    r = y.sum() / total
-    if n < 2:
-        return float(r), float("nan"), n
-    var = n / (n - 1) * np.sum((y - r * x) ** 2) / total ** 2
-    return float(r), float(np.sqrt(var)), n
-
-
-def ratio_table(frame: pd.DataFrame, numerator: str, denominator: str, by: list[str] | None = None,
-                scale: float = 1.0) -> pd.DataFrame:
-    """Ratio of sums by groups with a 95 % interval clustered on the frame's rows.
-
-    Each row is one cluster (one establishment); returns ``by`` columns, ``numerator``,
-    ``denominator``, ``value``, ``ci_low``, ``ci_high``, ``se`` and ``clusters``.
-    """
-    groups = frame.groupby(by, observed=True, dropna=False) if by else [((), frame)]
-    rows = []
-    for key, part in groups:
-        r, se, n = cluster_ratio(part[numerator].to_numpy(float), part[denominator].to_numpy(float))
-        row = dict(zip(by, key if isinstance(key, tuple) else (key,), strict=True)) if by else {}
-        row.update({"numerator": float(part[numerator].sum()), "denominator": float(part[denominator].sum()),
-                    "value": r * scale, "ci_low": (r - Z * se) * scale, "ci_high": (r + Z * se) * scale,
-                    "se": se * scale, "clusters": n})
-        rows.append(row)
-    cols = [*(by or []), "numerator", "denominator", "value", "ci_low", "ci_high", "se", "clusters"]
-    return pd.DataFrame(rows, columns=cols)
 
 
 def growth_interval(cur_num: np.ndarray, cur_den: np.ndarray, prev_num: np.ndarray,
@@ -685,55 +636,6 @@ def key_messages(rpt) -> str:
                      f"({_int(e['numerator'])} sur {_int(e['denominator'])}), pour un objectif de "
                      f"{fmt_value(e['objective'], 'percent')} : {e['status_label'].lower()}.")
     return "\n".join(lines)
-
-
-def gap_sentence(table: pd.DataFrame, unit: str, what: str, gap_unit: str | None = None) -> str:
-    """One sentence on the gap between the highest and lowest group of a breakdown.
-
-    As :func:`drane_analysis.targets.t1_1_pix.gap_sentence`, with the gap's unit word
-    given (``points`` for a rate, ``connexions`` for a count per account…).
-    """
-    from ..report import fmt_value
-
-    t = table.dropna(subset=["value"])
-    t = t[t["label"] != "Non renseigné"]
-    if len(t) < 2:
-        return ""
-    hi, lo = t.loc[t["value"].idxmax()], t.loc[t["value"].idxmin()]
-    word = gap_unit or ("points" if unit == "percent" else "")
-    overlap = hi["ci_low"] <= lo["ci_high"] if pd.notna(hi["ci_low"]) and pd.notna(lo["ci_high"]) else True
-    verdict = ("les intervalles se recouvrent : l'écart n'est pas établi" if overlap
-               else "les intervalles ne se recouvrent pas : l'écart est significatif")
-    return (f"{what} va de {fmt_value(lo['value'], unit)} ({lo['label']}) à {fmt_value(hi['value'], unit)} "
-            f"({hi['label']}), soit un écart de {fmt_value(hi['value'] - lo['value'], unit, False)} {word}"
-            f" ; {verdict}.").replace("  ;", " ;")
-
-
-def show_trend(rpt, indicators: list[str], title: str | None = None) -> None:
-    """``rpt.trend`` when there are two school years or more to draw, else a short note.
-
-    With a single year the trend chart has nothing to show (and its axis breaks), so the
-    note gives the year's value instead.
-    """
-    from ..report import _display_markdown, fmt_value
-
-    hist = [rpt.history(i) for i in indicators]
-    hist = [h[h["year"] <= Period.parse(rpt.period).start] for h in hist]
-    years = {y for h in hist for y in h["year"]}
-    valued = [h.dropna(subset=["value"]) for h in hist]
-    if len(years) >= 2 and any(not h.empty for h in valued):
-        rpt.trend(indicators, title=title)
-        return
-    parts = []
-    for ind, h in zip(indicators, valued, strict=True):
-        label = rpt.catalogue.indicator(ind).label
-        if h.empty:
-            parts.append(f"{label} : pas de valeur")
-        else:
-            parts.append(f"{label} : {fmt_value(h['value'].iloc[-1], rpt.catalogue.indicator(ind).unit)} en "
-                         f"{h['period'].iloc[-1]}")
-    _display_markdown(f"*{title or 'Évolution'} — une seule année scolaire dans les données jusqu'à {rpt.period} : "
-                      f"pas encore de tendance ({' ; '.join(parts)}).*")
 
 
 def show_usage_table(rpt) -> None:
