@@ -317,7 +317,7 @@ def show_status_distribution(rpt) -> None:
 
 def show_baseline(rpt) -> None:
     """The roadmap's January 2021 table against the data (only for its school year)."""
-    from ..report import _display_html, _display_markdown, fmt_value, html_table
+    from ..report import _display_html, _display_markdown, fr_number, html_table
 
     check = baseline_check(rpt.data)
     baseline_period = Period.of_date(pd.Timestamp(rpt.target.baseline["date"])).label
@@ -325,15 +325,15 @@ def show_baseline(rpt) -> None:
         _display_markdown("*Le point d'étape de la feuille de route (janvier 2021) ne concerne que l'année "
                           "2020-2021.*")
         return
-    pivot = check.pivot_table(index="label", columns="academy", values=["roadmap", "computed"], aggfunc="first")
+    def pct(x: float) -> str:
+        return "—" if pd.isna(x) else fr_number(x, 2) + "\u202f%"
+
     rows = []
-    for label in pivot.index:
+    for label, part in check.groupby("label", sort=False):
         row = {"Statut": label}
-        for academy in referential.ACADEMIES:
-            row[f"{referential.ACADEMIES[academy].name} (feuille de route)"] = fmt_value(
-                pivot.loc[label, ("roadmap", academy)], "percent")
-            row[f"{referential.ACADEMIES[academy].name} (données)"] = fmt_value(
-                pivot.loc[label, ("computed", academy)], "percent")
+        for rec in part.itertuples(index=False):
+            name = referential.ACADEMIES[rec.academy].name
+            row[f"{name} : feuille de route / données"] = f"{pct(rec.roadmap)} / {pct(rec.computed)}"
         rows.append(row)
     frame = pd.DataFrame(rows)
     _display_html(html_table(frame, align_right=list(frame.columns[1:]),
