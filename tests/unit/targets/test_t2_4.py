@@ -333,7 +333,7 @@ def test_real_premiere_file_report_blocks(real_samples, tmp_path):
         t.show_group_trends(rpt, level, "academy")
     t.show_trends(rpt)
     t.show_baseline(rpt)
-    t.show_trend(rpt, ["nsi_pupils_premiere", "nsi_pupils_terminale"], "x")
+    rpt.trend(["nsi_pupils_premiere", "nsi_pupils_terminale"], "x")
     t.show_sources(rpt)
     notes = " ".join(t.coverage_notes(rpt))
     assert "Année de référence absente" in notes and "2021-2022 à 2023-2024" in notes
