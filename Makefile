@@ -9,7 +9,7 @@ OUT    := outputs
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 
 .DEFAULT_GOAL := help
-.PHONY: help env observatory demo-data build test test-fast lint lab clean lock
+.PHONY: help env observatory demo-data build test test-fast lint lab kernel docs clean lock
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -42,8 +42,24 @@ test-fast: $(VENV)/.installed ## unit tests only (seconds)
 lint: $(VENV)/.installed ## ruff
 	$(BIN)/ruff check src tests benchmarks
 
-lab: $(VENV)/.installed $(DEMO)/.drane-demo.json ## open JupyterLab on the notebooks
-	$(BIN)/jupyter lab notebooks
+# The project's kernel: "python3" (the name every notebook and papermill use) registered inside
+# the environment, pointing at its Python; JUPYTER_PATH puts it before any python3 kernel of the
+# user's own (~/.local/share/jupyter), so the notebooks always run with the project's libraries.
+JUPYTER_ENV := JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter
+LAB_ARGS ?=
+ROOT_ARGS := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
+
+kernel: $(VENV)/.installed ## register the project's Jupyter kernel (python3) in the environment
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (drane-analysis)" >/dev/null
+	@$(JUPYTER_ENV) $(BIN)/jupyter kernelspec list
+
+lab: kernel $(DEMO)/.drane-demo.json ## open JupyterLab on the notebooks with the project's kernel
+	$(JUPYTER_ENV) $(BIN)/jupyter lab --notebook-dir=notebooks $(ROOT_ARGS) $(LAB_ARGS)
+
+docs: $(VENV)/.installed ## API reference from the docstrings → docs/reference/index.html
+	rm -rf docs/reference
+	$(BIN)/pdoc --docformat google --no-show-source --footer-text "drane-analysis" -o docs/reference drane_analysis
+	@echo "Référence : docs/reference/index.html"
 
 lock: $(VENV)/.installed ## refresh requirements/lock.txt from the current environment
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' > requirements/lock.txt
