@@ -35,6 +35,7 @@ from .catalogue import load_catalogue  # noqa: E402
 from .data import Data  # noqa: E402
 from .indicators import evaluate  # noqa: E402
 from .periods import Period  # noqa: E402
+from .privacy import protect_breakdown, published  # noqa: E402
 from .targets import module_for  # noqa: E402
 
 # Colours of the State's design system (DSFR), used by the region's services.
@@ -128,7 +129,7 @@ def gap_sentence(table: pd.DataFrame, unit: str, what: str, gap_unit: str | None
         "… va de X (groupe) à Y (groupe), soit un écart de Z … ; les intervalles …" saying
         whether the two groups' 95 % intervals overlap; empty with fewer than two groups.
     """
-    t = table.dropna(subset=["value"])
+    t = published(table, unit).dropna(subset=["value"])  # groups too small to publish are left out
     t = t[t["label"] != "Non renseigné"]
     if len(t) < 2:
         return ""
@@ -333,24 +334,42 @@ class Report:
                                          f"{self.period}"))
 
     def show_table(self, frame: pd.DataFrame, unit: str, *, group_title: str = "Groupe",
-                   caption: str | None = None, count_label: str = "Effectif") -> None:
-        """A breakdown table (label, value, interval, numerator/denominator)."""
+                   caption: str | None = None, count_label: str = "Effectif", persons: bool = True) -> None:
+        """A breakdown table (label, value, interval, numerator/denominator).
+
+        Statistical disclosure control (:mod:`.privacy`): counts of persons under the
+        threshold, the counts that would give them back, and rates on small bases show
+        ``s``; ``persons=False`` when the counts are establishments (public entities).
+        """
+        p = protect_breakdown(frame, unit, persons=persons)
+        frame = p.frame
         out = pd.DataFrame({
             group_title: frame["label"],
-            "Valeur": [fmt_value(v, unit) for v in frame["value"]],
-            "Intervalle à 95 %": [fmt_interval(lo, hi, unit) for lo, hi in zip(frame["ci_low"], frame["ci_high"],
-                                                                               strict=True)],
+            "Valeur": p.text("value", lambda v: fmt_value(v, unit)),
+            "Intervalle à 95 %": [p.rules.marker if hidden else fmt_interval(lo, hi, unit) for lo, hi, hidden in
+                                  zip(frame["ci_low"], frame["ci_high"], p.mask("ci_low"), strict=True)],
         })
         if "numerator" in frame and frame["numerator"].notna().any():
-            out["Numérateur"] = [fr_number(x) for x in frame["numerator"]]
+            out["Numérateur"] = p.text("numerator", fr_number)
         if "denominator" in frame:
-            out[count_label] = [fr_number(x) for x in frame["denominator"]]
-        _display_html(html_table(out, align_right=[c for c in out.columns if c != group_title], caption=caption))
+            out[count_label] = p.text("denominator", fr_number)
+        _display_html(html_table(out, align_right=[c for c in out.columns if c != group_title], caption=caption)
+                      + p.note_html())
 
     def breakdown_chart(self, frame: pd.DataFrame, title: str, unit: str, objective: float | None = None,
-                        alt: str | None = None) -> None:
-        """Horizontal bars with their 95 % interval, and the objective as a line."""
-        frame = frame.dropna(subset=["value"])
+                        alt: str | None = None, persons: bool = True) -> None:
+        """Horizontal bars with their 95 % interval, and the objective as a line.
+
+        Groups whose value may not be published (:mod:`.privacy`) get no bar; the caption
+        names them.
+        """
+        p = protect_breakdown(frame, unit, persons=persons)
+        secret = [str(x) for x in p.frame.loc[p.mask("value"), "label"]]
+        frame = p.visible("value").dropna(subset=["value"])
+        if frame.empty:
+            if secret:
+                _display_markdown(f"*{title} : effectifs trop petits pour être publiés (secret statistique).*")
+            return
         fig, ax = plt.subplots(figsize=(8.5, max(2.2, 0.42 * len(frame) + 1.2)))
         y = np.arange(len(frame))
         ax.barh(y, frame["value"], color=BLUE_LIGHT, edgecolor=BLUE)
@@ -366,7 +385,12 @@ class Report:
         ax.set_title(title, loc="left")
         text = alt or (f"{title}. " + "; ".join(f"{lab} : {fmt_value(v, unit)}"
                                                  for lab, v in zip(frame["label"], frame["value"], strict=True)))
-        show_figure(fig, text)
+        caption = None
+        if secret:
+            caption = (f"Non représentés (secret statistique : effectifs inférieurs à {p.rules.threshold} ou "
+                       f"permettant de les retrouver) : {', '.join(secret)}.")
+            text += f". {caption}"
+        show_figure(fig, text, caption)
 
     def trend(self, indicators: Sequence[str], title: str | None = None) -> None:
         """Series over the school years with their interval, objective and projection.

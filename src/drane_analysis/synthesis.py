@@ -17,6 +17,7 @@ from . import referential
 from .catalogue import load_catalogue
 from .data import Data
 from .indicators import evaluate
+from .privacy import published
 from .targets import modules
 
 # Statuses from the most worrying to the least; the synthesis lists indicators in this order.
@@ -64,7 +65,8 @@ def territorial_gaps(data: Data, scope: str, period: str, limit: int = 12) -> pd
     For every indicator whose target module offers ``breakdown`` and which declares the
     breakdown, the gap between its highest and lowest group. Gaps are compared relative to
     the indicator's overall level (``relative_gap`` = gap / mean of the groups); a gap is
-    *significant* when the two groups' 95 % intervals do not overlap.
+    *significant* when the two groups' 95 % intervals do not overlap. Groups whose value may
+    not be published (:mod:`.privacy`: small counts, rates on small bases) are left out.
     """
     cat = load_catalogue()
     rows = []
@@ -80,7 +82,8 @@ def territorial_gaps(data: Data, scope: str, period: str, limit: int = 12) -> pd
                 table = module.breakdown(data, ind.id, scope, period, by)
             except Exception:  # noqa: BLE001,S112 - an indicator without data for this breakdown is skipped
                 continue
-            table = table.dropna(subset=["value"])
+            # Groups too small to be published (statistical disclosure control) are left out.
+            table = published(table, ind.unit).dropna(subset=["value"])
             table = table[table["label"] != "Non renseigné"]
             if len(table) < 2:
                 continue

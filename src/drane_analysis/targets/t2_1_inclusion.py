@@ -34,6 +34,7 @@ from .. import referential
 from ..data import Data, breakdown_label
 from ..indicators import by_scope, series_frame
 from ..periods import Period, period_of_dates
+from ..privacy import protect
 from ..report import gap_sentence  # noqa: F401  (used by the notebook as cible.gap_sentence)
 from ..sources.dispositifs import robot_months
 from ..sources.formations import PUBLIC_LABELS
@@ -715,27 +716,37 @@ def show_assignments(rpt) -> None:
     from ..report import _display_html, fr_number, html_table
 
     table = assignment_summary(rpt.data, rpt.scope, rpt.period)
-    out = pd.DataFrame({"Motif": table["label"], "Prêts commencés": [fr_number(x) for x in table["loans"]],
-                        "Élèves": [fr_number(x) for x in table["pupils"]],
-                        "Durée médiane (jours)": [fr_number(x) for x in table["median_days"]]})
+    # Pupils by reason of absence (health): small counts and the medians of few pupils are secret.
+    p = protect(table, ["loans", "pupils"], rates={"median_days": (None, "pupils")},
+                totals=(table["reason"] == "all").to_numpy())
+    out = pd.DataFrame({"Motif": table["label"], "Prêts commencés": p.text("loans", fr_number),
+                        "Élèves": p.text("pupils", fr_number),
+                        "Durée médiane (jours)": p.text("median_days", fr_number)})
     _display_html(html_table(out, align_right=list(out.columns[1:]),
-                             caption=f"Prêts de robots commencés en {rpt.period}, par motif"))
+                             caption=f"Prêts de robots commencés en {rpt.period}, par motif") + p.note_html())
 
 
 def show_research(rpt) -> None:
     from ..report import _display_html, fr_number, html_table
 
     table = research_table(rpt.data, rpt.scope, rpt.period)
+    # Teachers and pupils (with disabilities) by laboratory: small counts are secret.
+    p = protect(table.assign(teachers_second_degree=table["teachers"] - table["teachers_first_degree"]),
+                ["teachers", "teachers_first_degree", "teachers_second_degree", "pupils_entered", "pupils_followed"],
+                rates={"hours": (None, "teachers")},
+                sums=[("teachers", ["teachers_first_degree", "teachers_second_degree"])],
+                totals=(table["laboratory"] == "all").to_numpy())
     out = pd.DataFrame({
         "Laboratoire": table["label"],
-        "Enseignants formés": [fr_number(x) for x in table["teachers"]],
-        "dont 1er degré": [fr_number(x) for x in table["teachers_first_degree"]],
-        "Durée moy. (h)": [fr_number(x, 1) for x in table["hours"]],
-        "Élèves entrés": [fr_number(x) for x in table["pupils_entered"]],
-        "Élèves suivis": [fr_number(x) for x in table["pupils_followed"]],
+        "Enseignants formés": p.text("teachers", fr_number),
+        "dont 1er degré": p.text("teachers_first_degree", fr_number),
+        "Durée moy. (h)": p.text("hours", lambda x: fr_number(x, 1)),
+        "Élèves entrés": p.text("pupils_entered", fr_number),
+        "Élèves suivis": p.text("pupils_followed", fr_number),
     })
     _display_html(html_table(out, align_right=list(out.columns[1:]),
-                             caption=f"Volet recherche (Inria, CeRCA) — {rpt.scope_label}, {rpt.period}"))
+                             caption=f"Volet recherche (Inria, CeRCA) — {rpt.scope_label}, {rpt.period}")
+                  + p.note_html())
 
 
 def coverage_notes(rpt) -> list[str]:

@@ -37,6 +37,7 @@ from ..data import Data, breakdown_label
 from ..indicators import by_scope, rate_rows, series_frame
 from ..paths import params_dir
 from ..periods import Period
+from ..privacy import protect
 from ..report import gap_sentence  # noqa: F401  (re-exported for the notebook)
 from ..sources.dispositifs import CLASS_LEVELS
 from ..stats import rate_table
@@ -527,12 +528,14 @@ def show_training_list(rpt) -> None:
     if table.empty:
         _display_markdown("*Aucun établissement candidat ne remplit tous les critères cette année.*")
         return
+    # Teachers of one named establishment: a count under the threshold is secret.
+    p = protect(table, ["trainer_teachers"], partition=False)
     out = pd.DataFrame({"UAI": table["uai"], "Établissement": table["name"], "Département": table["department_label"],
                         "Type": table["kind_label"],
                         "Personnels certifiés": [fmt_value(x, "percent") for x in table["staff_certified_share"]],
-                        "Formateurs certifiés": [fr_number(x) for x in table["trainer_teachers"]]})
+                        "Formateurs certifiés": p.text("trainer_teachers", fr_number)})
     _display_html(html_table(out, align_right=["Personnels certifiés", "Formateurs certifiés"],
-                             caption="Établissements remplissant tous les critères"))
+                             caption="Établissements remplissant tous les critères") + p.note_html())
 
 
 def show_candidates_by_academy(rpt) -> None:

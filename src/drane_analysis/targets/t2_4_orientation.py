@@ -37,6 +37,7 @@ from .. import referential
 from ..data import Data, breakdown_label
 from ..indicators import by_scope, rate_rows, series_frame
 from ..periods import Period
+from ..privacy import protect, protect_breakdown
 from ..sources.specialites import NSI, TOTAL
 from ..stats import (  # noqa: F401  (shared statistics)
     _fit_quasi_binomial,
@@ -658,15 +659,19 @@ def show_projects(rpt) -> None:
         _display_markdown("*Aucune action associant orientation et numérique n'est recensée pour ce périmètre et "
                           "cette année scolaire.*")
         return
+    # Pupils (and girls) by programme: small counts are secret, and so is the girls' share they carry.
+    p = protect(table, ["pupils", "girls"], rates={"girls_share": ("girls", "pupils")},
+                follow={"ci_low": "girls_share"}, totals=(table["programme"] == "total").to_numpy())
     out = pd.DataFrame({"Dispositif": table["label"], "Actions": [_int(x) for x in table["actions"]]})
     if rpt.scope == referential.REGION_SCOPE:
         for slug, a in referential.ACADEMIES.items():
             out[a.name] = [_int(x) for x in table[slug]]
-    out["Élèves touchés"] = [_int(x) for x in table["pupils"]]
-    out["Part des filles"] = [_fmt(x) for x in table["girls_share"]]
-    out["Intervalle à 95 %"] = [_interval(lo, hi) for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)]
+    out["Élèves touchés"] = p.text("pupils", _int)
+    out["Part des filles"] = p.text("girls_share", _fmt)
+    out["Intervalle à 95 %"] = [p.rules.marker if h else _interval(lo, hi) for lo, hi, h in
+                                zip(table["ci_low"], table["ci_high"], p.mask("ci_low"), strict=True)]
     _display_html(html_table(out, align_right=list(out.columns[1:]),
-                             caption=f"Actions associant orientation et numérique, {rpt.period}"))
+                             caption=f"Actions associant orientation et numérique, {rpt.period}") + p.note_html())
 
 
 def by_title(rpt, by: str) -> str:
@@ -696,13 +701,16 @@ def show_breakdown(rpt, indicator: str, by: str, title: str, *, chart: bool = Fa
         if rpt.data.has(source):  # an absent file is said elsewhere
             _display_markdown(f"*{title} : pas de données pour {rpt.period}.*")
         return
+    persons = indicator != "orientation_digital_projects"  # NSI pupils are persons; actions are not
     if chart and len(table) > 1:
-        rpt.breakdown_chart(table, title, unit, objective=objective)
+        rpt.breakdown_chart(table, title, unit, objective=objective, persons=persons)
     if unit == "count":
-        out = pd.DataFrame({by_title(rpt, by): table["label"], count_label: [_int(x) for x in table["value"]]})
-        _display_html(html_table(out, align_right=[count_label], caption=title))
+        p = protect_breakdown(table, unit, persons=persons)
+        out = pd.DataFrame({by_title(rpt, by): table["label"], count_label: p.text("value", _int)})
+        _display_html(html_table(out, align_right=[count_label], caption=title) + p.note_html())
     else:
-        rpt.show_table(table, unit, group_title=by_title(rpt, by), count_label=count_label, caption=title)
+        rpt.show_table(table, unit, group_title=by_title(rpt, by), count_label=count_label, caption=title,
+                       persons=persons)
 
 
 def show_nsi_levels(rpt) -> None:
@@ -767,22 +775,28 @@ def show_progress(rpt, level: str, by: str) -> None:
                               f"{rpt.period} manque dans les données ; pas de comparaison par groupe.*")
         return
     t = pupils.merge(share, on="label", how="outer", suffixes=("", "_share"))
-    t = t.sort_values("label", key=sort_key)
+    t = t.sort_values("label", key=sort_key).reset_index(drop=True)
+    # NSI pupils by group (both years) are counts of persons; the girls' share of a group is a
+    # share of its NSI pupils of that year.
+    p = protect(t, ["base", "value"], rates={"base_share": (None, "base"), "value_share": (None, "value")},
+                follow={"ratio": ("base", "value"), "ratio_share": ("base_share", "value_share")})
     ratio = [("× " + _fmt(x, "index", False)) if pd.notna(x) else "—" for x in t["ratio"]]
     ratio_s = [("× " + _fmt(x, "index", False)) if pd.notna(x) else "—" for x in t["ratio_share"]]
+    marker = p.rules.marker
     out = pd.DataFrame({
         by_title(rpt, by): t["label"],
-        "Élèves (réf.)": [_int(x) for x in t["base"]],
-        f"Élèves {rpt.period}": [_int(x) for x in t["value"]],
-        "× élèves": ratio,
-        "Filles (réf.)": [_fmt(x) for x in t["base_share"]],
-        f"Filles {rpt.period}": [f"{_fmt(v)} {_interval(lo, hi)}" for v, lo, hi in
-                                 zip(t["value_share"], t["ci_low_share"], t["ci_high_share"], strict=True)],
-        "× filles": ratio_s,
+        "Élèves (réf.)": p.text("base", _int),
+        f"Élèves {rpt.period}": p.text("value", _int),
+        "× élèves": [marker if h else x for x, h in zip(ratio, p.mask("ratio"), strict=True)],
+        "Filles (réf.)": p.text("base_share", _fmt),
+        f"Filles {rpt.period}": [marker if h else f"{_fmt(v)} {_interval(lo, hi)}" for v, lo, hi, h in
+                                 zip(t["value_share"], t["ci_low_share"], t["ci_high_share"], p.mask("value_share"),
+                                     strict=True)],
+        "× filles": [marker if h else x for x, h in zip(ratio_s, p.mask("ratio_share"), strict=True)],
     })
     _display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption=f"{title} — élèves de NSI et part des filles parmi eux, référence (réf.) "
-                                     "2020-2021, objectif × 2"))
+                                     "2020-2021, objectif × 2") + p.note_html())
 
 
 def show_gender_gap(rpt, level: str, by: str = "period") -> None:
@@ -796,26 +810,40 @@ def show_gender_gap(rpt, level: str, by: str = "period") -> None:
             _display_markdown(f"*Pas de données de {LEVEL_LABELS[level]} pour comparer filles et garçons.*")
         return
     first = "Année" if by == "period" else by_title(rpt, by)
+    t = t.reset_index(drop=True)
+    # By group (not by year of the whole scope): girls and boys of a group, and those of them
+    # taking NSI, are counts of persons; rates on small or hidden counts are not shown.
+    p = protect(t.assign(nsi=t["girls_nsi"] + t["boys_nsi"]),
+                ["girls_nsi", "girls", "boys_nsi", "boys"] if by != "period" else [],
+                rates={"girls_rate": ("girls_nsi", "girls"), "boys_rate": ("boys_nsi", "boys"),
+                       "girls_share": ("girls_nsi", "nsi")},
+                follow={"gap": ("girls_rate", "boys_rate"), "ratio": "gap", "p_value": "gap", "p_holm": "gap"})
+    marker = p.rules.marker
+
+    def shown(col: str, texts: list[str]) -> list[str]:
+        return [marker if h else x for x, h in zip(texts, p.mask(col), strict=True)]
+
     out = pd.DataFrame({
         first: t["label"],
-        "Filles": [f"{_fmt(v)} {_interval(lo, hi)}" for v, lo, hi in
-                   zip(t["girls_rate"], t["girls_low"], t["girls_high"], strict=True)],
-        "Garçons": [f"{_fmt(v)} {_interval(lo, hi)}" for v, lo, hi in
-                    zip(t["boys_rate"], t["boys_low"], t["boys_high"], strict=True)],
-        "Écart (points)": [f"{_fmt(v, 'percent_points', False)} {_interval(lo, hi, 'percent_points')}" for v, lo, hi
-                           in zip(t["gap"], t["gap_low"], t["gap_high"], strict=True)],
-        "Rapport": [_fmt(x, "index", False) for x in t["ratio"]],
+        "Filles": shown("girls_rate", [f"{_fmt(v)} {_interval(lo, hi)}" for v, lo, hi in
+                                       zip(t["girls_rate"], t["girls_low"], t["girls_high"], strict=True)]),
+        "Garçons": shown("boys_rate", [f"{_fmt(v)} {_interval(lo, hi)}" for v, lo, hi in
+                                       zip(t["boys_rate"], t["boys_low"], t["boys_high"], strict=True)]),
+        "Écart (points)": shown("gap", [f"{_fmt(v, 'percent_points', False)} {_interval(lo, hi, 'percent_points')}"
+                                        for v, lo, hi in zip(t["gap"], t["gap_low"], t["gap_high"], strict=True)]),
+        "Rapport": shown("ratio", [_fmt(x, "index", False) for x in t["ratio"]]),
     })
     if by == "period":
-        out["p"] = [_p(x) for x in t["p_value"]]
-        out["Filles parmi les élèves de NSI"] = [f"{_fmt(v)} {_interval(lo, hi)}" for v, lo, hi in
-                                                 zip(t["girls_share"], t["share_low"], t["share_high"], strict=True)]
+        out["p"] = shown("p_value", [_p(x) for x in t["p_value"]])
+        out["Filles parmi les élèves de NSI"] = shown(
+            "girls_share", [f"{_fmt(v)} {_interval(lo, hi)}" for v, lo, hi in
+                            zip(t["girls_share"], t["share_low"], t["share_high"], strict=True)])
         caption = f"Part des filles et des garçons de {LEVEL_LABELS[level]} suivant NSI, par année scolaire"
     else:
-        out["p ajusté (Holm)"] = [_p(x) for x in t["p_holm"]]
+        out["p ajusté (Holm)"] = shown("p_holm", [_p(x) for x in t["p_holm"]])
         caption = (f"Part des filles et des garçons de {LEVEL_LABELS[level]} suivant NSI, "
                    f"{by_title(rpt, by).lower()}, {rpt.period}")
-    _display_html(html_table(out, align_right=list(out.columns[1:]), caption=caption))
+    _display_html(html_table(out, align_right=list(out.columns[1:]), caption=caption) + p.note_html())
 
 
 def gap_chart(rpt, level: str) -> None:
@@ -927,19 +955,37 @@ def show_group_trends(rpt, level: str, by: str) -> None:
     t = t[t["n_years"] >= 2] if not t.empty else t
     if t.empty:
         return  # one year only: said by show_trends
+    t = t.reset_index(drop=True)
+    # A group's shares are shares of its NSI pupils: not shown when the first or the last
+    # year counts too few of them.
+    frame = referential.in_scope(nsi_frame(rpt.data, level), rpt.scope)
+    sizes = frame.groupby([by, "period"], dropna=False)["nsi"].sum()
+    size = {(g, p): float(v) for (g, p), v in sizes.items()}
+    t["first_n"] = [size.get((g, f), np.nan) for g, f in zip(t["group"], t["first"], strict=True)]
+    t["last_n"] = [size.get((g, f), np.nan) for g, f in zip(t["group"], t["last"], strict=True)]
+    p = protect(t, rates={"first_share": (None, "first_n"), "last_share": (None, "last_n")},
+                follow={"points_per_year": ("first_share", "last_share"), "p_value": "points_per_year",
+                        "p_holm": "points_per_year"})
+    marker = p.rules.marker
+
+    def shown(col: str, texts: list[str]) -> list[str]:
+        return [marker if h else x for x, h in zip(texts, p.mask(col), strict=True)]
+
     out = pd.DataFrame({
         by_title(rpt, by): t["label"],
-        "Part des filles (première → dernière année)": [f"{_fmt(a)} → {_fmt(b)}" for a, b in
-                                                        zip(t["first_share"], t["last_share"], strict=True)],
-        "Évolution annuelle (points)": [f"{_fmt(v, 'percent_points', False)} {_interval(lo, hi, 'percent_points')}"
-                                        for v, lo, hi in zip(t["points_per_year"], t["points_low"], t["points_high"],
-                                                             strict=True)],
-        "p": [_p(x) for x in t["p_value"]],
-        "p ajusté (Holm)": [_p(x) for x in t["p_holm"]],
+        "Part des filles (première → dernière année)": [
+            f"{marker if ha else _fmt(a)} → {marker if hb else _fmt(b)}" for a, b, ha, hb in
+            zip(t["first_share"], t["last_share"], p.mask("first_share"), p.mask("last_share"), strict=True)],
+        "Évolution annuelle (points)": shown(
+            "points_per_year", [f"{_fmt(v, 'percent_points', False)} {_interval(lo, hi, 'percent_points')}"
+                                for v, lo, hi in zip(t["points_per_year"], t["points_low"], t["points_high"],
+                                                     strict=True)]),
+        "p": shown("p_value", [_p(x) for x in t["p_value"]]),
+        "p ajusté (Holm)": shown("p_holm", [_p(x) for x in t["p_holm"]]),
     })
     _display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption=f"Tendance de la part des filles parmi les élèves de NSI en "
-                                     f"{LEVEL_LABELS[level]}, {by_title(rpt, by).lower()}"))
+                                     f"{LEVEL_LABELS[level]}, {by_title(rpt, by).lower()}") + p.note_html())
 
 
 def show_baseline(rpt) -> None:

@@ -22,6 +22,7 @@ from .. import referential
 from ..data import Data, breakdown_label
 from ..indicators import rate_rows, series_frame
 from ..periods import Period, period_range
+from ..privacy import protect
 from ..report import gap_sentence  # noqa: F401  (re-exported for the notebook)
 from ..sources.pilotage import RELAY_REFERENCE_DAY, select_active_relays
 from ..stats import (
@@ -443,32 +444,39 @@ def show_functions(rpt) -> None:
     from ..report import _display_html, fr_number, html_table
 
     table = relays_by_function(rpt.data, rpt.scope, rpt.period)
+    # Relays are persons (one function each): a function held by fewer than the threshold is secret.
+    p = protect(table, ["relays"])
     out = pd.DataFrame({
         "Fonction": table["label"],
-        "Relais actifs": [fr_number(x) for x in table["relays"]],
+        "Relais actifs": p.text("relays", fr_number),
         "Établissements couverts": [fr_number(x) for x in table["establishments"]],
         "dont couverts par cette seule fonction": [fr_number(x) for x in table["only_relay"]],
     })
     _display_html(html_table(out, align_right=list(out.columns[1:]),
-                             caption=f"Relais actifs au 15 janvier {Period.parse(rpt.period).end} par fonction"))
+                             caption=f"Relais actifs au 15 janvier {Period.parse(rpt.period).end} par fonction")
+                  + p.note_html())
 
 
 def show_relays_by_department(rpt) -> None:
     """Table: active relays and establishments per relay, by department."""
     from ..report import _display_html, fr_number, html_table
 
-    relays = breakdown(rpt.data, "relays_active", rpt.scope, rpt.period, "department")
+    relays = breakdown(rpt.data, "relays_active", rpt.scope, rpt.period, "department").reset_index(drop=True)
     cov = breakdown(rpt.data, "relay_coverage_rate", rpt.scope, rpt.period, "department").set_index("group")
+    covered = [cov["numerator"].get(g) for g in relays["group"]]
+    per_relay = [c / v if v else np.nan for c, v in zip(covered, relays["value"], strict=True)]
+    # Relays are persons: a department with fewer than the threshold is secret, and so is the
+    # number of establishments per relay that would give it back.
+    p = protect(relays.assign(per_relay=per_relay), ["value"], follow={"per_relay": "value"})
     out = pd.DataFrame({
         "Département": relays["label"],
-        "Relais actifs": [fr_number(x) for x in relays["value"]],
-        "Établissements couverts": [fr_number(cov["numerator"].get(g)) for g in relays["group"]],
-        "Établissements par relais": [fr_number(cov["numerator"].get(g) / v, 1) if v else "—"
-                                      for g, v in zip(relays["group"], relays["value"], strict=True)],
+        "Relais actifs": p.text("value", fr_number),
+        "Établissements couverts": [fr_number(c) for c in covered],
+        "Établissements par relais": p.text("per_relay", lambda x: fr_number(x, 1)),
     })
     _display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption=f"Relais actifs par département au 15 janvier {Period.parse(rpt.period).end} "
-                                     "(un relais compte dans chaque département qu'il couvre)"))
+                                     "(un relais compte dans chaque département qu'il couvre)") + p.note_html())
 
 
 def coverage_map(rpt) -> None:

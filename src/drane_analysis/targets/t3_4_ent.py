@@ -41,6 +41,7 @@ from .. import referential
 from ..data import Data, breakdown_label
 from ..indicators import by_scope, rate_rows, series_frame
 from ..periods import Period
+from ..privacy import protect
 from ..report import gap_sentence  # noqa: F401  (used by notebooks as cible.gap_sentence)
 from ..stats import (  # noqa: F401  (shared statistics)
     cluster_ratio,
@@ -677,18 +678,23 @@ def show_teacher_services(rpt) -> None:
         _display_markdown("*L'export des accès ne donne pas les visiteurs uniques des services : le nombre "
                           "d'enseignants utilisateurs ne peut pas être estimé.*")
         return
+    detail = detail.reset_index(drop=True)
+    # Teachers using a service: a service used by fewer than the threshold is secret (the
+    # services overlap, so there is no total to protect against).
+    p = protect(detail, ["users"], rates={"share": ("users", "activated_teachers")},
+                follow={"ci_low": "share"}, partition=False)
     out = pd.DataFrame({
         "Service": detail["service"],
         "Mois de pointe": [_month_label(m) for m in detail["month"]],
-        "Enseignants utilisateurs": [fr_number(x) for x in detail["users"]],
-        "Part des enseignants activés": [fmt_value(x, "percent") for x in detail["share"]],
-        "Intervalle à 95 %": [fmt_interval(lo, hi, "percent") for lo, hi in
-                              zip(detail["ci_low"], detail["ci_high"], strict=True)],
+        "Enseignants utilisateurs": p.text("users", fr_number),
+        "Part des enseignants activés": p.text("share", lambda x: fmt_value(x, "percent")),
+        "Intervalle à 95 %": [p.rules.marker if h else fmt_interval(lo, hi, "percent") for lo, hi, h in
+                              zip(detail["ci_low"], detail["ci_high"], p.mask("ci_low"), strict=True)],
     })
     _display_html(html_table(out, align_right=list(out.columns[2:]),
                              caption=f"Enseignants utilisateurs des services pédagogiques au mois de pointe "
                                      f"({fr_number(detail['activated_teachers'].iloc[0])} comptes enseignants "
-                                     "activés)"))
+                                     "activés)") + p.note_html())
 
 
 def teacher_services_chart(rpt) -> None:
