@@ -2,14 +2,20 @@
 
 ::
 
-    drane demo-data --out DIR [--seed N]         write the demo data (real export formats)
+    drane demo-data --out DIR [--seed N] [--scale regional|national]   write the demo data (real export formats)
     drane validate [--data DIR] [--detail]       check every file, list every problem
     drane indicators [--academy A] [--period P] [--target T] [--format table|csv|json] [--data DIR]
     drane build [--target T…] [--academy A…] [--period P…] [--data DIR] [--out DIR] [--jobs N]
+                [--force] [--scheduler ADDRESS]
     drane sources                                the declared sources and their folders
+    drane fetch-open-data [--data DIR] [--dataset NAME…] [--list]   real open data of the region
+    drane share --target T --academy A [--period P] --out FILE.zip   a partner lab's bundle (share.py)
 
 Exit codes: 0 success; 1 a report failed to build, or ``validate`` found problems;
-2 wrong arguments; 3 unusable data (a source is missing or broken). Bad data never
+2 wrong arguments; 3 unusable data (a source is missing or broken); 4 another build is
+running on the same output folder; 5 unexpected error (traceback in the build's log).
+``drane build`` takes ``--quiet`` (print only problems) and writes a log file per build
+(``OUT/journaux/``): see :mod:`drane_analysis.schedule`. Bad data never
 prints a traceback: every problem is named (file, line, column, what was expected).
 """
 
@@ -23,16 +29,30 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_DATA = 3
+EXIT_LOCKED = 4  # another build holds the output folder's lock (schedule.py)
+EXIT_INTERNAL = 5  # unexpected error; the traceback is in the build's log file
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="drane", description="Observatoire des usages du numérique éducatif "
-                                                          "(région académique Nouvelle-Aquitaine).")
+                                                          "(région académique Nouvelle-Aquitaine).",
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog="codes de sortie :\n"
+                                       "  0  succès\n"
+                                       "  1  un rapport a échoué (l'index le signale) ou « validate » a trouvé des "
+                                       "problèmes\n"
+                                       "  2  arguments invalides\n"
+                                       "  3  données inutilisables (lancer « drane validate »)\n"
+                                       "  4  une autre construction est en cours sur le même dossier de sortie\n"
+                                       "  5  erreur inattendue (le détail est dans le journal de la construction)")
     sub = p.add_subparsers(dest="command", required=True, metavar="commande")
 
     demo = sub.add_parser("demo-data", help="écrire les données de démonstration")
     demo.add_argument("--out", required=True, type=Path, help="dossier à écrire (vide ou déjà de démonstration)")
     demo.add_argument("--seed", type=int, default=None, help="graine (défaut : 2021)")
+    demo.add_argument("--scale", choices=["regional", "national"], default="regional",
+                      help="regional (défaut) ou national : le reste du pays en plus dans les jeux nationaux "
+                           "(annuaire, IPS, effectifs, spécialités ; environ 60 000 établissements)")
 
     val = sub.add_parser("validate", help="contrôler tous les fichiers d'un dossier de données")
     val.add_argument("--data", default="", help="dossier de données (défaut : data/raw s'il est rempli, sinon data/demo)")
@@ -53,17 +73,42 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--data", default="", help="dossier de données")
     b.add_argument("--out", default="", help="dossier de sortie (défaut : outputs/)")
     b.add_argument("--jobs", type=int, default=None, help="processus en parallèle (défaut : nombre de cœurs)")
+    b.add_argument("--force", action="store_true",
+                   help="reconstruire tous les rapports demandés, même ceux qui sont à jour")
+    b.add_argument("--scheduler", default=None, metavar="ADRESSE",
+                   help="construire sur une grappe Dask distributed (ex. tcp://hote:8786) dont les workers "
+                        "voient les mêmes dossiers de données et de sortie")
+    # Unattended runs (cron, systemd timer): see schedule.py and docs/guide-analyste.md.
+    b.add_argument("--quiet", action="store_true",
+                   help="n'afficher que les problèmes (pour cron ou un timer systemd) ; tout va au journal")
+    b.add_argument("--log-dir", default="", help="dossier des journaux (défaut : SORTIE/journaux)")
 
     sub.add_parser("sources", help="lister les sources déclarées")
+
+    # Partner-lab bundles (share.py): notebook, pseudonymised extract, library, params, README.
+    sh = sub.add_parser("share", help="préparer le lot d'un rapport pour un laboratoire partenaire (Inria, CeRCA)")
+    sh.add_argument("--target", required=True, help="cible, ex. 1.1")
+    sh.add_argument("--academy", required=True, help="bordeaux, limoges, poitiers ou region")
+    sh.add_argument("--period", default="latest", help="année scolaire, ex. 2025-2026 (défaut : la plus récente)")
+    sh.add_argument("--out", required=True, type=Path, help="fichier .zip à écrire")
+    sh.add_argument("--data", default="", help="dossier de données (exports d'origine)")
+    sh.add_argument("--outputs", default="", help="dossier des rapports publiés (défaut : outputs/), pour la référence")
+
+    fod = sub.add_parser("fetch-open-data", help="télécharger les données ouvertes réelles de la région")
+    fod.add_argument("--data", default="", help="dossier de données à remplir (défaut : data/raw)")
+    fod.add_argument("--dataset", action="append", help="ne télécharger que ce jeu (répétable ; --list pour les voir)")
+    fod.add_argument("--list", action="store_true", help="lister les jeux de données et leurs adresses")
+    fod.add_argument("--base-url", default="", help=argparse.SUPPRESS)  # tests: a local copy of the portal
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the ``drane`` command with ``argv`` (default: the command line); return its exit code."""
     args = _parser().parse_args(argv)
     try:
         return {
             "demo-data": _demo_data, "validate": _validate, "indicators": _indicators, "build": _build,
-            "sources": _sources,
+            "sources": _sources, "fetch-open-data": _fetch_open_data, "share": _share,
         }[args.command](args)
     except KeyboardInterrupt:
         print("interrompu", file=sys.stderr)
@@ -79,7 +124,7 @@ def _demo_data(args: argparse.Namespace) -> int:
 
     try:
         files = generate(args.out, seed=args.seed if args.seed is not None else DEFAULT_SEED,
-                         progress=lambda m: print(f"  {m}", flush=True))
+                         progress=lambda m: print(f"  {m}", flush=True), scale=args.scale)
     except DemoDataError as exc:
         _err(str(exc))
         return EXIT_USAGE
@@ -153,9 +198,9 @@ def _indicators(args: argparse.Namespace) -> int:
     elif args.format == "json":
         sys.stdout.write(table.to_json(orient="records", force_ascii=False, indent=1) + "\n")
     else:
-        from .report import fmt_interval, fmt_value
-
         import pandas as pd
+
+        from .report import fmt_interval, fmt_value
 
         view = pd.DataFrame({
             "cible": table["target"], "indicateur": table["indicator"], "périmètre": table["academy"],
@@ -170,20 +215,43 @@ def _indicators(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _is_data_error(exc: BaseException) -> bool:
+    """A :class:`~drane_analysis.sources.DataError`, without importing the sources (pandera,
+    pandas: a second that a no-op build does not have) when nothing imported them."""
+    base = sys.modules.get("drane_analysis.sources.base")
+    return base is not None and isinstance(exc, base.DataError)
+
+
 def _build(args: argparse.Namespace) -> int:
     from .build import BuildError, build
+    from .paths import outputs_dir
+    from .schedule import Journal, run_logged
 
-    try:
-        summary = build(targets=args.target, academies=args.academy, periods=args.period, data_dir=args.data,
-                        out_dir=args.out or None, jobs=args.jobs, say=lambda m: print(m, flush=True))
-    except BuildError as exc:
-        _err(str(exc))
-        return EXIT_USAGE
-    except ValueError as exc:
-        _err(str(exc))
-        return EXIT_USAGE
-    print(f"Index : {summary.index.resolve()}")
-    return summary.exit_code
+    out = Path(args.out) if args.out else outputs_dir()
+
+    def job(journal: Journal) -> int:
+        try:
+            summary = build(targets=args.target, academies=args.academy, periods=args.period, data_dir=args.data,
+                            out_dir=out, jobs=args.jobs, say=journal.say, force=args.force,
+                            scheduler=args.scheduler)
+        except (BuildError, ValueError) as exc:
+            journal.error(str(exc))
+            return EXIT_USAGE
+        except Exception as exc:
+            if not _is_data_error(exc):
+                raise
+            journal.error(str(exc))
+            return EXIT_DATA
+        if args.quiet:
+            for res in summary.failed:
+                j = res.job
+                first = "\n  ".join(res.message.splitlines()[:6]) if res.message else "erreur"
+                journal.error(f"échec du rapport cible {j.target} {j.academy} {j.period} : {first}")
+        journal.say(f"Index : {summary.index.resolve()}")
+        return summary.exit_code
+
+    return run_logged(job, out, quiet=args.quiet, log_dir=Path(args.log_dir) if args.log_dir else None,
+                      command=" ".join(["drane", *sys.argv[1:]]) if sys.argv else "drane build")
 
 
 def _sources(args: argparse.Namespace) -> int:
@@ -194,6 +262,49 @@ def _sources(args: argparse.Namespace) -> int:
         kind = "format public" if c.public_format else "contrat du projet"
         print(f"{name:<32} {c.folder + '/':<34} {kind:<18} {c.title}")
     return EXIT_OK
+
+
+def _share(args: argparse.Namespace) -> int:
+    from .share import ShareError, share
+    from .sources import DataError
+
+    try:
+        result = share(args.target, args.academy, args.period, args.out, data_dir=args.data,
+                       outputs=args.outputs or None, say=lambda m: print(m, flush=True))
+    except ShareError as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    except DataError as exc:
+        _err(str(exc))
+        return EXIT_DATA
+    print(f"{len(result.sources)} source(s) pseudonymisée(s) ; la clé reste dans data/secret/ (jamais dans un lot)")
+    return EXIT_OK
+
+
+def _fetch_open_data(args: argparse.Namespace) -> int:
+    from .opendata import DATASETS, OpenDataError, fetch
+    from .paths import raw_data_dir
+
+    if args.list:
+        for d in DATASETS.values():
+            print(f"{d.name:<34} {d.folder + '/':<14} {d.title}")
+        return EXIT_OK
+    target = Path(args.data).expanduser() if args.data else raw_data_dir()
+    try:
+        results = fetch(target, only=args.dataset, base_url=args.base_url or None,
+                        say=lambda m: print(m, flush=True))
+    except KeyError as exc:
+        _err(str(exc.args[0]))
+        return EXIT_USAGE
+    except OpenDataError as exc:
+        _err(str(exc))
+        return EXIT_DATA
+    failed = [r for r in results if not r.ok]
+    for r in failed:
+        _err(r.message)
+    print(f"{len(results) - len(failed)} jeu(x) de données à jour dans {target}, {len(failed)} échec(s) ; "
+          f"provenance : {target / 'provenance-donnees-ouvertes.json'}")
+    return EXIT_OK if not failed else EXIT_DATA
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -42,6 +42,52 @@ BREAKDOWN_LABELS: dict[str, dict[str, str]] = {
 }
 
 
+# --------------------------------------------------------------------------- sharing and tracking
+#
+# A build's warm template process (``warm.py``) loads a folder's sources and derived frames
+# once and registers them here; every Data of the same folder created afterwards in that
+# process, or in a kernel forked from it, starts with them (same frames, no reload).
+_PRELOADED: dict[Path, dict[str, object]] = {}
+# Sets recording the sources read (``source``, ``has``), for the build's dependencies.
+_TRACKERS: list[set[str]] = []
+SOURCES_LOG_ENV = "DRANE_SOURCES_LOG"
+_logged: set[tuple[str, str]] = set()
+
+
+def preload(data: Data) -> None:
+    """Share ``data``'s frames (present and future) with every later Data of its folder."""
+    _PRELOADED[data.dir] = data._frames
+
+
+def record_source(name: str) -> None:
+    """Note that source ``name`` was read: active trackers, and the build's log if asked."""
+    for tracker in _TRACKERS:
+        tracker.add(name)
+    path = os.environ.get(SOURCES_LOG_ENV)
+    if path and (path, name) not in _logged:
+        _logged.add((path, name))
+        try:
+            with open(path, "a", encoding="utf-8") as fh:
+                fh.write(name + "\n")
+        except OSError:
+            pass  # the build then falls back on the declared sources
+
+
+class track_sources:  # noqa: N801 - used as a context manager, like a function
+    """``with track_sources() as names:`` collects the sources read inside the block."""
+
+    def __enter__(self) -> set[str]:
+        self.names: set[str] = set()
+        _TRACKERS.append(self.names)
+        return self.names
+
+    def __exit__(self, *exc) -> None:
+        for k in range(len(_TRACKERS) - 1, -1, -1):  # by identity: two trackers may hold equal sets
+            if _TRACKERS[k] is self.names:
+                del _TRACKERS[k]
+                break
+
+
 def department_label(code: str) -> str:
     dept = referential.DEPARTMENTS.get(code)
     return f"{dept.name} ({code})" if dept else str(code)
@@ -61,7 +107,7 @@ class Data:
 
     def __init__(self, data_dir: str | os.PathLike[str] | None = None):
         self.dir: Path = resolve_data_dir(data_dir)
-        self._frames: dict[str, pd.DataFrame] = {}
+        self._frames: dict[str, pd.DataFrame] = dict(_PRELOADED.get(self.dir, {}))
 
     @classmethod
     def from_frames(cls, frames: dict[str, pd.DataFrame], demo: bool = False) -> Data:
@@ -85,6 +131,7 @@ class Data:
 
     def source(self, name: str) -> pd.DataFrame:
         """The tidy frame of a source (raises a clear error if absent or invalid)."""
+        record_source(name)
         if name not in self._frames:
             self._frames[name] = sources.load(name, self.dir)
         return self._frames[name]
@@ -92,8 +139,15 @@ class Data:
     def memo(self, key: str, compute):
         """Compute a derived frame once per data folder (``compute()`` is called the first time)."""
         full = f"_memo:{key}"
+        deps = f"_deps:{key}"
         if full not in self._frames:
-            self._frames[full] = compute()
+            with track_sources() as names:
+                value = compute()
+            self._frames[full] = value
+            self._frames[deps] = frozenset(names)  # type: ignore[assignment]
+        else:
+            for name in self._frames.get(deps, ()):  # type: ignore[union-attr]
+                record_source(name)
         return self._frames[full]
 
     def has(self, name: str) -> bool:
@@ -101,6 +155,7 @@ class Data:
         given = getattr(self, "_given", None)
         if given is not None:
             return name in given
+        record_source(name)
         return bool(sources.contract(name).files(self.dir))
 
     @cached_property
@@ -144,6 +199,8 @@ class Data:
         ``territory`` is missing when the commune density grid is absent or lacks the commune.
         """
         if "_establishments" in self._frames:
+            for name in ("annuaire", "communes"):
+                record_source(name)
             return self._frames["_establishments"]
         est = self.source("annuaire").copy()
         est["lycee_type"] = est["nature_code"].map(LYCEE_TYPES).astype("string") if "nature_code" in est else pd.NA
@@ -167,6 +224,8 @@ class Data:
         Empty when no IPS file is in the folder.
         """
         if "_ips" in self._frames:
+            for name in ("ips_ecoles", "ips_colleges", "ips_lycees"):
+                record_source(name)
             return self._frames["_ips"]
         parts = []
         for name, group in (("ips_ecoles", "ecole"), ("ips_colleges", "college"), ("ips_lycees", "lycee")):

@@ -4,18 +4,23 @@
 with the ``drane`` template (no network request, code hidden); it never raises: a failure
 becomes a :class:`JobResult` whose message the index shows. Files are written atomically,
 so a failing run never replaces the previous good report.
+
+It runs in a build worker prepared by :func:`init_worker` (papermill, nbconvert and one
+HTML exporter imported once per worker): the kernel of each report is forked by the
+build's warm template (:mod:`.warm`), a fresh interpreter state with the imports done and
+the data folder's frames already loaded; it is stopped at once when the last cell is done.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import referential
 from .fsutil import atomic_write, now_iso
 
 MANIFEST = "manifest.json"
@@ -63,10 +68,19 @@ class JobResult:
     message: str = ""
     headline: list[dict] = field(default_factory=list)
     built_at: str = ""
+    cells_s: float = 0.0  # time inside the notebook's cells
+    sources_read: list[str] = field(default_factory=list)  # sources the kernel read (data.py)
+    pid: int = 0  # the worker process
 
 
 
 _EXPORTER = None
+# The build worker's connection to its warm template (see :func:`init_worker`).
+_TEMPLATE_CLIENT = None
+# A worker runs one report at a time (papermill changes the working directory; the
+# sidecar paths travel in the environment), even in a multi-threaded Dask worker.
+_RUN_LOCK = threading.Lock()
+KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL"]
 
 
 def _exporter():
@@ -83,6 +97,30 @@ def _exporter():
     return _EXPORTER
 
 
+def init_worker(template_socket: str | None = None) -> None:
+    """Prepare a build worker: papermill, nbconvert and the exporter imported once; the
+    kernels of its reports forked by the warm template listening on ``template_socket``."""
+    global _TEMPLATE_CLIENT
+    import papermill  # noqa: F401
+
+    _exporter()
+    if _TEMPLATE_CLIENT is not None:
+        _TEMPLATE_CLIENT.close()
+        _TEMPLATE_CLIENT = None
+    if template_socket:
+        from .warm import TemplateClient
+
+        _TEMPLATE_CLIENT = TemplateClient(template_socket)
+
+
+def _stable_ids(nb) -> None:
+    """papermill gives its injected-parameters cell a random id: a fixed one keeps reports
+    byte-identical from one build to the next."""
+    for cell in nb.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell["id"] = "injected-parameters"
+
+
 def _strip_stderr(nb) -> None:
     """Warnings printed by libraries are not for readers of the report."""
     for cell in nb.cells:
@@ -91,27 +129,71 @@ def _strip_stderr(nb) -> None:
                             if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
 
 
-def run_job(job: Job, data_dir: str, out_dir: str) -> JobResult:
-    """Execute one notebook and export it (runs in a worker process)."""
-    import nbformat
+def _execute(job: Job, data_dir: str, warm) -> object:
+    """Run the notebook through papermill's API; the kernel comes from the template if any."""
     import papermill as pm
+
+    kwargs: dict = {}
+    if warm is not None:
+        from .warm import WarmKernelManager
+
+        WarmKernelManager.template_client = warm
+        WarmKernelManager.template_target = job.target
+        WarmKernelManager.template_period = job.period
+        kwargs["kernel_manager_class"] = WarmKernelManager
+    return pm.execute_notebook(
+        job.notebook, None,
+        parameters={"academy": job.academy, "period": job.period, "data_dir": data_dir},
+        kernel_name="python3", progress_bar=False, log_output=False,
+        cwd=str(Path(job.notebook).parent), request_save_on_cell_execute=False,
+        # The kernel's own start/stop chatter is not the build's business.
+        extra_arguments=KERNEL_ARGS,
+        # Nothing is left to save when the last cell is done: no graceful shutdown.
+        shutdown_kernel="immediate",
+        **kwargs,
+    )
+
+
+def cells_seconds(nb) -> float:
+    """Time spent inside the notebook's cells (papermill's per-cell durations)."""
+    total = 0.0
+    for cell in nb.cells:
+        d = cell.get("metadata", {}).get("papermill", {}).get("duration")
+        if isinstance(d, (int, float)):
+            total += float(d)
+    return total
+
+
+def run_job(job: Job, data_dir: str, out_dir: str) -> JobResult:
+    """Execute one notebook and export it (runs in a worker process); never raises."""
+    with _RUN_LOCK:
+        return _run_job(job, data_dir, out_dir)
+
+
+def _run_job(job: Job, data_dir: str, out_dir: str) -> JobResult:
+    import nbformat
+
+    from . import referential
+    from .data import SOURCES_LOG_ENV
+    from .warm import TemplateError
 
     start = time.perf_counter()
     out = Path(out_dir)
-    tmp_nb = out / job.folder / f".{job.academy}.{os.getpid()}.running.ipynb"
-    sidecar = out / job.folder / f".{job.academy}.{os.getpid()}.headline.json"
-    tmp_nb.parent.mkdir(parents=True, exist_ok=True)
+    tag = f"{os.getpid()}.{threading.get_ident()}"
+    sidecar = out / job.folder / f".{job.academy}.{tag}.headline.json"
+    sources_log = out / job.folder / f".{job.academy}.{tag}.sources.txt"
+    sidecar.parent.mkdir(parents=True, exist_ok=True)
     os.environ[SIDECAR_ENV] = str(sidecar)
+    os.environ[SOURCES_LOG_ENV] = str(sources_log)
     try:
-        pm.execute_notebook(
-            job.notebook, str(tmp_nb),
-            parameters={"academy": job.academy, "period": job.period, "data_dir": data_dir},
-            kernel_name="python3", progress_bar=False, log_output=False,
-            cwd=str(Path(job.notebook).parent), request_save_on_cell_execute=False,
-            # The kernel's own start/stop chatter is not the build's business.
-            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
-        )
-        nb = nbformat.read(tmp_nb, as_version=4)
+        try:
+            nb = _execute(job, data_dir, _TEMPLATE_CLIENT)
+        except TemplateError:
+            # The template is gone (it never stops a build): a kernel of the ordinary kind.
+            sources_log.unlink(missing_ok=True)
+            nb = _execute(job, data_dir, None)
+        cells = cells_seconds(nb)
+        _stable_ids(nb)
         _strip_stderr(nb)
         nb.metadata["title"] = (f"Cible {job.target} — {job.title} — "
                                 f"{referential.SCOPE_LABELS[job.academy]}, {job.period}")
@@ -119,13 +201,53 @@ def run_job(job: Job, data_dir: str, out_dir: str) -> JobResult:
         atomic_write(out / job.ipynb, nbformat.writes(nb))
         atomic_write(out / job.html, body)
         headline = json.loads(sidecar.read_text(encoding="utf-8")) if sidecar.exists() else []
-        return JobResult(job, True, time.perf_counter() - start, headline=headline, built_at=now_iso())
+        return JobResult(job, True, time.perf_counter() - start, headline=headline, built_at=now_iso(),
+                         cells_s=cells, sources_read=_read_sources_log(sources_log), pid=os.getpid())
     except Exception as exc:  # noqa: BLE001 - every failure becomes a message in the index
-        return JobResult(job, False, time.perf_counter() - start, message=_failure_message(exc), built_at=now_iso())
+        return JobResult(job, False, time.perf_counter() - start, message=_failure_message(exc),
+                         built_at=now_iso(), sources_read=_read_sources_log(sources_log), pid=os.getpid())
     finally:
-        tmp_nb.unlink(missing_ok=True)
         sidecar.unlink(missing_ok=True)
+        sources_log.unlink(missing_ok=True)
         os.environ.pop(SIDECAR_ENV, None)
+        os.environ.pop(SOURCES_LOG_ENV, None)
+
+
+def _read_sources_log(path: Path) -> list[str]:
+    try:
+        return sorted({line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()})
+    except OSError:
+        return []
+
+
+# --------------------------------------------------------------------------- Dask workers
+
+_DASK_TEMPLATES: dict[str, object] = {}
+
+
+def run_job_distributed(job: Job, data_dir: str, out_dir: str) -> JobResult:
+    """:func:`run_job` on a Dask worker: the worker keeps one warm template per data folder."""
+    global _TEMPLATE_CLIENT
+    with _RUN_LOCK:
+        if os.environ.get("DRANE_WARM", "").lower() not in ("off", "0", "no") and _fork_available():
+            template = _DASK_TEMPLATES.get(data_dir)
+            if template is None or template.proc.poll() is not None:  # type: ignore[attr-defined]
+                import atexit
+
+                from .warm import Template
+
+                template = Template(data_dir)
+                _DASK_TEMPLATES[data_dir] = template
+                atexit.register(template.close)
+            if _TEMPLATE_CLIENT is None or _TEMPLATE_CLIENT.sock_path != template.socket_path:  # type: ignore[attr-defined]
+                init_worker(template.socket_path)  # type: ignore[attr-defined]
+        else:
+            init_worker(None)
+        return _run_job(job, data_dir, out_dir)
+
+
+def _fork_available() -> bool:
+    return hasattr(os, "fork") and hasattr(os, "pidfd_open")
 
 
 def _failure_message(exc: Exception) -> str:

@@ -46,14 +46,21 @@ def is_demo_folder(path: Path) -> bool:
     return (Path(path) / MARKER).is_file()
 
 
+SCALES = ("regional", "national")
+
+
 def generate(out: Path, seed: int = DEFAULT_SEED, *, only: list[str] | None = None,
-             progress: Callable[[str], None] | None = None) -> list[Path]:
+             progress: Callable[[str], None] | None = None, scale: str = "regional") -> list[Path]:
     """Write the demo data into ``out`` and return the files written.
 
     The files are written into a temporary sibling folder, which then replaces ``out``;
     an existing ``out`` is replaced only if it is empty or holds demo data already (a
-    folder of real exports is never touched).
+    folder of real exports is never touched). ``scale="national"`` adds the rest of the
+    country to the national open datasets (see :mod:`.national`); the region's rows are
+    the same at both scales.
     """
+    if scale not in SCALES:
+        raise DemoDataError(f"échelle inconnue « {scale} » : attendu {' ou '.join(SCALES)}")
     out = Path(out).resolve()
     if out.exists() and any(out.iterdir()) and not is_demo_folder(out):
         raise DemoDataError(
@@ -73,6 +80,11 @@ def generate(out: Path, seed: int = DEFAULT_SEED, *, only: list[str] | None = No
             continue
         say(f"{name}…")
         written.extend(write(world, tmp))
+    if scale == "national":
+        from . import national
+
+        say("reste du pays (annuaire, IPS, effectifs, spécialités)…")
+        national.extend(tmp)
     files = sorted(p for p in tmp.rglob("*") if p.is_file())
     marker = {
         "generator": "drane-analysis demo data",
@@ -81,6 +93,8 @@ def generate(out: Path, seed: int = DEFAULT_SEED, *, only: list[str] | None = No
         "periods": world.periods,
         "files": {p.relative_to(tmp).as_posix(): _sha256(p) for p in files},
     }
+    if scale != "regional":
+        marker["scale"] = scale
     (tmp / MARKER).write_text(json.dumps(marker, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
                               encoding="utf-8")
     if out.exists():

@@ -22,7 +22,15 @@ from pathlib import Path
 import pandas as pd
 
 from ..paths import cache_dir, resolve_data_dir
-from .base import Contract, DataError, Problem, ReadResult, read_files
+from .base import (
+    EXTRACT_MARKER,
+    Contract,
+    DataError,
+    Problem,
+    ReadResult,
+    extract_listing,
+    read_files,
+)
 
 CONTRACTS: dict[str, Contract] = {}
 
@@ -77,6 +85,9 @@ def load(name: str, data_dir: str | os.PathLike[str] | None = None, *, use_cache
     """
     c = contract(name)
     base = resolve_data_dir(data_dir)
+    listing = extract_listing(base)
+    if listing is not None:
+        return _load_extract(c, base, listing, required)
     files = c.files(base)
     if not files:
         if not required:
@@ -112,11 +123,30 @@ def validate(data_dir: str | os.PathLike[str] | None = None,
     """
     base = resolve_data_dir(data_dir)
     out: dict[str, ReadResult] = {}
+    listing = extract_listing(base)
     for name in only or names():
         c = contract(name)
         files = c.files(base)
+        if listing is not None:  # a partner-lab extract: already checked when it was made
+            out[name] = ReadResult(_load_extract(c, base, listing, False), [], files) if files else \
+                ReadResult(None, [], [])
+            continue
         out[name] = read_files(c, files, base=base) if files else ReadResult(None, [], [])
     return out
+
+
+def _load_extract(c: Contract, base: Path, listing: dict, required: bool) -> pd.DataFrame:
+    """A source of a partner-lab extract: its Parquet file, tidy and pseudonymised."""
+    entry = listing.get("sources", {}).get(c.name)
+    if entry is None:
+        if not required:
+            return pd.DataFrame()
+        raise MissingSourceError(
+            [Problem(str(base), f"la source « {c.name} » dans l'extrait", found="absente de l'extrait",
+                     source=c.name)],
+            context=f"Source « {c.title} » absente de l'extrait {base}",
+        )
+    return pd.read_parquet(base / entry["parquet"])
 
 
 # --------------------------------------------------------------------------- cache
@@ -187,6 +217,7 @@ def contracts_as_json() -> str:
 
 
 __all__ = [
-    "CONTRACTS", "Contract", "DataError", "MissingSourceError", "Problem", "ReadResult",
+    "CONTRACTS", "EXTRACT_MARKER", "Contract", "DataError", "MissingSourceError", "Problem", "ReadResult",
+    "extract_listing",
     "contract", "load", "names", "read", "register", "validate",
 ]

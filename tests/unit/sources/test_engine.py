@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from drane_analysis.sources import base
 from drane_analysis.sources.base import Contract, Field, RowCheck, read_files

@@ -1,0 +1,291 @@
+"""Benchmark of ``drane build``: the naive loop against the project's build, on the same data.
+
+::
+
+    .venv/bin/python benchmarks/build.py [--data DIR] [--period P] [--sample N] [--jobs N]
+                                         [--years N] [--national [DIR]] [--keep DIR]
+
+Measures, in one run and on the same demo data (generated into a temporary folder when
+``--data`` is not given; its Parquet cache is filled first, outside the timings):
+
+1. **naive loop** — for a sample of the year's reports (``--sample``, spread over the
+   notebooks), a ``papermill`` process then a ``jupyter nbconvert`` process per report,
+   one report at a time: seconds per report;
+2. **full build** of a school year (every notebook × the four scopes; ``--years N`` builds
+   the N latest years) with ``--force``: seconds per report, ratio project / naive, peak
+   memory of the whole process tree (driver, workers, template, kernels: the sum of their
+   proportional set sizes, so that pages shared copy-on-write count once), and the share of
+   worker time spent inside notebook cells;
+3. **no-op rebuild** — ``drane build`` again, as a user runs it, nothing changed: seconds;
+4. with ``--national``: the national-scale demo data (written by ``drane demo-data --scale
+   national`` into DIR or a temporary folder): seconds and peak memory to load and compute
+   every indicator of one academy for one year from the raw files (cold) and from the
+   Parquet cache.
+
+Targets on 2 cores (README): ratio ≤ 0.15; no-op rebuild < 2 s; cells ≥ 60 % of worker time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+
+
+# --------------------------------------------------------------------------- memory
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as fh:
+            return [int(x) for x in fh.read().split()]
+    except OSError:
+        return []
+
+
+def _tree(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(_children(p))
+    return out
+
+
+def _pss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class PeakMemory:
+    """Samples the proportional set size of a process tree every 0.2 s; keeps the peak."""
+
+    def __init__(self, pid: int | None = None):
+        self.pid = pid or os.getpid()
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            total = sum(_pss_kb(p) for p in _tree(self.pid))
+            self.peak_kb = max(self.peak_kb, total)
+            self._stop.wait(0.2)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def gb(self) -> float:
+        return self.peak_kb / 1024 / 1024
+
+
+# --------------------------------------------------------------------------- steps
+
+
+def prepare_data(args, work: Path) -> Path:
+    if args.data:
+        return Path(args.data).resolve()
+    from drane_analysis import demo
+
+    out = work / "demo"
+    t0 = time.perf_counter()
+    demo.generate(out)
+    print(f"données de démonstration écrites dans {out} ({time.perf_counter() - t0:.0f} s)")
+    return out
+
+
+def warm_parquet_cache(data: Path) -> float:
+    """Fill the Parquet cache of every source (outside the timings: both sides use it)."""
+    from drane_analysis import sources
+
+    t0 = time.perf_counter()
+    for name in sources.names():
+        sources.load(name, data, required=False)
+    return time.perf_counter() - t0
+
+
+def naive_loop(jobs, data: Path, work: Path) -> list[float]:
+    """papermill CLI then nbconvert CLI, one report at a time."""
+    from drane_analysis.runner import TEMPLATES
+
+    times = []
+    for job in jobs:
+        nb = work / f"naive-{job.target}-{job.academy}.ipynb"
+        t0 = time.perf_counter()
+        subprocess.run([str(BIN / "papermill"), job.notebook, str(nb), "-p", "academy", job.academy,
+                        "-p", "period", job.period, "-p", "data_dir", str(data), "--cwd",
+                        str(Path(job.notebook).parent)], check=True, capture_output=True)
+        subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--template", "drane",
+                        f"--TemplateExporter.extra_template_basedirs={TEMPLATES}", "--no-input", "--no-prompt",
+                        str(nb)], check=True, capture_output=True)
+        times.append(time.perf_counter() - t0)
+        print(f"  naïf : cible {job.target:<4} {job.academy:<9} {times[-1]:6.1f} s", flush=True)
+    return times
+
+
+def sample_jobs(all_jobs, n: int):
+    """``n`` reports spread over the plan (every notebook in turn, scopes varied)."""
+    if n >= len(all_jobs):
+        return list(all_jobs)
+    by_target: dict[str, list] = {}
+    for j in all_jobs:
+        by_target.setdefault(j.target, []).append(j)
+    targets = list(by_target)
+    step = len(targets) / n
+    chosen = []
+    for k in range(n):
+        group = by_target[targets[int(k * step)]]
+        chosen.append(group[k % len(group)])
+    return chosen
+
+
+def full_build(data: Path, out: Path, periods: list[str], jobs: int | None):
+    from drane_analysis.build import build
+
+    with PeakMemory() as mem:
+        t0 = time.perf_counter()
+        summary = build(periods=periods, data_dir=data, out_dir=out, jobs=jobs, force=True,
+                        say=lambda m: print("  " + m, flush=True) if m.startswith(("Construction", "Rien")) else None)
+        elapsed = time.perf_counter() - t0
+    return summary, elapsed, mem.gb
+
+
+def noop_rebuild(data: Path, out: Path, periods: list[str]) -> tuple[float, str]:
+    cmd = [str(BIN / "drane"), "build", "--data", str(data), "--out", str(out)]
+    for p in periods:
+        cmd += ["--period", p]
+    t0 = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    elapsed = time.perf_counter() - t0
+    return elapsed, done.stdout
+
+
+def national(args, work: Path) -> dict:
+    """Load and compute every indicator of one academy and one year from national files."""
+    folder = Path(args.national).resolve() if isinstance(args.national, str) and args.national else work / "national"
+    if not (folder / ".drane-demo.json").is_file():
+        t0 = time.perf_counter()
+        subprocess.run([str(BIN / "drane"), "demo-data", "--scale", "national", "--out", str(folder)], check=True,
+                       capture_output=True)
+        print(f"données nationales écrites dans {folder} ({time.perf_counter() - t0:.0f} s)")
+    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e9
+    script = ("import sys, time, resource\n"
+              "t0 = time.perf_counter()\n"
+              "from drane_analysis.data import Data\n"
+              "from drane_analysis.indicators import indicator_table\n"
+              "d = Data(sys.argv[1])\n"
+              "p = d.resolve_period('latest')\n"
+              "t = indicator_table(d, scopes=['limoges'], periods=[p])\n"
+              "print(round(time.perf_counter() - t0, 2), len(t), "
+              "round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024, 2))\n")
+    out = {"size_gb": round(size, 2)}
+    cache = work / "national-cache"
+    for label in ("froid (fichiers bruts)", "cache Parquet"):
+        env = {**os.environ, "DRANE_CACHE": str(cache)}
+        done = subprocess.run([sys.executable, "-c", script, str(folder)], capture_output=True, text=True, env=env)
+        if done.returncode:
+            print(done.stderr[-3000:])
+            raise SystemExit(1)
+        secs, rows, gb = done.stdout.split()
+        out[label] = (float(secs), int(rows), float(gb))
+        print(f"  national, {label} : {secs} s, {rows} indicateurs, mémoire max {gb} Go", flush=True)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", help="dossier de données (défaut : démo générée dans un dossier temporaire)")
+    p.add_argument("--period", action="append", help="année(s) scolaire(s) (défaut : les --years plus récentes)")
+    p.add_argument("--years", type=int, default=1, help="nombre d'années construites (défaut : 1)")
+    p.add_argument("--sample", type=int, default=6, help="rapports de l'échantillon naïf (défaut : 6)")
+    p.add_argument("--jobs", type=int, default=None, help="processus de la construction (défaut : cœurs)")
+    p.add_argument("--national", nargs="?", const=True, default=False,
+                   help="mesurer aussi le chargement à l'échelle nationale (dossier existant ou temporaire)")
+    p.add_argument("--keep", help="garder les dossiers de travail ici (défaut : dossier temporaire effacé)")
+    args = p.parse_args(argv)
+
+    work = Path(args.keep).resolve() if args.keep else Path(tempfile.mkdtemp(prefix="drane-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    os.environ["DRANE_CACHE"] = str(work / "cache")  # never the project's data/cache
+    try:
+        from drane_analysis.build import plan
+        from drane_analysis.data import Data
+
+        data = prepare_data(args, work)
+        print(f"cache Parquet rempli en {warm_parquet_cache(data):.0f} s (hors mesures)")
+        marker = Data(data).demo_marker or {}
+        periods = args.period or (marker.get("periods") or [Data(data).resolve_period("latest")])[-args.years:]
+        all_jobs = plan(None, None, periods)
+        sample = sample_jobs(all_jobs, args.sample)
+
+        print(f"1. boucle naïve (papermill puis nbconvert en ligne de commande), {len(sample)} rapports :")
+        naive = naive_loop(sample, data, work)
+        naive_per = sum(naive) / len(naive)
+
+        print(f"2. construction complète : {len(all_jobs)} rapports ({', '.join(periods)})")
+        out = work / "out"
+        summary, elapsed, peak_gb = full_build(data, out, periods, args.jobs)
+        n = len(summary.results)
+        per = elapsed / n
+        worker = sum(r.duration_s for r in summary.results)
+        cells = sum(r.cells_s for r in summary.results)
+        failed = len(summary.failed)
+
+        print("3. reconstruction sans changement (drane build) :")
+        noop_s, noop_out = noop_rebuild(data, out, periods)
+        noop_ok = "Rien à reconstruire" in noop_out
+
+        nat = national(args, work) if args.national else None
+
+        t = summary.template
+        print()
+        print("Résultats")
+        print(f"  boucle naïve               {naive_per:7.2f} s par rapport ({len(naive)} rapports)")
+        print(f"  construction complète      {per:7.2f} s par rapport ({n} rapports en {elapsed:.0f} s, "
+              f"{failed} échec(s))")
+        print(f"  ratio projet / naïf        {per / naive_per:7.3f}   (objectif ≤ 0,15)")
+        print(f"  mémoire maximale           {peak_gb:7.2f} Go (pilote, workers, modèle, noyaux ; objectif < 4 Go)")
+        print(f"  part du temps des workers  {cells / worker:7.1%} dans les cellules (objectif ≥ 60 %)")
+        print(f"  reconstruction à vide      {noop_s:7.2f} s {'(rien reconstruit)' if noop_ok else '(A RECONSTRUIT !)'}"
+              "   (objectif < 2 s)")
+        if t:
+            warmed = sum(t.get("warmed", {}).values())
+            print(f"  modèle chaud               imports {t.get('import_s', 0):.1f} s, données et séries des cibles "
+                  f"{warmed:.1f} s, {t.get('rss_mb', 0):.0f} Mo")
+        if nat:
+            cold, cached = nat["froid (fichiers bruts)"], nat["cache Parquet"]
+            print(f"  national ({nat['size_gb']} Go)      une académie, une année : {cached[0]:.2f} s, {cached[2]:.2f} Go "
+                  f"(cache Parquet ; objectif < 5 s et < 3 Go) ; premier chargement {cold[0]:.1f} s, {cold[2]:.2f} Go")
+        result = {"naive_s_per_report": naive_per, "build_s_per_report": per, "ratio": per / naive_per,
+                  "peak_gb": peak_gb, "cells_share": cells / worker, "noop_s": noop_s, "reports": n,
+                  "failed": failed, "national": nat}
+        (work / "benchmark.json").write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
+        return 0 if failed == 0 and noop_ok else 1
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
