@@ -10,7 +10,9 @@ Objectives
     Each objective names an indicator, a ``scope`` (``all`` = each academy and the region,
     ``academies`` = each academy, ``region``, or one academy), and the school year it is due
     (``period``, its deadline). It is either a threshold (``value``, optionally ``upper``
-    for a range such as "5 to 10"), a multiple of the value of a base year (``factor`` and
+    for a range such as "5 to 10": the lower bound decides the status, the upper bound is
+    the roadmap's ambition, not a cap — its ranges are volumes of activity, "1 to 2 service
+    establishments", "7 to 10 model actions a year"), a multiple of the value of a base year (``factor`` and
     ``base_period``, "double in 3 years"), or ``kind: increase`` (more than the year before).
     For a given school year the objective in force is the first one due that year or later;
     after the last deadline the last objective stays in force ("reconduit"): the roadmap's

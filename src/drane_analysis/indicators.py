@@ -81,6 +81,7 @@ def objective_value(obj: ObjectiveInForce | None, history: pd.Series, period: st
 
 
 def meets(value: float, objective: float, direction: str, kind: str = "threshold") -> bool:
+    """Whether ``value`` meets a numeric objective (for a range, its lower bound: no cap)."""
     if direction == "decrease":
         return value <= objective
     if kind == "increase":

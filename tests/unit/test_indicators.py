@@ -49,6 +49,17 @@ def test_relative_objective_is_the_base_years_value_times_the_factor():
     assert table["objective_label"].iloc[0] == "× 2 par rapport à 2020-2021 (échéance 2023-2024)"
 
 
+def test_range_objective_is_met_from_its_lower_bound_and_not_capped():
+    # « 7 à 10 actions modélisantes par an » (2.5): 7 is the objective, 10 the ambition. The
+    # roadmap's ranges are volumes of activity, not caps: 12 model actions is « atteint ».
+    rows = [{"target": "2.5", "indicator": "eac_model_actions", "academy": "region", "period": p, "value": v}
+            for p, v in (("2020-2021", 6), ("2021-2022", 12))]
+    table = evaluate(series_frame(rows), periods=["2020-2021", "2021-2022"])
+    assert table["objective"].tolist() == [7, 7]
+    assert table["status"].tolist() == ["not_reached", "reached"]
+    assert table["objective_label"].iloc[0].startswith("7 à 10")
+
+
 def test_increase_objective_compares_with_the_year_before():
     rows = [{"target": "3.4", "indicator": "ent_teachers_services_users", "academy": "region", "period": p,
              "value": v} for p, v in (("2020-2021", 100), ("2021-2022", 120), ("2022-2023", 110))]

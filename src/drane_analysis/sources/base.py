@@ -13,9 +13,12 @@ Reading goes in four steps:
 2. *header*: separator, column names matched against the declared headers and aliases
    (case, accents and spacing ignored), missing and duplicated columns; direct
    identifiers (names, birth dates...) and undeclared columns are dropped here, before any
-   value is parsed, so they never reach a notebook;
+   value is parsed, so they never reach a notebook — except those a contract's
+   :class:`PersonKey` combines, which are read only to be hashed at once in step 3;
 3. *values*: each cell parsed to its declared type (decimal commas, French booleans,
    dates, UAI check letters, department codes, allowed values), Excel formulas refused;
+   a contract with a :class:`PersonKey` gets a pseudonymous person number instead of the
+   identifiers it combines (see there);
 4. *checks*: missing values, ranges, key uniqueness and row rules, run by a pandera
    schema generated from the contract (lazy: all failures at once).
 
@@ -216,6 +219,30 @@ class RowCheck:
 
 
 @dataclass(frozen=True)
+class PersonKey:
+    """A pseudonymous person number made at read from direct identifiers, which are dropped.
+
+    Some public exports carry no person identifier but names and a birth date (the Pix
+    Certif results): counting *persons* rather than rows (a pupil certified twice) needs to
+    know which rows are the same person. The identifiers named in ``fields`` (personal
+    fields of the contract) are read, normalised (case, accents, spaces, hyphens and
+    apostrophes ignored), joined and hashed at once (BLAKE2b) while the values are parsed;
+    after the checks, every distinct hash of the read gets a number in order of first
+    appearance (files in path order, then lines), written to ``column`` as ``P000001``,
+    ``P000002``… The identifiers and their hashes never leave the reader.
+
+    The number says only which rows of one read are the same person: it carries nothing of
+    the names, is not stable from one data folder to another, and ``drane share`` hashes it
+    again with its key (``person_columns`` of ``params/privacy.yaml``). A row where one of
+    the fields is empty or absent from its file cannot be linked: it gets a number of its
+    own (counted as a distinct person). Homonyms born the same day are merged.
+    """
+
+    column: str
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Provenance:
     producer: str
     url: str = ""
@@ -243,6 +270,8 @@ class Contract:
         tidy: function turning the checked frame into the tidy frame the library uses.
         public_format: True when the format is a real published one; False for our
             own contracts (documented in ``docs/sources.md``).
+        person_key: a pseudonymous person number made from personal fields at read
+            (:class:`PersonKey`), for sources without a person identifier.
     """
 
     name: str
@@ -265,6 +294,7 @@ class Contract:
     public_format: bool = True
     required: bool = True
     version: int = 1  # bump when parsing changes, to invalidate caches
+    person_key: PersonKey | None = None
 
     def field_named(self, name: str) -> Field:
         for f in self.fields:
@@ -300,7 +330,7 @@ class Contract:
 
         text = repr((self.name, self.version, self.fields, self.key, self.sep, self.decimal,
                      self.formula_guard, self.path_fields, [c.name for c in self.checks],
-                     self.region_column, self.outside_region))
+                     self.region_column, self.outside_region, self.person_key))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -488,6 +518,8 @@ def _match_header(contract: Contract, ft: _FileText, problems: list[Problem]) ->
     for f in contract.fields:
         for h in f.headers:
             lookup.setdefault(normalise_label(h), f)
+    # Personal fields are not read, except those a person key combines (hashed in step 3).
+    keyed = set(contract.person_key.fields) if contract.person_key else set()
     positions: dict[int, str] = {}
     seen: dict[str, int] = {}
     ok = True
@@ -502,7 +534,7 @@ def _match_header(contract: Contract, ft: _FileText, problems: list[Problem]) ->
             ok = False
             continue
         seen[f.name] = pos
-        if not f.personal:
+        if not f.personal or f.name in keyed:
             positions[pos] = f.name
     for f in contract.fields:
         if f.required and f.name not in seen:
@@ -690,7 +722,44 @@ def _parse_values(contract: Contract, frame: pd.DataFrame, cells: _Cells) -> pd.
 
     for name in present:
         out[name] = _parse_column(contract, declared[name], frame[name], cells)
+    if contract.person_key is not None:
+        out[_PERSON] = _person_hashes(frame, contract.person_key)
     return out
+
+
+_PERSON = "_person"  # per-row hash of a person key's identifiers, inside the reader only
+
+
+def _person_hashes(frame: pd.DataFrame, key: PersonKey) -> pd.Series:
+    """Per row, a hash of the normalised identifiers of ``key`` (None when one is missing)."""
+    import hashlib
+
+    if not all(f in frame.columns for f in key.fields):
+        return pd.Series(None, index=frame.index, dtype=object)
+    joined: np.ndarray | None = None
+    missing = np.zeros(len(frame), dtype=bool)
+    for f in key.fields:
+        codes, uniques = pd.factorize(frame[f].to_numpy(dtype=object), use_na_sentinel=True)
+        texts = [str(u).strip() for u in uniques]
+        norm = np.asarray([("" if t in DEFAULT_NA else normalise_label(t)) for t in texts] + [""], dtype=object)
+        part = norm[codes]  # code -1 (a short line) takes the last entry: empty
+        missing |= part == ""
+        joined = part if joined is None else joined + "\x1f" + part
+    codes, uniques = pd.factorize(joined, use_na_sentinel=True)
+    digests = np.asarray([hashlib.blake2b(u.encode(), digest_size=16).hexdigest() for u in uniques] + [None],
+                         dtype=object)
+    hashes = digests[codes]
+    hashes[missing] = None
+    return pd.Series(hashes, index=frame.index, dtype=object)
+
+
+def _person_numbers(hashes: pd.Series) -> pd.Series:
+    """``P000001``… per distinct hash, in order of first appearance; a missing hash gets its own."""
+    values = hashes.to_numpy(dtype=object).copy()
+    alone = pd.isna(values)
+    values[alone] = [f"#row{i}" for i in np.flatnonzero(alone)]  # no hash looks like this
+    codes, _ = pd.factorize(values)
+    return pd.Series([f"P{n + 1:06d}" for n in codes], index=hashes.index, dtype="string")
 
 
 def _parse_column(contract: Contract, f: Field, column: pd.Series, cells: _Cells) -> pd.Series:
@@ -988,12 +1057,19 @@ def read_files(contract: Contract, paths: Sequence[Path], base: Path | None = No
         p.source = p.source or contract.name
     if any(p.severity == "error" for p in problems):
         return ReadResult(None, _sorted(problems), list(paths))
-    tidy = frame.drop(columns=["_file", "_line"]).reset_index(drop=True)
-    ordered = [f.name for f in contract.fields if not f.personal and f.name in tidy.columns]
-    tidy = tidy[ordered]
+    tidy = _declared_columns(contract, frame.drop(columns=["_file", "_line"]).reset_index(drop=True))
     if contract.tidy is not None:
         tidy = contract.tidy(tidy)
     return ReadResult(tidy, _sorted(problems), list(paths))
+
+
+def _declared_columns(contract: Contract, frame: pd.DataFrame) -> pd.DataFrame:
+    """The declared, non-personal columns in declaration order, then the person number if any."""
+    ordered = [f.name for f in contract.fields if not f.personal and f.name in frame.columns]
+    if contract.person_key is not None:
+        frame[contract.person_key.column] = _person_numbers(frame[_PERSON])
+        ordered.append(contract.person_key.column)
+    return frame[ordered]
 
 
 def _sorted(problems: list[Problem]) -> list[Problem]:

@@ -18,7 +18,11 @@ Three sources:
 
 Names, first names, birth dates and places, external ids and the jury's comments are
 personal: dropped at read. The certification number is kept to detect duplicates, then
-dropped from the tidy frame.
+dropped from the tidy frame. Since the exports carry no person identifier, the reader
+combines the last name, first name and birth date of each row into a pseudonymous person
+number (:class:`~drane_analysis.sources.base.PersonKey`), ``pupil_id`` for the pupils and
+``person_id`` for the teachers, and drops them: the indicators count *persons* (a pupil
+certified twice counts once), not rows.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import pandas as pd
 from .. import referential
 from ..periods import period_of_dates
 from . import register
-from .base import Contract, Field, Provenance, RowCheck
+from .base import Contract, Field, PersonKey, Provenance, RowCheck
 
 # ----------------------------------------------------------------------------- Pix Orga
 
@@ -157,6 +161,10 @@ _PIX_CERT_FIELDS: tuple[Field, ...] = (
 )
 
 
+#: Which rows are the same person: the identifiers every version of the export carries.
+_IDENTITY = ("last_name", "first_name", "birth_date")
+
+
 def _plausible_exam_date(frame: pd.DataFrame) -> pd.Series:
     return frame["exam_date"].between(pd.Timestamp("2019-09-01"), pd.Timestamp.today() + pd.Timedelta(days=366))
 
@@ -180,8 +188,8 @@ def _tidy_students(frame: pd.DataFrame) -> pd.DataFrame:
     frame = _tidy_cert(frame)
     frame["department"] = _departments_of(frame["uai"])
     frame["academy"] = frame["department"].map(referential.academy_of_department).astype("string")
-    lead = ["period", "uai", "department", "academy", "session_id", "exam_date", "certification_type",
-            "status", "score", "global_level"]
+    lead = ["period", "uai", "department", "academy", "pupil_id", "session_id", "exam_date",
+            "certification_type", "status", "score", "global_level"]
     return frame[lead + list(COMPETENCE_COLUMNS)].reset_index(drop=True)
 
 
@@ -201,6 +209,8 @@ PIX_CERTIFICATION = register(Contract(
     outside_region="error",
     checks=_CERT_CHECKS,
     tidy=_tidy_students,
+    person_key=PersonKey("pupil_id", _IDENTITY),
+    version=2,
     provenance=Provenance(
         producer="Pix (GIP), export Pix Certif des résultats de session",
         url="https://github.com/1024pix/pix",
@@ -211,8 +221,8 @@ PIX_CERTIFICATION = register(Contract(
 
 def _tidy_teachers(frame: pd.DataFrame) -> pd.DataFrame:
     frame = _tidy_cert(frame)
-    lead = ["period", "academy", "session_id", "exam_date", "certification_type", "status", "score",
-            "global_level"]
+    lead = ["period", "academy", "person_id", "session_id", "exam_date", "certification_type", "status",
+            "score", "global_level"]
     return frame[lead + list(COMPETENCE_COLUMNS)].reset_index(drop=True)
 
 
@@ -231,9 +241,42 @@ PIX_CERTIFICATION_TEACHERS = register(Contract(
     formula_guard=True,
     checks=_CERT_CHECKS,
     tidy=_tidy_teachers,
+    person_key=PersonKey("person_id", _IDENTITY),
+    version=2,
     provenance=Provenance(
         producer="Pix (GIP), export Pix Certif des résultats de session",
         url="https://github.com/1024pix/pix",
         documentation="data-sources §3e ; docs/sources/pix.md",
     ),
 ))
+
+
+# ------------------------------------------------------------------ helpers for the indicators
+
+#: The certification the roadmap's indicators are about (not CléA, not Pix+ …).
+PIX_TYPE = "Pix"
+
+
+def is_pix_certification(frame: pd.DataFrame) -> pd.Series:
+    """True for the rows of the Pix certification itself: type « Pix », or no type.
+
+    The v2-era export has no ``Type de certification`` column (every row is a Pix
+    certification: the complementary ones were columns of the same row); the current one
+    also lists CléA Numérique and Pix+ (Édu, Droit…) certifications as rows of their own.
+    """
+    if "certification_type" not in frame:
+        return pd.Series(True, index=frame.index)
+    kind = frame["certification_type"].astype("string").str.strip().str.casefold()
+    return (kind.isna() | (kind == PIX_TYPE.casefold())).astype(bool)
+
+
+def persons(frame: pd.DataFrame, column: str) -> pd.Series:
+    """The person of each row: the reader's pseudonymous number (``pupil_id``, ``person_id``).
+
+    A frame without that column (a partner-lab extract made before the numbers existed, a
+    hand-made table) or a row without a number counts each row as a person of its own.
+    """
+    rows = pd.Series([f"row:{i}" for i in range(len(frame))], index=frame.index, dtype="string")
+    if column not in frame:
+        return rows
+    return frame[column].astype("string").fillna(rows)

@@ -6,11 +6,29 @@ Indicators (``params/targets/1.1-pix.yaml``):
   *active* at the school year's January snapshot (``pix_orga``);
 - ``pix_orga_campaign_rate``: share that launched a campaign between the back-to-school
   and the snapshot;
-- ``pix_certification_rate_3e`` / ``_terminale``: pupils certified (status *Validée*) over
-  pupils enrolled in 3e / terminale (DEPP enrolment files) — collèges and EREA for 3e,
-  lycées for terminale (general, technological and vocational tracks);
-- ``pix_mean_score_3e`` / ``_terminale``: mean score of the validated certifications,
-  against 128 and 256 pix.
+- ``pix_certification_rate_3e`` / ``_terminale``: distinct pupils whose Pix certification
+  (type « Pix ») is *Validée* over pupils enrolled in 3e / terminale (DEPP enrolment files) —
+  collèges and EREA for 3e, lycées for terminale (general, technological and vocational
+  tracks);
+- ``pix_mean_score_3e`` / ``_terminale``: mean score of the same certified pupils (one
+  score each: their latest validated certification), against 128 and 256 pix.
+
+Pupils, not certification rows: the Pix Certif export has no pupil identifier, so the
+reader numbers the distinct pupils of the exports (``pupil_id``, from their names and birth
+date, which are then dropped; :class:`~drane_analysis.sources.base.PersonKey`). A pupil who
+sat twice in a year in the same establishment counts once; CléA Numérique and Pix+
+certifications, listed as rows of their own in the current export, are not the Pix
+certification and count neither in the rate nor in the score.
+
+Numerator and denominator describe the same population: an establishment counts only when
+its pupils of the level are in the enrolment files of the year, and a lycée only when the
+files of every track it teaches are there (a lycée polyvalent needs both the general and
+technological file and the vocational one — its candidates cannot be split by track). The
+establishments left out are listed by :func:`unrated_certifications`. More certified pupils
+than enrolled in an establishment (enrolment counted at the back-to-school, pupils arriving
+later, candidates of other classes) is not capped: the rate stays Σ certified / Σ enrolled
+and the indicator's note says how many establishments exceed their enrolment and what the
+rate would be with each capped at it (:func:`excess_note`).
 """
 
 from __future__ import annotations
@@ -23,12 +41,20 @@ from ..data import Data, breakdown_label
 from ..indicators import by_scope, rate_rows, series_frame
 from ..periods import Period
 from ..report import gap_sentence  # noqa: F401  (used by the notebook as cible.gap_sentence)
-from ..sources.pix import PIX_ORGA_STATUS_LABELS
+from ..sources.pix import PIX_ORGA_STATUS_LABELS, is_pix_certification, persons
 from ..stats import mean_table, rate_table
 
 TARGET = "1.1"
 TERMINALE_LEVELS = ("tle_g", "tle_sti2d", "tle_stl", "tle_stmg", "tle_st2s", "tle_std2a", "tle_pro")
 LEVEL_OF_KIND = {"college": "3e", "erea": "3e", "lycee": "terminale"}
+# The enrolment files a lycée's terminale pupils are in, by lycée type (annuaire nature
+# code); a lycée polyvalent or of unknown type needs both.
+LYCEE_FILES = ("effectifs_lycee_gt", "effectifs_lycee_pro")
+FILES_OF_LYCEE_TYPE = {"LEGT": ("effectifs_lycee_gt",), "LP": ("effectifs_lycee_pro",)}
+UNRATED_REASONS = {
+    "no_enrolment": "établissement absent des fichiers d'effectifs de l'année (ou hors collège, EREA, lycée)",
+    "track_file_missing": "lycée dont une voie manque aux fichiers d'effectifs de l'année",
+}
 ATTRIBUTES = ["academy", "department", "department_label", "kind", "sector", "territory", "priority_education"]
 STATUS_ORDER = ("active", "imported", "not_imported", "not_activated")
 
@@ -81,35 +107,160 @@ def _eligible_pupils(data: Data) -> pd.DataFrame:
     return out
 
 
+def pupil_results(data: Data) -> pd.DataFrame:
+    return data.memo("pix_pupil_results", lambda: _pupil_results(data))
+
+
+def _pupil_results(data: Data) -> pd.DataFrame:
+    """One row per pupil, establishment and school year who sat the Pix certification.
+
+    Only the certification of type « Pix » (or without type: the v2-era export) counts;
+    cancelled and in-error certifications are left out. A pupil is ``certified`` (1) when
+    one of their certifications of the year in the establishment is validated; ``score`` is
+    that of their latest validated one (by exam date, the higher score on the same day),
+    missing when none is. ``certifications`` is the number of rows of the pupil merged.
+
+    Columns: uai, period, pupil, department, academy, certified, score, certifications.
+    """
+    cert = data.source("pix_certification")
+    sat = cert[cert["status"].isin(["validated", "not_obtained"]) & is_pix_certification(cert)]
+    validated = sat["status"] == "validated"
+    frame = pd.DataFrame({
+        "uai": sat["uai"], "period": sat["period"], "pupil": persons(sat, "pupil_id"),
+        "department": sat.get("department", pd.NA),
+        "academy": sat.get("academy", pd.NA),
+        "certified": validated.astype(int),
+        "score": sat["score"].astype("Float64").where(validated),
+        "exam_date": sat.get("exam_date", pd.NaT),
+    })
+    keys = ["uai", "period", "pupil"]
+    # The row kept for a pupil is the last of: not validated first, then by date, then score.
+    frame = frame.sort_values(["certified", "exam_date", "score"], na_position="first", kind="stable")
+    grouped = frame.groupby(keys, observed=True, sort=False)
+    out = grouped.tail(1).set_index(keys)
+    out["certifications"] = grouped.size()
+    cols = ["uai", "period", "pupil", "department", "academy", "certified", "score", "certifications"]
+    return out.reset_index()[cols].sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def _rateable(data: Data) -> pd.DataFrame:
+    """Enrolled pupils of each establishment's certification level, with ``rated``.
+
+    One row per (uai, period): level (from the kind), eligible, lycee_type, and ``rated``:
+    False for a lycée one of whose tracks' enrolment files lacks the school year (its
+    candidates cannot be split by track, so it leaves both terms of the rate).
+    """
+    est = data.establishments()
+    eligible = eligible_pupils(data)
+    kinds = est[["uai", "kind"]].assign(level_of_kind=lambda f: f["kind"].map(LEVEL_OF_KIND),
+                                        lycee_type=est.get("lycee_type", pd.NA))
+    eligible = eligible.merge(kinds[["uai", "level_of_kind", "lycee_type"]], on="uai", how="inner")
+    eligible = eligible[eligible["level"] == eligible["level_of_kind"]].drop(columns="level_of_kind")
+    eligible["rated"] = ~_track_file_missing(data, eligible)
+    return eligible.reset_index(drop=True)
+
+
+def _lycee_file_years(data: Data) -> dict[str, set[str]]:
+    """The school years each lycée enrolment file covers (empty when the file is absent)."""
+    return {name: set(data.source(name)["period"].dropna().astype(str)) if data.has(name) else set()
+            for name in LYCEE_FILES}
+
+
+def _track_file_missing(data: Data, frame: pd.DataFrame) -> pd.Series:
+    """True for the terminale rows (a lycée and year) whose lycée type needs a missing file."""
+    years = _lycee_file_years(data)
+    missing = []
+    for level, lycee_type, period in zip(frame["level"], frame["lycee_type"], frame["period"], strict=True):
+        if level != "terminale":
+            missing.append(False)
+            continue
+        files = FILES_OF_LYCEE_TYPE.get(lycee_type if isinstance(lycee_type, str) else "", LYCEE_FILES)
+        missing.append(any(str(period) not in years[f] for f in files))
+    return pd.Series(missing, index=frame.index, dtype=bool)
+
+
+def _counts(data: Data) -> pd.DataFrame:
+    """Candidates and certified pupils per (uai, period)."""
+    return (pupil_results(data).assign(candidates=1)
+            .groupby(["uai", "period"], observed=True)[["candidates", "certified"]].sum().reset_index())
+
+
 def certification_by_establishment(data: Data) -> pd.DataFrame:
     return data.memo("certification_by_establishment", lambda: _certification_by_establishment(data))
 
 
 def _certification_by_establishment(data: Data) -> pd.DataFrame:
-    """One row per (period, uai): level, eligible, candidates, certified, with attributes.
+    """One row per (period, uai) rated: level, eligible, candidates, certified, with attributes.
 
-    The level follows the establishment's kind (collège and EREA: 3e; lycée: terminale).
-    Establishments with enrolled pupils but no session count with 0 certified; sessions of
-    establishments without enrolment data are counted in ``unmatched_candidates`` of the
-    result's ``attrs`` (they cannot be rated).
+    ``candidates`` and ``certified`` count distinct pupils (:func:`pupil_results`). The level
+    follows the establishment's kind (collège and EREA: 3e; lycée: terminale).
+    Establishments with enrolled pupils but no session count with 0 certified; lycées with
+    a track's enrolment file missing for the year, and sessions of establishments without
+    enrolment data, are left out of both terms (:func:`unrated_certifications`).
     """
-    cert = data.source("pix_certification")
     est = data.establishments()
-    sat = cert[cert["status"].isin(["validated", "not_obtained"])]
-    counts = (sat.assign(certified=(sat["status"] == "validated").astype(int), candidates=1)
-              .groupby(["uai", "period"], observed=True)[["candidates", "certified"]].sum().reset_index())
-    eligible = eligible_pupils(data)
-    kinds = est[["uai", "kind"]].assign(level_of_kind=lambda f: f["kind"].map(LEVEL_OF_KIND))
-    eligible = eligible.merge(kinds[["uai", "level_of_kind"]], on="uai", how="inner")
-    eligible = eligible[eligible["level"] == eligible["level_of_kind"]].drop(columns="level_of_kind")
-    out = eligible.merge(counts, on=["uai", "period"], how="left")
+    eligible = _rateable(data)
+    eligible = eligible[eligible["rated"]].drop(columns=["rated", "lycee_type"])
+    out = eligible.merge(_counts(data), on=["uai", "period"], how="left")
     out[["candidates", "certified"]] = out[["candidates", "certified"]].fillna(0).astype(int)
-    unmatched = counts.merge(eligible[["uai", "period"]], on=["uai", "period"], how="left", indicator=True)
     out = out.merge(est[["uai", *ATTRIBUTES]], on="uai", how="left")
     out = _with_ips(data, out)
-    out.attrs["unmatched_candidates"] = int(unmatched.loc[unmatched["_merge"] == "left_only", "candidates"].sum())
     out = out[out["academy"].isin(list(referential.ACADEMIES))]
     return out.reset_index(drop=True)
+
+
+def unrated_certifications(data: Data) -> pd.DataFrame:
+    """Sessions that no rate counts: per (uai, period), candidates and certified pupils.
+
+    ``reason``: ``track_file_missing`` (a lycée whose tracks are not all in the year's
+    enrolment files: LP without the vocational file, LEGT without the general and
+    technological one, LPO or unknown type without either) or ``no_enrolment`` (no enrolled
+    pupils of the establishment's level that year, or an establishment the annuaire does
+    not list as collège, EREA or lycée). Columns: uai, period, department, academy,
+    candidates, certified, reason.
+    """
+    return data.memo("pix_unrated_certifications", lambda: _unrated_certifications(data))
+
+
+def _unrated_certifications(data: Data) -> pd.DataFrame:
+    counts = _counts(data)
+    where = pupil_results(data).drop_duplicates(["uai", "period"])[["uai", "period", "department", "academy"]]
+    rateable = _rateable(data)
+    rated = rateable.loc[rateable["rated"], ["uai", "period"]]
+    merged = counts.merge(rated, on=["uai", "period"], how="left", indicator=True)
+    out = merged[merged["_merge"] == "left_only"].drop(columns="_merge")
+    # A lycée with a track file missing: whether or not its other track's file lists it.
+    est = data.establishments()
+    lycees = out.merge(est[["uai", "kind"] + (["lycee_type"] if "lycee_type" in est else [])], on="uai",
+                       how="left")
+    lycees["level"] = lycees["kind"].map(LEVEL_OF_KIND)
+    if "lycee_type" not in lycees:
+        lycees["lycee_type"] = pd.NA
+    missing = _track_file_missing(data, lycees.fillna({"level": ""})).to_numpy()
+    out = out.assign(reason=np.where(missing, "track_file_missing", "no_enrolment"))
+    out = out.merge(where, on=["uai", "period"], how="left")
+    cols = ["uai", "period", "department", "academy", "candidates", "certified", "reason"]
+    return out[cols].sort_values(["period", "uai"], kind="stable").reset_index(drop=True)
+
+
+def excess_note(part: pd.DataFrame) -> str:
+    """The note of a rate whose establishments count more certified pupils than enrolled.
+
+    ``part``: establishments (``certified``, ``eligible``) of one scope and school year.
+    Empty when none does. The value is not capped; the note gives the number of such
+    establishments, the pupils beyond their enrolment, and the rate with each establishment
+    capped at its enrolment (a lower bound of the reading « share of the enrolled »).
+    """
+    from ..report import fmt_value, fr_number
+
+    over = part[part["certified"] > part["eligible"]]
+    if over.empty:
+        return ""
+    excess = int((over["certified"] - over["eligible"]).sum())
+    den = float(part["eligible"].sum())
+    capped = float(np.minimum(part["certified"], part["eligible"]).sum()) / den * 100 if den > 0 else np.nan
+    return (f"{fr_number(len(over))} établissement(s) comptent plus d'élèves certifiés que d'inscrits "
+            f"(+{fr_number(excess)}) ; plafonné aux inscrits de chacun : {fmt_value(capped, 'percent')}")
 
 
 def validated_scores(data: Data) -> pd.DataFrame:
@@ -117,13 +268,16 @@ def validated_scores(data: Data) -> pd.DataFrame:
 
 
 def _validated_scores(data: Data) -> pd.DataFrame:
-    """One row per validated Pix certification: period, uai, level, score, with attributes."""
-    cert = data.source("pix_certification")
+    """One row per certified pupil (establishment and year): period, uai, level, score, attributes.
+
+    The pupils of :func:`pupil_results` with a validated Pix certification, each with the
+    score of their latest one; the level is the establishment's kind (no enrolment needed).
+    """
+    res = pupil_results(data)
     est = data.establishments()
-    ok = cert[(cert["status"] == "validated") & cert["score"].notna()]
-    if "certification_type" in ok:
-        ok = ok[ok["certification_type"].isna() | (ok["certification_type"] == "Pix")]
+    ok = res[(res["certified"] == 1) & res["score"].notna()]
     out = ok[["period", "uai", "score"]].merge(est[["uai", *ATTRIBUTES]], on="uai", how="inner")
+    out["score"] = out["score"].astype(float)
     out["level"] = out["kind"].map(LEVEL_OF_KIND)
     out = _with_ips(data, out)
     return out[out["level"].notna()].reset_index(drop=True)
@@ -158,7 +312,10 @@ def compute(data: Data) -> pd.DataFrame:
         sc = scores[scores["level"] == level]
         for scope, part in by_scope(lv):
             table = rate_table(part, "certified", "eligible", by=["period"]).assign(academy=scope)
-            rows += rate_rows(TARGET, f"pix_certification_rate_{level}", table)
+            rates = rate_rows(TARGET, f"pix_certification_rate_{level}", table)
+            for row in rates:
+                row["note"] = excess_note(part[part["period"] == row["period"]])
+            rows += rates
         for scope, part in by_scope(sc):
             means = mean_table(part, "score", by=["period"])
             for rec in means.itertuples(index=False):
@@ -364,28 +521,54 @@ def score_histogram(rpt) -> None:
                    f"objectif {fmt_value(objective, 'pix')}")
     ax.set_xlabel("score de certification (pix)")
     ax.set_ylabel("certifiés")
-    ax.set_title("Scores des certifications validées (tirets : objectifs 128 et 256 pix)", loc="left")
+    ax.set_title("Scores des élèves certifiés (tirets : objectifs 128 et 256 pix)", loc="left")
     ax.legend(frameon=False)
     show_figure(fig, "Histogramme des scores Pix. " + " ; ".join(alt))
 
 
 def coverage_notes(rpt) -> list[str]:
     """Caveats with their figures, for the report's method section."""
-    cert = certification_by_establishment(rpt.data)
+    from ..report import fr_number
+
+    data = rpt.data
+    cert = certification_by_establishment(data)
     cur = referential.in_scope(cert[cert["period"] == rpt.period], rpt.scope)
     no_session = int((cur["candidates"] == 0).sum())
+    source = referential.in_scope(data.source("pix_certification"), rpt.scope)
+    source = source[source["period"] == rpt.period]
+    sat = source[source["status"].isin(["validated", "not_obtained"])]
+    pix = sat[is_pix_certification(sat)]
+    other_types = len(sat) - len(pix)
+    res = referential.in_scope(pupil_results(data), rpt.scope)
+    res = res[res["period"] == rpt.period]
+    merged = int(res["certifications"].sum()) - len(res)
     notes = [
         "**Niveau des élèves** : les sessions Pix Certif ne portent pas la classe ; le niveau est déduit du "
         "type d'établissement (collège et EREA : 3e ; lycée : terminale).",
+        "**Élèves et non certifications** : l'export ne porte pas d'identifiant d'élève ; chaque élève est "
+        "reconnu à ses nom, prénom et date de naissance (remplacés à la lecture par un numéro) et ne compte "
+        f"qu'une fois par établissement et par année ; cette année, {fr_number(merged)} certification(s) de plus "
+        f"du même élève sont ainsi regroupées. {fr_number(other_types)} certification(s) d'un autre type "
+        "(CléA Numérique, Pix+…) ne sont pas comptées, ni dans le taux ni dans le score.",
         "**Dénominateur** : élèves inscrits en 3e et en terminale (toutes voies) selon les fichiers d'effectifs "
         f"de la DEPP ; {no_session} établissement(s) du périmètre n'ont tenu aucune session cette année et "
         "comptent pour 0 certifié.",
+        "**Score moyen** : moyenne du score de la dernière certification validée de chaque élève certifié, "
+        "y compris dans les établissements absents des fichiers d'effectifs (le taux, lui, les écarte).",
         "**Pix Orga** : statut au point d'étape de janvier de l'année scolaire (comme dans la feuille de route).",
     ]
-    unmatched = cert.attrs.get("unmatched_candidates", 0)
-    if unmatched:
-        notes.append(f"**Sessions sans effectifs** : {unmatched} candidats d'établissements absents des fichiers "
-                     "d'effectifs ne sont pas comptés dans les taux.")
+    unrated = referential.in_scope(unrated_certifications(data), rpt.scope)
+    unrated = unrated[unrated["period"] == rpt.period]
+    for reason, label in UNRATED_REASONS.items():
+        part = unrated[unrated["reason"] == reason]
+        if len(part):
+            notes.append(f"**Hors taux** : {fr_number(len(part))} {label} ; leurs {fr_number(part['candidates'].sum())} "
+                         "candidats ne comptent ni au numérateur ni au dénominateur des taux.")
+    over = cur[cur["certified"] > cur["eligible"]]
+    if len(over):
+        notes.append(f"**Plus de certifiés que d'inscrits** : {fr_number(len(over))} établissement(s) (écart entre "
+                     "les effectifs de la rentrée et les candidats de la session) ; le taux n'est pas plafonné, la "
+                     "note de l'indicateur donne sa valeur avec chaque établissement ramené à ses inscrits.")
     for objective in rpt.target.objectives:
         if objective.note and objective.period == rpt.period:
             notes.append(f"**Feuille de route, {objective.period}** : {objective.note}")

@@ -9,10 +9,14 @@ Indicators (``params/targets/1.2-enseignants.yaml``):
   hybrid sessions). Trainee-days are not independent trials: the modality is decided per
   training module, so the 95 % interval is Wilson's with the *effective number of modules*
   (Kish: ``(Σ days)² / Σ days²`` over the modules), see :func:`share_table`.
-- ``teachers_pix_certified``: teachers certified by Pix (validated certifications of the
-  academies' teachers' sessions, ``pix_certification_enseignants``), cumulated since the
-  2020 back-to-school; objectives 150 (region, 2020-2021), 1 500 (region, 2021-2022) and
-  3 000 per academy (2022-2023). A count: no interval.
+- ``teachers_pix_certified``: teachers certified by Pix (distinct teachers with a validated
+  Pix certification in the academies' teachers' sessions, ``pix_certification_enseignants``),
+  cumulated since the 2020 back-to-school; objectives 150 (region, 2020-2021), 1 500
+  (region, 2021-2022) and 3 000 per academy (2022-2023). A count: no interval. Teachers, not
+  certifications: the reader numbers the distinct teachers of the exports (``person_id``,
+  from names and birth date, then dropped), and a teacher counts once, in the school year
+  and academy of their first validated certification since the 2020 back-to-school (a
+  renewal adds nothing); CléA Numérique and Pix+ (Pix+ Édu…) certifications are not counted.
 
 Beyond the headline, the module gives where the trainee-days go (department, school level
 — the ``public`` of the session —, modality, domain, operator, and trainee-days per 1 000
@@ -33,6 +37,7 @@ from ..data import Data, breakdown_label
 from ..indicators import by_scope, series_frame
 from ..periods import Period, period_range
 from ..sources.formations import DOMAIN_LABELS, MODALITY_LABELS, OPERATOR_LABELS, PUBLIC_LABELS
+from ..sources.pix import is_pix_certification, persons
 from ..stats import (
     fit_trend,
     mean_interval,
@@ -122,18 +127,28 @@ def teacher_certifications(data: Data) -> pd.DataFrame:
 
 
 def _teacher_certifications(data: Data) -> pd.DataFrame:
-    """The teachers' certifications sat since the 2020 back-to-school (validated or not).
+    """The teachers' Pix certifications sat since the 2020 back-to-school (validated or not).
 
-    Cancelled certifications and those in error are left out; ``validated`` is 1 for a
-    certification obtained.
+    Only the certification of type « Pix » (or without type: the v2-era export) counts;
+    cancelled certifications and those in error are left out. Adds ``validated`` (1 for a
+    certification obtained), ``teacher`` (the reader's ``person_id``; a row of its own when
+    the frame has none) and ``first`` (1 on each teacher's first validated certification
+    since the 2020 back-to-school: the earliest exam date, the first row on the same day).
     """
     t = data.source("pix_certification_enseignants")
     start = Period.parse(CERTIFICATION_START)
-    t = t[t["academy"].isin(list(referential.ACADEMIES)) & t["status"].isin(["validated", "not_obtained"])]
+    t = t[t["academy"].isin(list(referential.ACADEMIES)) & t["status"].isin(["validated", "not_obtained"])
+          & is_pix_certification(t)]
     t = t[t["period"].map(lambda p: Period.parse(p) >= start)].copy()
     t["validated"] = (t["status"] == "validated").astype(int)
+    t["teacher"] = persons(t, "person_id")
     t["one"] = 1
-    return t.reset_index(drop=True)
+    t = t.reset_index(drop=True)
+    ok = t[t["validated"] == 1]
+    order = ok.sort_values("exam_date", kind="stable") if "exam_date" in ok else ok
+    t["first"] = 0
+    t.loc[order.drop_duplicates("teacher").index, "first"] = 1
+    return t
 
 
 def certified_by_year(data: Data) -> pd.DataFrame:
@@ -143,28 +158,37 @@ def certified_by_year(data: Data) -> pd.DataFrame:
 def _certified_by_year(data: Data) -> pd.DataFrame:
     """One row per (academy, school year) from 2020-2021 to the last year of the data.
 
-    Columns: academy, period, sessions, candidates, new (validated that year), cumulative.
-    Years without a session count 0 new certified (the cumulative carries over).
+    Columns: academy, period, sessions, candidates (distinct teachers who sat), validated
+    (distinct teachers certified that year, renewals included), new (teachers certified for
+    the first time since the 2020 back-to-school), cumulative (of ``new``). Years without a
+    session count 0 (the cumulative carries over).
     """
     t = teacher_certifications(data)
-    cols = ["academy", "period", "sessions", "candidates", "new", "cumulative"]
+    cols = ["academy", "period", "sessions", "candidates", "validated", "new", "cumulative"]
     if t.empty:
         return pd.DataFrame(columns=cols)
     last = max(t["period"], key=Period.parse)
     periods = period_range(CERTIFICATION_START, last)
     grid = pd.MultiIndex.from_product([list(referential.ACADEMIES), periods], names=["academy", "period"])
-    g = t.groupby(["academy", "period"], observed=True).agg(
-        sessions=("session_id", "nunique"), candidates=("one", "sum"), new=("validated", "sum"))
-    out = g.reindex(grid, fill_value=0).reset_index()
+    keys = ["academy", "period"]
+    g = t.groupby(keys, observed=True).agg(sessions=("session_id", "nunique"), candidates=("teacher", "nunique"),
+                                           new=("first", "sum"))
+    g["validated"] = t[t["validated"] == 1].groupby(keys, observed=True)["teacher"].nunique()
+    out = g.reindex(grid).fillna(0).reset_index()
     out["cumulative"] = out.groupby("academy")["new"].cumsum()
-    return out[cols].astype({"sessions": int, "candidates": int, "new": int, "cumulative": int})
+    return out[cols].astype({c: int for c in cols[2:]})
 
 
 def certified_in_scope(data: Data, scope: str) -> pd.DataFrame:
     """Yearly certifications of a scope (an academy or the region summed): period, sessions,
-    candidates, new, cumulative, sorted by year."""
+    candidates, validated, new, cumulative, sorted by year.
+
+    ``new`` and ``cumulative`` add up over the academies (a teacher counts in the academy
+    of their first certification); a teacher sitting in two academies the same year would
+    count in both ``candidates``.
+    """
     by_year = referential.in_scope(certified_by_year(data), scope)
-    out = by_year.groupby("period")[["sessions", "candidates", "new", "cumulative"]].sum().reset_index()
+    out = by_year.groupby("period")[["sessions", "candidates", "validated", "new", "cumulative"]].sum().reset_index()
     out["_y"] = out["period"].map(lambda p: Period.parse(p).start)
     return out.sort_values("_y").drop(columns="_y").reset_index(drop=True)
 
@@ -321,18 +345,23 @@ def rurality_correlation(data: Data, period: str) -> dict:
 
 def yearly_certifications(data: Data, scope: str, period: str) -> pd.DataFrame:
     """The teachers' certification year by year up to ``period``: sessions, candidates,
-    new certified, cumulative, success rate (validated over sat, Wilson interval) and mean
-    score of the validated (Student interval)."""
+    validated, new certified, cumulative, success rate (teachers validated over teachers who
+    sat, Wilson interval) and mean score of the teachers validated (their latest validated
+    certification of the year; Student interval)."""
     years = certified_in_scope(data, scope)
     years = years[years["period"].map(lambda p: Period.parse(p) <= Period.parse(period))].copy()
-    lo, hi = wilson_interval(years["new"], years["candidates"])
-    years["success_rate"] = np.where(years["candidates"] > 0, years["new"] / years["candidates"].clip(lower=1) * 100,
-                                     np.nan)
+    lo, hi = wilson_interval(years["validated"], years["candidates"])
+    years["success_rate"] = np.where(years["candidates"] > 0,
+                                     years["validated"] / years["candidates"].clip(lower=1) * 100, np.nan)
     years["success_low"], years["success_high"] = lo * 100, hi * 100
     t = referential.in_scope(teacher_certifications(data), scope)
+    ok = t[t["validated"] == 1]
+    if "exam_date" in ok:
+        ok = ok.sort_values("exam_date", kind="stable")
+    ok = ok.drop_duplicates(["period", "teacher"], keep="last")
     scores = []
     for p in years["period"]:
-        sc = t.loc[(t["period"] == p) & (t["validated"] == 1), "score"]
+        sc = ok.loc[ok["period"] == p, "score"]
         scores.append(mean_interval(sc.astype(float))[:3])
     years["mean_score"] = [s[0] for s in scores]
     years["score_low"] = [s[1] for s in scores]
@@ -454,14 +483,14 @@ def cumulative_curve(data: Data, scope: str, period: str) -> pd.DataFrame:
     """Cumulative teachers certified day by day up to the end of ``period``, for the scope
     and, for the region, for each academy. Columns: series (scope slug), date, cumulative."""
     t = teacher_certifications(data)
-    t = t[(t["validated"] == 1) & (t["exam_date"] <= pd.Timestamp(Period.parse(period).last_day))]
+    t = t[(t["first"] == 1) & (t["exam_date"] <= pd.Timestamp(Period.parse(period).last_day))]
     start = pd.Timestamp(Period.parse(CERTIFICATION_START).first_day)
     series = [scope] if scope != referential.REGION_SCOPE else [referential.REGION_SCOPE, *referential.ACADEMIES]
     end = pd.Timestamp(Period.parse(period).last_day)
     parts = []
     for s in series:
         part = referential.in_scope(t, s)
-        daily = part.groupby(part["exam_date"].dt.normalize())["validated"].sum().sort_index().cumsum()
+        daily = part.groupby(part["exam_date"].dt.normalize())["first"].sum().sort_index().cumsum()
         frame = pd.DataFrame({"date": [start, *daily.index, end],
                               "cumulative": [0, *daily.to_numpy(), int(daily.iloc[-1]) if len(daily) else 0]})
         parts.append(frame.assign(series=s))
@@ -648,7 +677,8 @@ def show_yearly_certifications(rpt) -> None:
         "Année": y["period"],
         "Sessions": [fr_number(x) for x in y["sessions"]],
         "Candidats": [fr_number(x) for x in y["candidates"]],
-        "Certifiés": [fr_number(x) for x in y["new"]],
+        "Certifiés": [fr_number(x) for x in y["validated"]],
+        "dont nouveaux": [fr_number(x) for x in y["new"]],
         "Cumul": [fr_number(x) for x in y["cumulative"]],
         "Réussite [IC 95 %]": [_with_interval(fmt_value(x, "percent"), a, b, "percent") for x, a, b in
                                        zip(y["success_rate"], y["success_low"], y["success_high"], strict=True)],
@@ -656,8 +686,9 @@ def show_yearly_certifications(rpt) -> None:
                                   zip(y["mean_score"], y["score_low"], y["score_high"], strict=True)],
     })
     _display_html(html_table(out, align_right=list(out.columns[1:]),
-                             caption="Certification Pix des enseignants, année par année (certifiés : "
-                                     "certifications validées ; cumul depuis la rentrée 2020)"))
+                             caption="Certification Pix des enseignants, année par année (enseignants "
+                                     "distincts ; nouveaux : première certification validée depuis la rentrée "
+                                     "2020, ceux que cumule l'indicateur)"))
 
 
 def show_pace(rpt) -> None:
@@ -803,10 +834,12 @@ def coverage_notes(rpt) -> list[str]:
         ]
     if rpt.data.has("pix_certification_enseignants"):
         notes += [
-            "**Enseignants certifiés** : certifications « validées » des sessions des centres académiques de "
-            "certification des enseignants, cumulées depuis la rentrée 2020 ; les certifications annulées ou en "
-            "erreur ne comptent pas. Les noms étant supprimés à la lecture, un enseignant certifié deux fois "
-            "(renouvellement) compterait deux fois.",
+            "**Enseignants certifiés** : enseignants distincts ayant une certification Pix « validée » dans les "
+            "sessions des centres académiques de certification des enseignants, cumulés depuis la rentrée 2020 ; "
+            "chacun compte une fois, l'année et dans l'académie de sa première certification validée (un "
+            "renouvellement n'ajoute rien). L'export ne portant pas d'identifiant, un enseignant est reconnu à ses "
+            "nom, prénom et date de naissance, remplacés à la lecture par un numéro. Les certifications annulées ou "
+            "en erreur, et celles d'un autre type (CléA Numérique, Pix+ Édu…), ne comptent pas.",
             "**Calendrier** : la certification gratuite des enseignants a ouvert à Bordeaux à la rentrée 2020, "
             "à Poitiers et Limoges en janvier 2021 (feuille de route).",
             "**Projections** : la tendance linéaire est celle de la règle des statuts (cumuls annuels, au moins "

@@ -5,22 +5,27 @@ Indicators (``params/targets/2.1-inclusion.yaml``):
 - ``inclusive_training_days``: trainee-days of the « numérique et école inclusive » training
   sessions (``formations``, domain ``digital_inclusive``), against 300;
 - ``robots_deployed_first_degree`` / ``_second_degree``: telepresence robots of the fleet
-  assigned to a pupil at least one day of the school year (``robots`` and
-  ``robots_affectations``), against 80 (of 122) and 80 (of 117), then the whole fleet;
+  lent at least one day of the school year to a school (first degree) / a collège, lycée or
+  EREA (second degree) — the degree and the department are those of the **borrowing
+  establishment** in the assignment log (``robots_affectations``, kind from the annuaire),
+  not of the pool that owns the robot; a loan to an establishment of another kind
+  (medico-social, unknown to the annuaire) keeps the robot's degree. Against 80 (of 122) and
+  80 (of 117), then the whole fleet;
 - ``robots_in_service_rate``: robot-days assigned over robot-days in the fleet, September
   to June (robots are not lent over the summer holidays);
 - ``inclusion_research_teachers_trained``: teachers who completed the Inria / CeRCA
   training in the school year, against 20;
-- ``inclusion_module_students``: pupils entering the module shared with the laboratories,
-  against 50.
+- ``inclusion_module_students``: pupils followed in the module shared with the laboratories
+  during the school year (entered before its end and not left before its start), against 50.
 
 Counts are exhaustive (no interval). The in-service rate is a ratio of robot-days; days of
 one robot are not independent (a loan covers weeks), so its interval is the ratio
 estimator's, with the **robot** as the unit (see :func:`ratio_interval`), not a Wilson
 interval on days, which would be falsely narrow.
 
-Beyond the headline, the robots dashboard the roadmap asks for: deployment month by month
-(robots in service vs idle), by department, and the state of the fleet
+Beyond the headline, the robots dashboard the roadmap asks for, by the pools that lend the
+robots: deployment month by month (robots in service vs idle), by pool department, and the
+state of the fleet
 (:func:`robot_monthly`, :func:`robot_department_table`, :func:`robot_heatmap_frame`,
 :func:`fleet_status`).
 """
@@ -33,7 +38,7 @@ import pandas as pd
 from .. import referential
 from ..data import Data, breakdown_label
 from ..indicators import by_scope, series_frame
-from ..periods import Period, period_of_dates
+from ..periods import Period, period_of_dates, period_range
 from ..privacy import protect
 from ..report import gap_sentence  # noqa: F401  (used by the notebook as cible.gap_sentence)
 from ..sources.dispositifs import robot_months
@@ -242,6 +247,53 @@ def _robot_year(data: Data) -> pd.DataFrame:
     return out
 
 
+def robot_deployments(data: Data) -> pd.DataFrame:
+    """One row per loan and school year it covers while its robot is in the fleet.
+
+    A loan covers a school year when it has at least one day in it between the robot's
+    purchase and its retirement (or the files' date; an ongoing loan runs to that date).
+    ``degree`` is the borrowing establishment's: ``first`` for an école, ``second`` for a
+    collège, lycée or EREA (annuaire); for any other establishment (medico-social, absent
+    from the annuaire) the robot's own degree, and ``degree_from`` says which
+    (``establishment`` or ``robot``). ``department`` and ``academy`` are the
+    establishment's (from its UAI). Loans naming a robot absent from the inventory are left
+    out. Columns: robot_id, uai, period, degree, degree_from, robot_degree, department,
+    academy.
+    """
+    return data.memo("robot_deployments", lambda: _robot_deployments(data))
+
+
+def _robot_deployments(data: Data) -> pd.DataFrame:
+    robots = data.source("robots")
+    log = data.source("robots_affectations")
+    as_of = robot_export_date(data)
+    cols = ["robot_id", "uai", "period", "degree", "degree_from", "robot_degree", "department", "academy"]
+    fleet = robots[["robot_id", "degree", "purchase_date"]].assign(
+        retirement_date=robots.get("retirement_date", pd.NaT))
+    loans = log.merge(fleet.rename(columns={"degree": "robot_degree"}), on="robot_id", how="inner")
+    start = loans[["start", "purchase_date"]].max(axis=1)
+    end = pd.concat([loans["end"].fillna(as_of), loans["retirement_date"].fillna(as_of),
+                     pd.Series(as_of, index=loans.index)], axis=1).min(axis=1)
+    rows = []
+    for i, (a, b) in enumerate(zip(start, end, strict=True)):
+        if pd.isna(a) or pd.isna(b) or b < a:
+            continue
+        for label in period_range(Period.of_date(a).label, Period.of_date(b).label):
+            rows.append((i, label))
+    if not rows:
+        return pd.DataFrame(columns=cols)
+    idx, periods = zip(*rows, strict=True)
+    out = loans.iloc[list(idx)].reset_index(drop=True).assign(period=list(periods))
+    kind = pd.Series(pd.NA, index=out.index, dtype="object")
+    if data.has("annuaire"):
+        kind = out["uai"].map(data.establishments().drop_duplicates("uai").set_index("uai")["kind"])
+    first = kind.eq("ecole").to_numpy()
+    second = kind.isin(list(referential.SECONDARY_KINDS)).to_numpy()
+    out["degree"] = np.select([first, second], ["first", "second"], default=out["robot_degree"].astype(object))
+    out["degree_from"] = np.where(first | second, "establishment", "robot")
+    return out[cols]
+
+
 def in_service_rows(frame: pd.DataFrame, scope: str, periods: list[str]) -> list[dict]:
     rows = []
     for period in periods:
@@ -255,12 +307,19 @@ def in_service_rows(frame: pd.DataFrame, scope: str, periods: list[str]) -> list
 
 
 def robot_rows(data: Data) -> list[dict]:
+    """Robots deployed by degree (distinct robots lent in the scope, :func:`robot_deployments`)
+    and the in-service rate, per scope and school year of the fleet."""
     years = robot_year(data)
     periods = covered_periods(years)
+    loans = robot_deployments(data)
     rows = []
     for degree, indicator in DEGREE_INDICATORS.items():
-        deployed = years[(years["degree"] == degree) & (years["deployed"] == 1)]
-        rows += count_rows(TARGET, indicator, deployed, periods)
+        part = loans[loans["degree"] == degree]
+        for scope in referential.SCOPES:
+            mine = referential.in_scope(part, scope)
+            counts = mine.groupby("period")["robot_id"].nunique()
+            rows += [{"target": TARGET, "indicator": indicator, "academy": scope, "period": period,
+                      "value": float(counts.get(period, 0))} for period in periods]
     for scope, part in by_scope(years):
         rows += in_service_rows(part, scope, periods)
     return rows
@@ -400,6 +459,36 @@ def research_pupils(data: Data) -> pd.DataFrame:
     return data.memo("research_pupils", _compute)
 
 
+def followed_pupils(data: Data) -> pd.DataFrame:
+    """One row per pupil and school year they were followed in the shared module.
+
+    A pupil is followed in a school year when they entered the module by its last day and
+    had not left before its first (no exit date: still followed). School years run from the
+    first of the file to its last (the latest school year of an entry or an exit date), in
+    ``attrs["periods"]``. Columns: pupil_id, laboratory, uai, department, academy, period.
+    """
+    def _compute() -> pd.DataFrame:
+        pupils = research_pupils(data)
+        cols = ["pupil_id", "laboratory", "uai", "department", "academy", "period"]
+        dated = [Period.of_date(d) for d in pd.concat([pupils["entry_date"], pupils["exit_date"]]).dropna()]
+        if not dated:
+            out = pd.DataFrame(columns=cols)
+            out.attrs["periods"] = []
+            return out
+        periods = period_range(min(dated).label, max(dated).label)
+        parts = []
+        for label in periods:
+            q = Period.parse(label)
+            start, end = pd.Timestamp(q.first_day), pd.Timestamp(q.last_day)
+            inside = (pupils["entry_date"] <= end) & (pupils["exit_date"].isna() | (pupils["exit_date"] >= start))
+            parts.append(pupils.loc[inside, cols[:-1]].assign(period=label))
+        out = pd.concat(parts, ignore_index=True)[cols]
+        out.attrs["periods"] = periods
+        return out
+
+    return data.memo("followed_pupils", _compute)
+
+
 def research_table(data: Data, scope: str, period: str) -> pd.DataFrame:
     """Teachers trained and pupils entered by laboratory; pupils followed during the year.
 
@@ -444,8 +533,8 @@ def compute(data: Data) -> pd.DataFrame:
         teachers = research_teachers(data)
         rows += count_rows(TARGET, "inclusion_research_teachers_trained", teachers, teachers.attrs["periods"])
     if data.has("inclusion_recherche"):
-        pupils = research_pupils(data)
-        rows += count_rows(TARGET, "inclusion_module_students", pupils, pupils.attrs["periods"])
+        followed = followed_pupils(data)
+        rows += count_rows(TARGET, "inclusion_module_students", followed, followed.attrs["periods"])
     return series_frame(rows)
 
 
@@ -456,7 +545,9 @@ def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> p
     """One indicator for a scope and period, by ``department`` (or ``level`` for training).
 
     Returns group, label, value, numerator, denominator, ci_low, ci_high, sorted by label.
-    Robots are counted in the department of the pool that lends them.
+    Robots deployed are counted in the department of the establishment they were lent to
+    (distinct robots; the departments of the degree's pools are listed too, with 0); the
+    in-service rate in the department of the pool that lends them.
     """
     if indicator == "inclusive_training_days":
         return training_breakdown(data, INCLUSIVE_DOMAIN, scope, period, by)
@@ -466,10 +557,15 @@ def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> p
     years = years[years["period"] == period]
     if indicator in DEGREE_INDICATORS.values():
         degree = next(d for d, i in DEGREE_INDICATORS.items() if i == indicator)
-        part = years[years["degree"] == degree]
-        table = part.groupby("department", observed=True).agg(value=("deployed", "sum"),
-                                                              denominator=("deployed", "size")).reset_index()
-        table["numerator"] = table["value"].astype(float)
+        loans = referential.in_scope(robot_deployments(data), scope)
+        loans = loans[(loans["period"] == period) & (loans["degree"] == degree)]
+        counts = loans.groupby("department", observed=True)["robot_id"].nunique()
+        pools = years.loc[years["degree"] == degree, "department"].dropna().unique()
+        departments = sorted(set(counts.index.astype(str)) | {str(d) for d in pools})
+        table = pd.DataFrame({"department": departments,
+                              "value": [float(counts.get(d, 0)) for d in departments]})
+        table["numerator"] = table["value"]
+        table["denominator"] = np.nan
         table["ci_low"] = np.nan
         table["ci_high"] = np.nan
     elif indicator == "robots_in_service_rate":
@@ -545,7 +641,7 @@ def key_messages(rpt) -> str:
                      f"de septembre à juin (intervalle à 95 % {fmt_interval(r['ci_low'], r['ci_high'], 'percent')}) ; "
                      "le reste du temps, ils étaient au parc, inutilisés.")
     t1 = _versus(rpt, "inclusion_research_teachers_trained", "count", "enseignants formés avec Inria et le CeRCA")
-    t2 = _versus(rpt, "inclusion_module_students", "count", "élèves entrés dans le module de suivi partagé")
+    t2 = _versus(rpt, "inclusion_module_students", "count", "élèves suivis dans le module de suivi partagé")
     for t in (t1, t2):
         if t:
             lines.append(f"- {t}.")
@@ -765,7 +861,10 @@ def coverage_notes(rpt) -> list[str]:
         m = robot_month_frame(data)
         notes.append(f"**Robots** : les fichiers ne portent pas de date d'export ; les prêts sans date de fin sont "
                      f"comptés jusqu'à la dernière date qu'ils contiennent ({m.attrs['as_of']:%d/%m/%Y}). Un robot "
-                     "est compté dans le département du parc qui le prête.")
+                     "déployé est compté dans le degré et le département de l'établissement auquel il est prêté "
+                     "(école : 1er degré ; collège, lycée, EREA : 2nd degré, selon l'annuaire), une fois par degré "
+                     "et par périmètre ; le parc, le temps en service et les graphiques mois par mois sont ceux du "
+                     "département et du degré du parc qui prête le robot.")
         notes.append("**Temps en service** : journées-robots affectées rapportées aux journées-robots au parc, de "
                      "septembre à juin. Les journées d'un même robot ne sont pas indépendantes : l'intervalle à 95 % "
                      "est celui d'un estimateur par ratio dont l'unité est le robot (et non un intervalle de "
@@ -774,8 +873,13 @@ def coverage_notes(rpt) -> list[str]:
             notes.append(f"**Affectations** : {fr_number(m.attrs['unknown_robots'])} ligne(s) du journal nomment un "
                          "robot absent de l'inventaire et sont écartées.")
         mismatch = degree_mismatches(data, rpt.scope, rpt.period)
-        notes.append(f"**Degré** : {fr_number(mismatch)} prêt(s) de l'année dans un établissement dont le type ne "
-                     "correspond pas au degré du robot (annuaire).")
+        loans = referential.in_scope(robot_deployments(data), rpt.scope)
+        kept = loans[(loans["period"] == rpt.period) & (loans["degree_from"] == "robot")]
+        notes.append(f"**Degré** : {fr_number(mismatch)} prêt(s) commencé(s) dans l'année dans un établissement "
+                     "dont le type ne correspond pas au degré du robot (annuaire) ; "
+                     f"{fr_number(kept['robot_id'].nunique())} robot(s) prêté(s) cette année à un établissement ni "
+                     "école, ni collège, lycée ou EREA (médico-social, absent de l'annuaire) sont comptés dans le "
+                     "degré du robot.")
     if data.has("inclusion_recherche_enseignants"):
         notes.append("**Enseignants formés** : inscriptions marquées « formation suivie » dans l'année de la "
                      f"première session ; {fr_number(research_teachers(data).attrs['not_completed'])} inscription(s) "

@@ -6,7 +6,8 @@ Indicators (``params/targets/2.5-arts-culture.yaml``):
   digital over all EAC projects (``eac_projets``, an ADAGE export), against 20 %;
 - ``eac_artist_digital_interventions``: projects whose artist intervention relies on
   digital; ``eac_digital_practices``: projects whose artistic practice relies on digital
-  (exhaustive counts);
+  (exhaustive counts of *projects*: the export has one yes / no flag per project, not a
+  number of interventions or practices, and the labels say so);
 - ``eac_training_actions``: training actions on digital and EAC = distinct modules
   (academy, ``module_id``) of domain ``digital_eac`` in the school year (``formations``),
   against 5 to 10 (academic plans and the three INSPE);
@@ -14,7 +15,7 @@ Indicators (``params/targets/2.5-arts-culture.yaml``):
   and model actions promoted (7 to 10 a year) in the pole's list (``eac_ressources``).
 
 Beyond the headline: the digital flags of the projects with their shares and intervals
-(the share of artists' interventions relying on digital among all interventions), the
+(the share of projects with an artist intervention whose intervention relies on digital), the
 breakdowns by department, territory, kind of establishment, sector, priority education,
 academy and artistic domain, the gaps of the pole (Limoges) and of rural establishments
 tested year by year (two-proportion test), the logistic trend of the digital share, the
@@ -274,8 +275,8 @@ def flags_table(data: Data, scope: str, period: str) -> pd.DataFrame:
 
     for flag, label in FLAGS.items():
         add(flag, label, frame[flag].sum(), total, "projets EAC")
-    add("artist_digital_among_artists", "Interventions d'artiste s'appuyant sur le numérique",
-        frame["artist_digital"].sum(), frame["artist_intervention"].sum(), "interventions d'artiste")
+    add("artist_digital_among_artists", "Intervention d'artiste s'appuyant sur le numérique",
+        frame["artist_digital"].sum(), frame["artist_intervention"].sum(), "projets avec intervention d'artiste")
     digital = frame[frame["uses_digital"] == 1]
     add("artist_digital_among_digital", "Intervention d'artiste numérique", digital["artist_digital"].sum(),
         float(len(digital)), "projets mobilisant le numérique")
@@ -421,9 +422,9 @@ def key_messages(rpt) -> str:
     if a is not None and pd.notna(a.value):
         flags = flags_table(rpt.data, rpt.scope, rpt.period)
         among = flags[flags["flag"] == "artist_digital_among_artists"].iloc[0]
-        lines.append(f"- **{_int(a.value)}** interventions d'artistes s'appuient sur le numérique "
-                     f"({_fmt(among['share'])} des interventions d'artistes) et **{_int(p.value)}** projets "
-                     "reposent sur une pratique artistique numérique.")
+        lines.append(f"- **{_int(a.value)}** projets comptent une intervention d'artiste s'appuyant sur le "
+                     f"numérique ({_fmt(among['share'])} des projets avec une intervention d'artiste) et "
+                     f"**{_int(p.value)}** projets reposent sur une pratique artistique numérique.")
     parts = []
     for ind, what in (("eac_training_actions", "actions de formation « numérique et EAC »"),
                       ("eac_resources_flagged", "ressources repérées"),
@@ -504,10 +505,11 @@ def show_counts(rpt, by: str) -> None:
     t = a[["label", "value"]].merge(p[["label", "value"]], on="label", suffixes=("_a", "_p"))
     t = t.sort_values("label", key=sort_key)
     out = pd.DataFrame({by_title(rpt, by): t["label"],
-                        "Interventions d'artistes numériques": [_int(x) for x in t["value_a"]],
-                        "Pratiques artistiques numériques": [_int(x) for x in t["value_p"]]})
+                        "Projets avec intervention d'artiste numérique": [_int(x) for x in t["value_a"]],
+                        "Projets avec pratique artistique numérique": [_int(x) for x in t["value_p"]]})
     _display_html(html_table(out, align_right=list(out.columns[1:]),
-                             caption=f"Interventions et pratiques s'appuyant sur le numérique, {rpt.period}"))
+                             caption=f"Projets dont une intervention d'artiste ou la pratique s'appuie sur le "
+                                     f"numérique, {rpt.period}"))
 
 
 def show_gaps(rpt) -> None:

@@ -130,6 +130,112 @@ def test_statuses_against_the_roadmaps_objectives(data):
     assert status["pix_orga_campaign_rate"] == "no_objective"
 
 
+# --------------------------------------------------------------------------- pupils, not rows
+
+LYCEE_E, LP_F = "0160020K", "0860002K"   # a lycée général et technologique, a lycée professionnel
+
+
+def pupil_rows(rows: list[tuple]) -> pd.DataFrame:
+    """Certification rows (uai, pupil, type, status, score, exam date) as the reader gives them."""
+    frame = pd.DataFrame(rows, columns=["uai", "pupil_id", "certification_type", "status", "score", "exam_date"])
+    frame["pupil_id"] = frame["pupil_id"].astype("string")
+    frame["score"] = frame["score"].astype("Int64")
+    frame["exam_date"] = pd.to_datetime(frame["exam_date"])
+    frame["period"] = "2020-2021"
+    frame["department"] = frame["uai"].str.slice(1, 3)
+    frame["academy"] = frame["department"].map({"33": "bordeaux", "24": "bordeaux", "23": "limoges",
+                                                "16": "poitiers", "86": "poitiers"})
+    return frame
+
+
+def test_rate_and_score_count_pupils_of_the_pix_certification_only():
+    # Collège A (10 pupils in 3e): P1 fails then validates; P2 validates twice (latest: 260);
+    # P3 and P4 validate CléA and Pix+ (not the Pix certification); P5 fails; P6 is cancelled.
+    cert = pupil_rows([
+        (COLLEGE_A, "P1", "Pix", "not_obtained", 0, "2021-03-01"),
+        (COLLEGE_A, "P1", "Pix", "validated", 150, "2021-05-01"),
+        (COLLEGE_A, "P2", "Pix", "validated", 200, "2021-05-01"),
+        (COLLEGE_A, "P2", "Pix", "validated", 260, "2021-06-01"),
+        (COLLEGE_A, "P3", "CléA Numérique by Pix", "validated", None, "2021-05-01"),
+        (COLLEGE_A, "P4", "Pix+ Édu 2nd degré", "validated", None, "2021-05-01"),
+        (COLLEGE_A, "P5", "Pix", "not_obtained", 0, "2021-05-01"),
+        (COLLEGE_A, "P6", "Pix", "cancelled", None, "2021-05-01"),
+    ])
+    data = Data.from_frames({"annuaire": annuaire(), "communes": communes(), "pix_orga": orga(),
+                             "pix_certification": cert, **effectifs()})
+    s = t.compute(data)
+    # Certified pupils: P1 and P2 (the rows would have said 5: P1, P2 twice, P3, P4).
+    bx = value(s, "pix_certification_rate_3e", "bordeaux")
+    assert (bx["numerator"], bx["denominator"]) == (2, 15)          # A 10 + B 5 enrolled
+    assert bx["value"] == pytest.approx(200 / 15)
+    assert bx["note"] == ""
+    est = t.certification_by_establishment(data).set_index("uai")
+    assert (est.loc[COLLEGE_A, "candidates"], est.loc[COLLEGE_A, "certified"]) == (3, 2)  # P1, P2, P5
+    # The score of the same pupils: P1 150, P2 260 (latest), not the mean of the rows 150, 200, 260.
+    score = value(s, "pix_mean_score_3e", "bordeaux")
+    assert (score["value"], score["denominator"]) == (205, 2)
+    res = t.pupil_results(data).set_index("pupil")
+    assert res.loc["P1", "certifications"] == 2 and res.loc["P2", "score"] == 260
+    assert set(res.index) == {"P1", "P2", "P5"}
+
+
+def test_more_certified_than_enrolled_is_kept_with_a_note():
+    # Collège D (Limoges) has 4 pupils enrolled in 3e and 6 distinct certified pupils.
+    cert = pupil_rows([(COLLEGE_A, "A1", "Pix", "validated", 150, "2021-05-01"),
+                       (COLLEGE_A, "A2", "Pix", "validated", 150, "2021-05-01")]
+                      + [(COLLEGE_D, f"D{i}", "Pix", "validated", 150, "2021-05-01") for i in range(6)])
+    data = Data.from_frames({"annuaire": annuaire(), "communes": communes(), "pix_orga": orga(),
+                             "pix_certification": cert, **effectifs()})
+    s = t.compute(data)
+    lim = value(s, "pix_certification_rate_3e", "limoges")
+    assert (lim["numerator"], lim["denominator"], lim["value"]) == (6, 4, 150.0)   # not capped
+    assert lim["ci_high"] == pytest.approx(100)                                   # the interval is
+    assert "1 établissement(s)" in lim["note"] and "(+2)" in lim["note"]
+    assert "100,0\u202f%" in lim["note"]                                          # capped at its 4 pupils
+    region = value(s, "pix_certification_rate_3e", "region")
+    assert region["value"] == pytest.approx(800 / 19)                             # 8 of A 10 + B 5 + D 4
+    assert "31,6\u202f%" in region["note"]                                         # (2 + 0 + 4) / 19
+    assert value(s, "pix_certification_rate_3e", "bordeaux")["note"] == ""
+
+
+def lycees_annuaire() -> pd.DataFrame:
+    extra = pd.DataFrame({
+        "uai": [LYCEE_E, LP_F], "name": ["E", "F"], "kind": ["lycee", "lycee"], "sector": ["public"] * 2,
+        "commune_code": ["16001", "16001"], "department": ["16", "86"], "academy": ["poitiers"] * 2,
+        "priority_education": ["none"] * 2, "nature_code": ["300", "320"], "private_contract_code": ["99"] * 2,
+    })
+    return pd.concat([annuaire(), extra], ignore_index=True)   # C is a lycée polyvalent (306)
+
+
+def test_terminale_rate_keeps_numerator_and_denominator_on_the_same_lycees():
+    cert = pupil_rows([(LYCEE_C, f"C{i}", "Pix", "validated", 250, "2021-06-01") for i in range(5)]
+                      + [(LYCEE_E, f"E{i}", "Pix", "validated", 250, "2021-06-01") for i in range(3)]
+                      + [(LP_F, f"F{i}", "Pix", "validated", 250, "2021-06-01") for i in range(2)])
+    frames = effectifs()
+    frames["effectifs_lycee_gt"] = pd.DataFrame({"uai": [LYCEE_C, LYCEE_E], "period": "2020-2021",
+                                                 "level": "tle_g", "pupils": [6, 6]})
+    frames["effectifs_lycee_pro"] = pd.DataFrame({"uai": [LYCEE_C, LP_F], "period": "2020-2021",
+                                                  "level": "tle_pro", "pupils": [4, 10]})
+    both = Data.from_frames({"annuaire": lycees_annuaire(), "communes": communes(), "pix_orga": orga(),
+                             "pix_certification": cert, **frames})
+    row = value(t.compute(both), "pix_certification_rate_terminale", "poitiers")
+    assert (row["numerator"], row["denominator"]) == (10, 26)        # C 5 / 10, E 3 / 6, F 2 / 10
+    assert t.unrated_certifications(both).empty
+    # Without the vocational file, the lycée polyvalent C cannot be split by track and the LP
+    # F has no enrolment: both leave numerator and denominator (before: C's 5 certified stayed
+    # over its 6 general pupils, 8 / 12).
+    del frames["effectifs_lycee_pro"]
+    gt_only = Data.from_frames({"annuaire": lycees_annuaire(), "communes": communes(), "pix_orga": orga(),
+                                "pix_certification": cert, **frames})
+    row = value(t.compute(gt_only), "pix_certification_rate_terminale", "poitiers")
+    assert (row["numerator"], row["denominator"]) == (3, 6)
+    unrated = t.unrated_certifications(gt_only).set_index("uai")
+    assert unrated["reason"].to_dict() == {LYCEE_C: "track_file_missing", LP_F: "track_file_missing"}
+    assert unrated["candidates"].to_dict() == {LYCEE_C: 5, LP_F: 2}
+    # The mean score does not need enrolment: it keeps every lycée's certified pupils.
+    assert value(t.compute(gt_only), "pix_mean_score_terminale", "poitiers")["denominator"] == 10
+
+
 @pytest.mark.slow
 def test_demo_reproduces_the_roadmaps_january_2021_table(demo_dir):
     check = t.baseline_check(Data(demo_dir))

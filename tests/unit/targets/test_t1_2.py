@@ -215,6 +215,43 @@ def test_cumulative_curve_stops_at_the_reports_year():
     assert last.to_dict() == {"bordeaux": 3, "limoges": 2, "poitiers": 0, "region": 5}
 
 
+def test_teachers_are_counted_once_renewals_and_other_certifications_left_out():
+    rows = [  # teacher, academy, period, type, status, score, exam date
+        ("T1", "bordeaux", "2020-2021", "Pix", "validated", 300, "2021-03-01"),
+        ("T1", "bordeaux", "2022-2023", "Pix", "validated", 320, "2023-03-01"),          # renewal
+        ("T2", "bordeaux", "2020-2021", "Pix+ Édu 2nd degré", "validated", None, "2021-03-01"),
+        ("T3", "limoges", "2020-2021", "Pix", "not_obtained", 0, "2021-03-01"),
+        ("T3", "limoges", "2021-2022", "Pix", "validated", 200, "2022-03-01"),
+        ("T4", "limoges", "2021-2022", "Pix", "validated", 300, "2022-03-01"),
+        ("T4", "limoges", "2021-2022", "Pix", "validated", 400, "2022-05-01"),          # sat again
+    ]
+    frame = pd.DataFrame(rows, columns=["person_id", "academy", "period", "certification_type", "status", "score",
+                                        "exam_date"])
+    frame["person_id"] = frame["person_id"].astype("string")
+    frame["score"] = frame["score"].astype("Int64")
+    frame["exam_date"] = pd.to_datetime(frame["exam_date"])
+    frame["session_id"] = frame["academy"] + frame["period"]
+    d = Data.from_frames({"pix_certification_enseignants": frame})
+    s = t.compute(d)
+    values = {(r.academy, r.period): (r.value, r.numerator) for r in
+              s[s["indicator"] == "teachers_pix_certified"].itertuples()}
+    # Rows would give Bordeaux 2 then 3 (T2's Pix+ and T1's renewal), Limoges 3 (T4 twice).
+    assert values[("bordeaux", "2020-2021")] == (1, 1)
+    assert values[("bordeaux", "2022-2023")] == (1, 0)
+    assert values[("limoges", "2021-2022")] == (2, 2)
+    assert values[("region", "2022-2023")] == (3, 0)
+    y = t.yearly_certifications(d, "limoges", "2021-2022").set_index("period")
+    assert (y.loc["2020-2021", "candidates"], y.loc["2020-2021", "validated"]) == (1, 0)
+    assert (y.loc["2021-2022", "candidates"], y.loc["2021-2022", "validated"]) == (2, 2)
+    assert y.loc["2021-2022", "success_rate"] == 100
+    assert y.loc["2021-2022", "mean_score"] == 300                    # T3 200, T4 400 (latest)
+    renewal = t.yearly_certifications(d, "bordeaux", "2022-2023").set_index("period").loc["2022-2023"]
+    assert (renewal["validated"], renewal["new"], renewal["cumulative"]) == (1, 0, 1)
+    curve = t.cumulative_curve(d, "region", "2022-2023")
+    assert curve.groupby("series")["cumulative"].last().to_dict() == {
+        "bordeaux": 1, "limoges": 2, "poitiers": 0, "region": 3}
+
+
 def test_without_the_certification_source_only_training_is_computed():
     s = t.compute(data(with_teachers=False))
     assert set(s["indicator"]) == {"teacher_training_days", "teacher_training_e_share"}

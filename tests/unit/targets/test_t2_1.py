@@ -178,6 +178,42 @@ def test_in_service_rate_by_hand(data):
     assert value(s, "robots_in_service_rate", "limoges")["value"] == 0
 
 
+def test_robots_deployed_by_the_borrowing_establishment():
+    # R4, a first-degree robot of the Gironde pool, is lent to a collège of the Haute-Vienne;
+    # R5, a second-degree robot, to a medico-social establishment (neither degree: the
+    # robot's own is kept). By pool, Bordeaux would count 2 first-degree robots, Limoges none.
+    college_87, ime_33 = "0870010N", "0330010G"
+    extra_robots = pd.DataFrame({
+        "robot_id": ["R4", "R5"], "degree": ["first", "second"], "department": ["33", "33"],
+        "academy": ["bordeaux", "bordeaux"], "purchase_date": [ts("2020-08-01")] * 2,
+        "status": ["active"] * 2, "retirement_date": [NaT, NaT]})
+    extra_loans = pd.DataFrame({
+        "robot_id": ["R4", "R5"], "uai": [college_87, ime_33], "department": ["87", "33"],
+        "academy": ["limoges", "bordeaux"], "start": [ts("2020-10-05"), ts("2020-11-02")],
+        "end": [ts("2020-12-18"), ts("2021-01-29")], "pupil_id": ["ELV-5", "ELV-6"],
+        "reason": ["hospitalisation", "disability"]})
+    extra_est = pd.DataFrame({
+        "uai": [college_87, ime_33], "name": ["Collège D", "IME E"], "kind": ["college", "medico_social"],
+        "sector": ["public"] * 2, "commune_code": ["87001", "33001"], "department": ["87", "33"],
+        "academy": ["limoges", "bordeaux"], "priority_education": ["none"] * 2})
+    d = Data.from_frames({"robots": pd.concat([robots(), extra_robots], ignore_index=True),
+                          "robots_affectations": pd.concat([assignments(), extra_loans], ignore_index=True),
+                          "annuaire": pd.concat([annuaire(), extra_est], ignore_index=True)})
+    s = t.compute(d)
+    assert value(s, "robots_deployed_first_degree", "bordeaux")["value"] == 1     # R1 only
+    assert value(s, "robots_deployed_first_degree", "region")["value"] == 1
+    assert value(s, "robots_deployed_second_degree", "limoges")["value"] == 1     # R4, in a collège
+    assert value(s, "robots_deployed_second_degree", "bordeaux")["value"] == 2    # R3, and R5 by its degree
+    assert value(s, "robots_deployed_second_degree", "region")["value"] == 3
+    loans = t.robot_deployments(d).set_index("robot_id")
+    assert loans.loc["R4", "degree_from"] == "establishment" and loans.loc["R5", "degree_from"] == "robot"
+    dept = t.breakdown(d, "robots_deployed_second_degree", "region", "2020-2021", "department")
+    assert dict(zip(dept["group"], dept["value"], strict=True)) == {"33": 2, "87": 1}
+    # The pool's dashboard is unchanged: R4 is in the Gironde's first-degree fleet, deployed.
+    pool = t.robot_department_table(d, "region", "2020-2021").set_index(["department", "degree"])
+    assert (pool.loc[("33", "first"), "fleet"], pool.loc[("33", "first"), "deployed"]) == (2, 2)
+
+
 def test_robot_files_date_and_unknown_robots(data):
     months = t.robot_month_frame(data)
     assert months.attrs["as_of"] == pd.Timestamp("2021-03-31")
@@ -217,15 +253,19 @@ def test_fleet_status_and_assignments(data):
 # --------------------------------------------------------------------------- research
 
 
-def test_research_counts_completed_teachers_and_entered_pupils(data):
+def test_research_counts_completed_teachers_and_followed_pupils(data):
     s = t.compute(data)
     assert value(s, "inclusion_research_teachers_trained", "bordeaux")["value"] == 2  # I3 did not complete
     assert value(s, "inclusion_research_teachers_trained", "poitiers")["value"] == 0
+    # Followed in the year, as the label says (not only entered): 2020-2021 P1 and P2;
+    # 2021-2022 P2 (no exit) and P3 — P1 left in June 2021. Entries alone would give 1.
     assert value(s, "inclusion_module_students", "region")["value"] == 2
-    assert value(s, "inclusion_module_students", "region", "2021-2022")["value"] == 1
+    assert value(s, "inclusion_module_students", "region", "2021-2022")["value"] == 2
+    assert value(s, "inclusion_module_students", "bordeaux", "2021-2022")["value"] == 1   # P3
+    assert value(s, "inclusion_module_students", "poitiers", "2021-2022")["value"] == 1   # P2, entered 2020
     table = t.research_table(data, "region", "2021-2022").set_index("laboratory")
-    # P2 (no exit) and P3 are followed in 2021-2022; P1 left in June 2021.
-    assert table.loc["all", "pupils_followed"] == 2 and table.loc["all", "teachers"] == 1
+    assert table.loc["all", "pupils_followed"] == 2 and table.loc["all", "pupils_entered"] == 1
+    assert table.loc["all", "teachers"] == 1
 
 
 def test_no_file_no_indicator():

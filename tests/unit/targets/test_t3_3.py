@@ -110,6 +110,24 @@ def test_pix_effects_by_hand(data):
     assert ev["estimate"].tolist() == pytest.approx([0.0, 7.5])
 
 
+def test_pix_effect_counts_pupils_not_certification_rows():
+    # The same panel with a pupil number; the Vienne collège A's 2021-2022 pupils also have a
+    # second validated row (a second session) for 30 of them and 20 CléA rows: neither may
+    # count. Rows would have made A 120 % in 2021-2022 and the effect 7.5 + 50 × 100 / 400.
+    cert = _certifications()
+    cert["pupil_id"] = [f"P{i}" for i in range(len(cert))]
+    cert["certification_type"] = "Pix"
+    again = cert[(cert["uai"] == "0860001A") & (cert["period"] == "2021-2022")
+                 & (cert["status"] == "validated")].head(30)
+    clea = again.head(20).assign(certification_type="CléA Numérique by Pix", score=np.nan)
+    frames = {"annuaire": _annuaire(), "ent_comptes": _ent(), "effectifs_college": _enrolment(),
+              "pix_certification": pd.concat([cert, again, clea], ignore_index=True)}
+    d = Data.from_frames(frames)
+    panel = t33.pix_panel(d).set_index(["uai", "period"])
+    assert panel.loc[("0860001A", "2021-2022"), "rate"] == pytest.approx(70.0)
+    assert t33.effect(d, "pix", "2021-2022")["estimate"] == pytest.approx(7.5)
+
+
 def test_compute_first_year_has_no_after(data):
     series = t33.compute(data)
     assert set(series["academy"]) == {"bordeaux", "limoges", "poitiers", "region"}
