@@ -13,10 +13,16 @@ Layout of the output folder::
     OUT/<période>/<cible>-<slug>/<périmètre>.html     the report
     OUT/<période>/<cible>-<slug>/<périmètre>.ipynb    the executed notebook
 
-Every file is written atomically (temporary file, then rename): a reader never sees a half
-written report, and a failing notebook never replaces the previous good report of the same
-(target, scope, school year) — the index shows the failure and the date of the report
-still shown. One failure does not stop the others; the exit code says whether all passed.
+**Interrupted builds lose nothing** (:mod:`.publish`). Reports are written into the build's
+staging folder (``OUT/.staging/<build>/``), never in place; when every report is done, the
+new manifest, exports and index are staged too, a commit journal is written, and the
+staged files are renamed into place. A build killed at any moment (``SIGKILL``, a full
+disk) leaves the previous reports, index and manifest intact and consistent — or, once its
+journal is written, a commit that the next build finishes before anything else. Every file
+is whole (one rename); each report's ``html_sha256`` in the manifest lets anyone check it.
+A failing notebook never replaces the previous good report of the same (target, scope,
+school year) — the index shows the failure and the date of the report still shown. One
+failure does not stop the others; the exit code says whether all passed.
 
 **Speed.** One driver process, ``--jobs`` worker processes (default: the number of cores),
 each with papermill and one HTML exporter imported once, and one *warm template* process
@@ -53,9 +59,10 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from . import __version__
+from . import __version__, publish
 from .fsutil import atomic_write, now_iso
 from .paths import cache_dir, notebooks_dir, params_dir, project_root, resolve_data_dir
+from .publish import PublishError, Staging
 from .runner import (
     MANIFEST,
     SYNTHESIS_ID,
@@ -74,8 +81,9 @@ PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "seaborn", "matplotlib", 
 BASE_SOURCES = ("annuaire", "communes", "ips_ecoles", "ips_colleges", "ips_lycees")
 # Modules that drive the build or write the index and exports, not the reports themselves:
 # changing them rebuilds no report (every other file of the package does).
-NOT_REPORT_CODE = ("build.py", "cli.py", "portal.py", "exports.py", "schedule.py", "opendata.py", "demo/")
-STATE_VERSION = 1
+NOT_REPORT_CODE = ("build.py", "cli.py", "portal.py", "exports.py", "schedule.py", "opendata.py", "publish.py",
+                   "demo/")
+STATE_VERSION = 2
 DEMO_MARKER = ".drane-demo.json"  # demo.MARKER, without importing the demo generator (numpy, pandas)
 
 
@@ -346,11 +354,13 @@ class BuildState:
         if self.info() is not None:
             return
         from . import referential, sources
+        from .stats import random_seed
 
         table = _notebook_table(None)
         info = {
             **self._key(),
             "notebooks": table,
+            "random_seed": random_seed(),
             "sources": {tid: target_sources(tid) for tid in table},
             "scopes": list(referential.SCOPES),
             "files": {n: [sources.contract(n).folder, list(sources.contract(n).patterns)] for n in sources.names()},
@@ -383,13 +393,17 @@ class Fingerprint:
 
 
 def _common_fingerprint(state: BuildState, data_path: Path, demo_marker: dict | None) -> dict:
+    """What every report of a build depends on besides its notebook, parameters and inputs:
+    with them, everything needed to rebuild it (the seeds included)."""
+    info = state.info() or {}
     return {
         "params_sha256": state.params_sha256,
         "library_sha256": state.library_sha256,
         "versions": versions(),
         "data_dir": str(data_path),
         "demo_data": demo_marker is not None,
-        "demo_seed": (demo_marker or {}).get("seed"),
+        "demo_seed": (demo_marker or {}).get("seed"),  # the seed of `drane demo-data` (demo data only)
+        "random_seed": info.get("random_seed"),  # params/statistics.yaml: the statistics' random draws
     }
 
 
@@ -492,6 +506,9 @@ def build(targets: Iterable[str] | None = None, academies: Iterable[str] | None 
                          "« drane demo-data --out DIR »)")
     out = (Path(out_dir) if out_dir else project_root() / "outputs").resolve()
     out.mkdir(parents=True, exist_ok=True)
+    # A build killed earlier: finish its commit, or delete what it never published.
+    for line in publish.recover(out):
+        say(line)
     state = BuildState(data_path)
     state.learn()
     marker = _demo_marker(data_path)
@@ -520,17 +537,25 @@ def build(targets: Iterable[str] | None = None, academies: Iterable[str] | None 
     template_stats: dict = {}
     if to_run:
         workers = max(1, min(jobs or os.cpu_count() or 1, len(to_run)))
-        if scheduler:
-            say(f"Construction de {len(to_run)} rapport(s) sur la grappe Dask {scheduler}")
-            results = _run_distributed(execution_order(to_run), data_path, out, scheduler, say)
-        else:
-            say(f"Construction de {len(to_run)} rapport(s) avec {workers} processus")
-            results, template_stats = _run_local(execution_order(to_run), data_path, out, workers, say)
-        order = {j.key: k for k, j in enumerate(todo)}
-        results.sort(key=lambda r: order[r.job.key])
-        manifest = _update_manifest(out, data_path, results, fps, reasons, state)
-        state.hashes.save()
-    _write_portal(out, manifest, rebuilt=bool(to_run), params_sha256=state.params_sha256)
+        with Staging(out) as stage:
+            # Workers write into the staging folder; nothing is published before the commit.
+            if scheduler:
+                say(f"Construction de {len(to_run)} rapport(s) sur la grappe Dask {scheduler}")
+                results = _run_distributed(execution_order(to_run), data_path, stage.path, scheduler, say)
+            else:
+                say(f"Construction de {len(to_run)} rapport(s) avec {workers} processus")
+                results, template_stats = _run_local(execution_order(to_run), data_path, stage.path, workers, say)
+            order = {j.key: k for k, j in enumerate(todo)}
+            results.sort(key=lambda r: order[r.job.key])
+            digests = _staged_digests(stage.path, results)
+            results = [_lost(r, stage.path) if r.ok and r.job.key not in digests else r for r in results]
+            manifest = _update_manifest(manifest, out, data_path, results, fps, reasons, state, digests)
+            state.hashes.save()
+            staged = [rel for r in results if r.ok for rel in (r.job.ipynb, r.job.html)]
+            _commit(stage, manifest, staged, params_sha256=state.params_sha256)
+    elif _portal_outdated(out, manifest, state.params_sha256):
+        with Staging(out) as stage:
+            _commit(stage, manifest, [], params_sha256=state.params_sha256)
     elapsed = time.perf_counter() - started
     failed = [r for r in results if not r.ok]
     if to_run:
@@ -580,14 +605,16 @@ def _job_label(j: Job) -> str:
 
 def _run_local(todo: list[Job], data_path: Path, out: Path, workers: int,
                say: Callable[[str], None]) -> tuple[list[JobResult], dict]:
-    """Run the jobs on this machine: one warm template, ``workers`` worker processes."""
+    """Run the jobs on this machine: one warm template, ``workers`` worker processes
+    (writing into ``out``, the build's staging folder). The template and the workers die
+    with this process, even when it is killed."""
     from . import runner
 
     template = None
     if os.environ.get("DRANE_WARM", "").lower() not in ("off", "0", "no") and runner._fork_available():
         from .warm import Template
 
-        template = Template(data_path)
+        template = Template(data_path, die_with_parent=True)
     socket_path = template.socket_path if template else None
     results: list[JobResult] = []
     stats: dict = {}
@@ -606,7 +633,7 @@ def _run_local(todo: list[Job], data_path: Path, out: Path, workers: int,
             from concurrent.futures import ProcessPoolExecutor, as_completed
 
             with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
-                                     initializer=runner.init_worker, initargs=(socket_path,)) as pool:
+                                     initializer=runner.init_worker, initargs=(socket_path, os.getpid())) as pool:
                 futures = {pool.submit(run_job, job, str(data_path), str(out)): job for job in todo}
                 for k, fut in enumerate(as_completed(futures), 1):
                     res = fut.result()
@@ -660,9 +687,37 @@ def _progress_line(k: int, n: int, res: JobResult) -> str:
     return line
 
 
-def _update_manifest(out: Path, data_path: Path, results: list[JobResult], fps: dict[str, Fingerprint],
-                     reasons: dict[str, list[str]], state: BuildState) -> dict:
-    manifest = load_manifest(out)
+def _staged_digests(stage: Path, results: list[JobResult]) -> dict[str, tuple[str, str]]:
+    """job key → SHA-256 of the report's HTML and executed notebook, as staged (whole files only)."""
+    out = {}
+    for res in results:
+        if not res.ok:
+            continue
+        try:
+            html = (stage / res.job.html).read_bytes()
+            nb = (stage / res.job.ipynb).read_bytes()
+        except OSError:
+            continue
+        if html.rstrip().endswith(b"</html>"):
+            out[res.job.key] = (hashlib.sha256(html).hexdigest(), hashlib.sha256(nb).hexdigest())
+    return out
+
+
+def _lost(res: JobResult, stage: Path) -> JobResult:
+    """A report that its worker said it wrote, but that the staging folder does not hold whole."""
+    from dataclasses import replace
+
+    return replace(res, ok=False, message=f"rapport introuvable ou incomplet dans le dossier de préparation {stage} "
+                                          "(dossier de sortie non partagé avec les workers ?) ; le rapport précédent "
+                                          "reste en place")
+
+
+def _update_manifest(manifest: dict, out: Path, data_path: Path, results: list[JobResult],
+                     fps: dict[str, Fingerprint], reasons: dict[str, list[str]], state: BuildState,
+                     digests: dict[str, tuple[str, str]]) -> dict:
+    """The new manifest (written by the commit): this build's entries over the previous ones."""
+    manifest = json.loads(json.dumps(manifest))  # a copy: the previous one stays as it was until the commit
+    manifest.setdefault("reports", {})
     for res in results:
         j = res.job
         fp = fps[j.key]
@@ -689,17 +744,18 @@ def _update_manifest(out: Path, data_path: Path, results: list[JobResult], fps: 
             **fp.common,
         }
         if res.ok:
+            html_sha256, ipynb_sha256 = digests[j.key]
             entry.update({"html": j.html, "executed_notebook": j.ipynb, "built_at": res.built_at,
-                          "headline": res.headline})
+                          "headline": res.headline, "html_sha256": html_sha256,
+                          "executed_notebook_sha256": ipynb_sha256})
         else:
             # The previous good report stays in place and in the index.
-            for k in ("html", "executed_notebook", "built_at", "headline"):
+            for k in ("html", "executed_notebook", "built_at", "headline", "html_sha256", "executed_notebook_sha256"):
                 if previous.get(k) and (out / previous.get("html", "")).is_file():
                     entry[k] = previous[k]
         manifest["reports"][j.key] = entry
     manifest["generated_at"] = now_iso()
     manifest["generator"] = f"drane-analysis {__version__}"
-    atomic_write(out / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
     return manifest
 
 
@@ -713,22 +769,36 @@ def portal_digest(params_sha256: str) -> str:
     return h.hexdigest()
 
 
-def _write_portal(out: Path, manifest: dict, rebuilt: bool, params_sha256: str) -> None:
-    """The index and the exports: rewritten when a report was rebuilt, or when they are
-    missing or their code or ``params/`` changed since they were written."""
+def _portal_outdated(out: Path, manifest: dict, params_sha256: str) -> bool:
+    """Whether the index and the exports must be rewritten though no report was rebuilt:
+    the index is missing, or their code or ``params/`` changed since they were written."""
     from .runner import INDEX
 
-    key = portal_digest(params_sha256)
-    if not rebuilt and (out / INDEX).is_file() and manifest.get("portal_sha256") == key:
-        return
+    return not (out / INDEX).is_file() or manifest.get("portal_sha256") != portal_digest(params_sha256)
+
+
+def _commit(stage: Staging, manifest: dict, reports: list[str], params_sha256: str) -> None:
+    """Stage the manifest, the exports and the index, then publish them with the staged
+    ``reports`` (journal, then renames: :meth:`.publish.Staging.commit`).
+
+    Raises :class:`~.publish.PublishError` when the output folder cannot be written (a full
+    disk): before the journal, nothing was published.
+    """
     from .exports import write_exports
     from .portal import write_index
+    from .runner import INDEX
 
-    if manifest.get("portal_sha256") != key:
-        manifest["portal_sha256"] = key
-        atomic_write(out / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
-    write_exports(out, manifest)
-    write_index(out, manifest)
+    manifest["portal_sha256"] = portal_digest(params_sha256)
+    try:
+        atomic_write(stage.path / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+        exports = [p.relative_to(stage.path).as_posix() for p in write_exports(stage.path, manifest)]
+        write_index(stage.path, manifest)
+    except OSError as exc:
+        raise PublishError(f"écriture impossible dans {stage.out}{publish.disk_hint(exc)} : {exc.strerror or exc} ; "
+                           "construction abandonnée avant publication : les rapports, l'index et le manifeste "
+                           "précédents sont intacts") from exc
+    # Reports first, the index last: the index never links to a report not yet in place.
+    stage.commit([*reports, MANIFEST, *exports, INDEX])
 
 
 # --------------------------------------------------------------------------- index

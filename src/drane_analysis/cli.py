@@ -13,7 +13,9 @@
 
 Exit codes: 0 success; 1 a report failed to build, or ``validate`` found problems;
 2 wrong arguments; 3 unusable data (a source is missing or broken); 4 another build is
-running on the same output folder; 5 unexpected error (traceback in the build's log).
+running on the same output folder; 5 unexpected error (traceback in the build's log), or
+the output folder cannot be written (a full disk: nothing published, the previous reports
+stay).
 ``drane build`` takes ``--quiet`` (print only problems) and writes a log file per build
 (``OUT/journaux/``): see :mod:`drane_analysis.schedule`. Bad data never
 prints a traceback: every problem is named (file, line, column, what was expected).
@@ -44,7 +46,8 @@ def _parser() -> argparse.ArgumentParser:
                                        "  2  arguments invalides\n"
                                        "  3  données inutilisables (lancer « drane validate »)\n"
                                        "  4  une autre construction est en cours sur le même dossier de sortie\n"
-                                       "  5  erreur inattendue (le détail est dans le journal de la construction)")
+                                       "  5  erreur inattendue, ou dossier de sortie impossible à écrire (disque plein) : "
+                                       "rien n'est publié, le détail est dans le journal de la construction")
     sub = p.add_subparsers(dest="command", required=True, metavar="commande")
 
     demo = sub.add_parser("demo-data", help="écrire les données de démonstration")
@@ -225,6 +228,7 @@ def _is_data_error(exc: BaseException) -> bool:
 def _build(args: argparse.Namespace) -> int:
     from .build import BuildError, build
     from .paths import outputs_dir
+    from .publish import PublishError
     from .schedule import Journal, run_logged
 
     out = Path(args.out) if args.out else outputs_dir()
@@ -237,6 +241,9 @@ def _build(args: argparse.Namespace) -> int:
         except (BuildError, ValueError) as exc:
             journal.error(str(exc))
             return EXIT_USAGE
+        except PublishError as exc:  # the output folder cannot be written (disk full): said, no traceback
+            journal.error(str(exc))
+            return EXIT_INTERNAL
         except Exception as exc:
             if not _is_data_error(exc):
                 raise

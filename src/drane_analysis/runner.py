@@ -2,8 +2,10 @@
 
 :func:`run_job` executes a target notebook for one scope and school year and exports it
 with the ``drane`` template (no network request, code hidden); it never raises: a failure
-becomes a :class:`JobResult` whose message the index shows. Files are written atomically,
-so a failing run never replaces the previous good report.
+becomes a :class:`JobResult` whose message the index shows. The build gives it its staging
+folder as ``out_dir`` (:mod:`.publish`): the report is written there, atomically, and
+published by the build's commit only; a failing run (a failing notebook, a full disk)
+publishes nothing and never replaces the previous good report.
 
 It runs in a build worker prepared by :func:`init_worker` (papermill, nbconvert and one
 HTML exporter imported once per worker): the kernel of each report is forked by the
@@ -97,10 +99,18 @@ def _exporter():
     return _EXPORTER
 
 
-def init_worker(template_socket: str | None = None) -> None:
+def init_worker(template_socket: str | None = None, parent_pid: int | None = None) -> None:
     """Prepare a build worker: papermill, nbconvert and the exporter imported once; the
-    kernels of its reports forked by the warm template listening on ``template_socket``."""
+    kernels of its reports forked by the warm template listening on ``template_socket``.
+
+    With ``parent_pid`` (the build's driver), the worker is killed by the system as soon as
+    the driver dies, even by ``SIGKILL``: a worker never outlives its build.
+    """
     global _TEMPLATE_CLIENT
+    if parent_pid is not None:
+        from .warm import die_with_parent
+
+        die_with_parent(parent_pid)
     import papermill  # noqa: F401
 
     _exporter()
@@ -182,10 +192,13 @@ def _run_job(job: Job, data_dir: str, out_dir: str) -> JobResult:
     tag = f"{os.getpid()}.{threading.get_ident()}"
     sidecar = out / job.folder / f".{job.academy}.{tag}.headline.json"
     sources_log = out / job.folder / f".{job.academy}.{tag}.sources.txt"
-    sidecar.parent.mkdir(parents=True, exist_ok=True)
     os.environ[SIDECAR_ENV] = str(sidecar)
     os.environ[SOURCES_LOG_ENV] = str(sources_log)
     try:
+        try:
+            sidecar.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ReportWriteError(write_failure_message(exc, out)) from None
         try:
             nb = _execute(job, data_dir, _TEMPLATE_CLIENT)
         except TemplateError:
@@ -198,8 +211,11 @@ def _run_job(job: Job, data_dir: str, out_dir: str) -> JobResult:
         nb.metadata["title"] = (f"Cible {job.target} — {job.title} — "
                                 f"{referential.SCOPE_LABELS[job.academy]}, {job.period}")
         body, _ = _exporter().from_notebook_node(nb, resources={"index_href": "../../index.html"})
-        atomic_write(out / job.ipynb, nbformat.writes(nb))
-        atomic_write(out / job.html, body)
+        try:
+            atomic_write(out / job.ipynb, nbformat.writes(nb))
+            atomic_write(out / job.html, body)
+        except OSError as exc:
+            raise ReportWriteError(write_failure_message(exc, out)) from None
         headline = json.loads(sidecar.read_text(encoding="utf-8")) if sidecar.exists() else []
         return JobResult(job, True, time.perf_counter() - start, headline=headline, built_at=now_iso(),
                          cells_s=cells, sources_read=_read_sources_log(sources_log), pid=os.getpid())
@@ -211,6 +227,23 @@ def _run_job(job: Job, data_dir: str, out_dir: str) -> JobResult:
         sources_log.unlink(missing_ok=True)
         os.environ.pop(SIDECAR_ENV, None)
         os.environ.pop(SOURCES_LOG_ENV, None)
+
+
+class ReportWriteError(Exception):
+    """The report could not be written (disk full, quota…): it fails, nothing is published for it."""
+
+
+def write_failure_message(exc: OSError, folder: Path) -> str:
+    """A French message for a failed write (the report fails; the previous one stays)."""
+    import errno
+
+    why = ("disque plein, quota ou taille maximale de fichier atteints"
+           if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT) else "écriture refusée")
+    folder = Path(folder)
+    if folder.parent.name == ".staging":  # the build's staging folder (publish.STAGING): name the output folder
+        folder = folder.parent.parent
+    return (f"écriture du rapport impossible dans {folder} ({why} : {exc.strerror or exc}) ; "
+            "rien n'est publié pour ce rapport, le rapport précédent reste en place")
 
 
 def _read_sources_log(path: Path) -> list[str]:
@@ -256,4 +289,6 @@ def _failure_message(exc: Exception) -> str:
     if isinstance(exc, PapermillExecutionError):
         text = f"{exc.ename} : {exc.evalue}"
         return text.strip()
+    if isinstance(exc, ReportWriteError):
+        return str(exc)
     return "".join(traceback.format_exception_only(type(exc), exc)).strip()

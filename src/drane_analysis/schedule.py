@@ -23,12 +23,14 @@ Exit codes (also in ``drane --help`` and ``docs/guide-analyste.md``):
 2     wrong arguments (unknown target or scope, missing data folder)
 3     unusable data (a source is missing or broken: run ``drane validate``)
 4     another build is running on the same output folder (nothing was done)
-5     unexpected error (the traceback is in the log file)
+5     unexpected error (the traceback is in the log file), or the output folder cannot
+      be written (a full disk): nothing was published, the previous reports stay
 ====  ==========================================================================
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import socket
@@ -53,7 +55,7 @@ EXIT_MEANINGS = {
     EXIT_USAGE: "arguments invalides (cible ou périmètre inconnu, dossier de données introuvable)",
     EXIT_DATA: "données inutilisables (source absente ou invalide : lancer « drane validate »)",
     EXIT_LOCKED: "une autre construction est en cours sur le même dossier de sortie (rien n'a été fait)",
-    EXIT_INTERNAL: "erreur inattendue (le détail est dans le journal)",
+    EXIT_INTERNAL: "erreur inattendue ou dossier de sortie impossible à écrire (le détail est dans le journal)",
 }
 
 LOCK_NAME = ".drane-build.lock"
@@ -119,19 +121,24 @@ class Journal:
     def say(self, message: str) -> None:
         """A progress line: to the log, and to the terminal unless quiet."""
         stamp = datetime.now().strftime("%H:%M:%S")
-        for line in str(message).splitlines() or [""]:
-            self.log.write(f"{stamp} {line}\n")
-        self.log.flush()
+        _write(self.log, "".join(f"{stamp} {line}\n" for line in str(message).splitlines() or [""]))
         if not self.quiet:
             print(message, file=self.stdout, flush=True)
 
     def error(self, message: str) -> None:
         """A problem: to the log and, even when quiet, to standard error."""
         stamp = datetime.now().strftime("%H:%M:%S")
-        for line in str(message).splitlines() or [""]:
-            self.log.write(f"{stamp} ERREUR {line}\n")
-        self.log.flush()
+        _write(self.log, "".join(f"{stamp} ERREUR {line}\n" for line in str(message).splitlines() or [""]))
         print(f"drane : {message}", file=self.stderr, flush=True)
+
+
+def _write(log: IO[str], text: str) -> None:
+    """Write to the log file; a full disk loses log lines, never the build's own message."""
+    try:
+        log.write(text)
+        log.flush()
+    except OSError:
+        pass
 
 
 def run_logged(job: Callable[[Journal], int], out: Path, *, quiet: bool = False, log_dir: Path | None = None,
@@ -151,25 +158,28 @@ def run_logged(job: Callable[[Journal], int], out: Path, *, quiet: bool = False,
     try:
         with build_lock(out, command):
             path = new_log_path(log_dir or out / LOG_DIR)
-            with open(path, "w", encoding="utf-8") as log:
+            log = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed below, even on a full disk
+            try:
                 journal = Journal(log, quiet, stdout, stderr)
-                log.write(f"drane-analysis — construction du {datetime.now():%d/%m/%Y à %H:%M:%S}\n")
-                log.write(f"commande : {command or '(appel direct)'}\ndossier de sortie : {out.resolve()}\n"
-                          f"processus : {os.getpid()} sur {socket.gethostname()}\n\n")
-                log.flush()
+                _write(log, f"drane-analysis — construction du {datetime.now():%d/%m/%Y à %H:%M:%S}\n"
+                            f"commande : {command or '(appel direct)'}\ndossier de sortie : {out.resolve()}\n"
+                            f"processus : {os.getpid()} sur {socket.gethostname()}\n\n")
                 try:
                     code = job(journal)
                 except Exception:  # noqa: BLE001 - an unattended run must end with a code and a log
-                    log.write(traceback.format_exc())
+                    _write(log, traceback.format_exc())
                     journal.error(f"erreur inattendue : voir le journal {path}")
                     code = EXIT_INTERNAL
-                log.write(f"\ncode de sortie : {code} ({EXIT_MEANINGS.get(code, 'inconnu')})\n")
+                _write(log, f"\ncode de sortie : {code} ({EXIT_MEANINGS.get(code, 'inconnu')})\n")
                 if code != EXIT_OK:
                     print(f"drane : construction terminée avec le code {code} "
                           f"({EXIT_MEANINGS.get(code, 'inconnu')}) ; journal : {path}", file=err, flush=True)
                 elif not quiet:
                     print(f"Journal : {path}", file=stdout or sys.stdout, flush=True)
                 return code
+            finally:
+                with contextlib.suppress(OSError):
+                    log.close()
     except BuildLocked as exc:
         print(f"drane : {exc}", file=err, flush=True)
         return EXIT_LOCKED

@@ -349,9 +349,26 @@ def _did_event_study(fit, d: np.ndarray, t: np.ndarray, units: np.ndarray, times
 # --------------------------------------------------------------------------- comparisons, counts, ratios
 # (shared by the target modules)
 
+def random_seed() -> int:
+    """The seed of every random draw of the library (``random_seed`` of ``params/statistics.yaml``).
+
+    Recorded in every report's manifest entry: a report is rebuilt with the same draws.
+    """
+    import yaml
+
+    from .paths import params_dir
+
+    path = params_dir() / "statistics.yaml"
+    with path.open(encoding="utf-8") as fh:
+        seed = (yaml.safe_load(fh) or {}).get("random_seed")
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"params/statistics.yaml : « random_seed » doit être un entier positif (lu : {seed!r})")
+    return seed
+
+
 Z = float(sps.norm.ppf(0.975))
 PERMUTATIONS = 4999
-SEED = 20210115
+SEED = random_seed()
 
 
 def difference_interval(v1: float, lo1: float, hi1: float, v2: float, lo2: float,

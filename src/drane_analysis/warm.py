@@ -341,6 +341,23 @@ def _become_kernel(req: dict, stdin_fd: int) -> None:  # pragma: no cover - runs
 # =========================================================================== worker side
 
 
+def die_with_parent(parent_pid: int) -> None:
+    """Have the system kill this process (``SIGKILL``) when its parent ``parent_pid`` dies,
+    even by ``SIGKILL`` (Linux ``prctl(PR_SET_PDEATHSIG)``); exit at once if it is already
+    gone. Build workers and the template never outlive the build's driver, and never write
+    anything after it. Elsewhere than on Linux, only the check is done.
+    """
+    with contextlib.suppress(OSError, AttributeError, TypeError):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+    if os.getppid() != parent_pid:  # the parent died before the request took effect
+        os._exit(1)
+
+
+
 class TemplateClient:
     """A worker's connection to the template (one request at a time)."""
 
@@ -521,10 +538,13 @@ class Template:
     """Start (and stop) the template process of one data folder.
 
     ``with Template(data_dir) as t:`` — workers connect to ``t.socket_path``. The template
-    stops when this object is closed or when the process that started it dies.
+    stops when this object is closed or when the process that started it dies (its
+    standard input closes); with ``die_with_parent`` (the build's driver, which starts it
+    from its main thread), the system kills it at once when that process dies, even in the
+    middle of a warm-up.
     """
 
-    def __init__(self, data_dir: str | os.PathLike[str], log: Path | None = None):
+    def __init__(self, data_dir: str | os.PathLike[str], log: Path | None = None, die_with_parent: bool = False):
         self.data_dir = str(data_dir)
         self._tmp = tempfile.TemporaryDirectory(prefix="drane-warm-")
         self.socket_path = str(Path(self._tmp.name) / "template.sock")
@@ -532,7 +552,8 @@ class Template:
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in close()
         self.proc = subprocess.Popen(
             [sys.executable, "-c", "import sys; from drane_analysis.warm import main; sys.exit(main())",
-             "--data", self.data_dir, "--socket", self.socket_path],
+             "--data", self.data_dir, "--socket", self.socket_path,
+             *(["--parent", str(os.getpid())] if die_with_parent else [])],
             stdin=subprocess.PIPE, stdout=self._log, stderr=self._log, close_fds=True,
         )
 
@@ -577,7 +598,10 @@ def main(argv: list[str] | None = None) -> int:  # pragma: no cover - the templa
     p = argparse.ArgumentParser(prog="python -m drane_analysis.warm")
     p.add_argument("--data", required=True)
     p.add_argument("--socket", required=True)
+    p.add_argument("--parent", type=int, default=None, help="die with this process (the build's driver)")
     args = p.parse_args(argv)
+    if args.parent is not None:
+        die_with_parent(args.parent)
     serve(args.data, args.socket)
     return 0
 

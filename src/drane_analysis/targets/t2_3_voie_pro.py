@@ -57,7 +57,6 @@ TRACK_LABELS = {"vocational": "Lycées à voie professionnelle (LP, LPO)",
                 "general": "Lycées généraux et technologiques (LEGT)"}
 ATTRIBUTES = ["academy", "department", "kind", "lycee_type", "sector", "territory"]
 PERMUTATIONS = 4999
-SEED = 20210115
 
 
 # --------------------------------------------------------------------------- statistics
