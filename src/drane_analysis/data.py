@@ -156,7 +156,7 @@ class Data:
         if given is not None:
             return name in given
         record_source(name)
-        return bool(sources.contract(name).files(self.dir))
+        return sources.contract(name).has_files(self.dir)
 
     @cached_property
     def demo_marker(self) -> dict | None:
@@ -249,11 +249,14 @@ class Data:
         ips = self.ips()
         if ips.empty:
             return ips
-        start = Period.parse(period).start
-        years = ips["period"].str.slice(0, 4).astype(int)
-        known = ips[years <= start]
-        if known.empty:
-            known = ips
-        order = known["period"].str.slice(0, 4).astype(int)
-        return (known.assign(_o=order).sort_values("_o", kind="stable")
-                .drop_duplicates("uai", keep="last").drop(columns="_o"))
+        key = f"_ips_for:{Period.parse(period).label}"
+        if key not in self._frames:  # computed once per year (the targets ask for each year often)
+            start = Period.parse(period).start
+            years = ips["period"].str.slice(0, 4).astype(int)
+            known = ips[years <= start]
+            if known.empty:
+                known = ips
+            order = known["period"].str.slice(0, 4).astype(int)
+            self._frames[key] = (known.assign(_o=order).sort_values("_o", kind="stable")
+                                 .drop_duplicates("uai", keep="last").drop(columns="_o"))
+        return self._frames[key].copy()

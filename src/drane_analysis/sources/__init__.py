@@ -8,8 +8,14 @@ Use::
 
 Each source lives in its own module (``sources/annuaire.py``, ``sources/pix.py``...) which
 declares its contract(s) with :func:`register`. Parsed sources are cached as Parquet in
-``data/cache/`` (keyed by the files' sizes and dates and the contract), so a notebook
-reads thousands of small exports in a fraction of a second after the first time.
+``data/cache/`` (``DRANE_CACHE``: another folder, or ``off``), so a notebook reads thousands
+of small exports in a fraction of a second after the first time. What is cached is the
+frame :func:`load` returns — tidy, checked, and already cut to the region (national files
+leave only the region's rows) — so a cache hit parses, checks and filters nothing. Its key
+(:func:`_cache_key`) covers the contract, the path, size and modification time of every
+file, the code that reads sources (this package, ``referential``, ``periods``, ``paths``),
+``params/limits.yaml`` and the pandas and pyarrow versions: a change to any of them makes
+a new entry (entries unused for an hour next to a newer one are deleted).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -28,6 +35,7 @@ from .base import (
     DataError,
     Problem,
     ReadResult,
+    _limits,
     extract_listing,
     read_files,
 )
@@ -157,12 +165,44 @@ def _cache_enabled() -> bool:
 
 
 def _cache_key(c: Contract, files: list[Path], base: Path) -> str:
+    """The cache entry of a read: contract, reading code and settings, then each file's stat.
+
+    A file's content is known by its size and modification time (nanoseconds), as make and
+    rsync do: hashing the content would cost a national folder's read time on every load.
+    """
     h = hashlib.sha256(c.fingerprint().encode())
+    h.update(_code_fingerprint().encode())
+    h.update(repr(sorted(_limits().items())).encode())
     h.update(str(base).encode())
+    prefix = str(base) + os.sep
     for f in files:
-        st = f.stat()
-        h.update(f"{f.relative_to(base).as_posix()}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+        name = str(f)
+        st = os.stat(name)
+        rel = name[len(prefix):] if name.startswith(prefix) else f.relative_to(base).as_posix()
+        h.update(f"{rel.replace(os.sep, '/')}|{st.st_size}|{st.st_mtime_ns}\n".encode())
     return h.hexdigest()[:24]
+
+
+#: The library's code a parsed frame depends on (relative to the package): the readers and
+#: contracts (this package) and the modules they use.
+_READING_CODE = ("sources", "referential.py", "periods.py", "paths.py")
+
+
+@lru_cache(maxsize=1)
+def _code_fingerprint() -> str:
+    """Hash of the reading code and of the pandas and pyarrow versions (once per process)."""
+    return _hash_code(Path(__file__).resolve().parent.parent)
+
+
+def _hash_code(package: Path) -> str:
+    import pyarrow
+
+    h = hashlib.sha256(f"pandas {pd.__version__} pyarrow {pyarrow.__version__}\n".encode())
+    for entry in _READING_CODE:
+        path = package / entry
+        for f in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            h.update(f.relative_to(package).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
 
 
 def _cache_path(name: str, key: str) -> Path:
