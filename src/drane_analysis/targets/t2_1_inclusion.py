@@ -845,6 +845,14 @@ def show_research(rpt) -> None:
                   + p.note_html())
 
 
+def training_note(rpt, domain: str, theme: str) -> str:
+    """The method section's note on a GAIA training theme: sessions with no department."""
+    sessions = referential.in_scope(training_sessions(rpt.data, domain), rpt.scope)
+    no_dept = int(sessions.loc[sessions["period"] == rpt.period, "department"].isna().sum())
+    return (f"**Formations** : sessions de la thématique « {theme} » de l'extraction GAIA ; {no_dept} session(s) "
+            "sans département cette année comptent dans l'académie et la région, pas dans un département.")
+
+
 def coverage_notes(rpt) -> list[str]:
     """Caveats with their figures, for the report's method section."""
     from ..report import fr_number
@@ -852,11 +860,7 @@ def coverage_notes(rpt) -> list[str]:
     notes = []
     data = rpt.data
     if data.has("formations"):
-        sessions = referential.in_scope(training_sessions(data, INCLUSIVE_DOMAIN), rpt.scope)
-        no_dept = int(sessions.loc[sessions["period"] == rpt.period, "department"].isna().sum())
-        notes.append("**Formations** : sessions de la thématique « Numérique et école inclusive » de l'extraction "
-                     f"GAIA ; {no_dept} session(s) sans département cette année comptent dans l'académie et la "
-                     "région, pas dans un département.")
+        notes.append(training_note(rpt, INCLUSIVE_DOMAIN, "Numérique et école inclusive"))
     if data.has("robots") and data.has("robots_affectations"):
         m = robot_month_frame(data)
         notes.append(f"**Robots** : les fichiers ne portent pas de date d'export ; les prêts sans date de fin sont "

@@ -42,8 +42,8 @@ from .t2_1_inclusion import (
     covered_periods,
     fill_missing,
     training_breakdown,
+    training_note,
     training_rows,
-    training_sessions,
     training_summary,
 )
 
@@ -491,11 +491,7 @@ def coverage_notes(rpt) -> list[str]:
     notes = []
     data = rpt.data
     if data.has("formations"):
-        sessions = referential.in_scope(training_sessions(data, VR_DOMAIN), rpt.scope)
-        no_dept = int(sessions.loc[sessions["period"] == rpt.period, "department"].isna().sum())
-        notes.append("**Formations** : sessions de la thématique « Réalité virtuelle / augmentée et jumeaux "
-                     f"numériques » de l'extraction GAIA ; {no_dept} session(s) sans département cette année comptent "
-                     "dans l'académie et la région, pas dans un département.")
+        notes.append(training_note(rpt, VR_DOMAIN, "Réalité virtuelle / augmentée et jumeaux numériques"))
     if data.has("agents_conversationnels") and data.has("annuaire"):
         usage = lycee_usage(data)
         notes.append("**Dénominateur** : lycées professionnels (LP) et polyvalents (LPO), publics et privés sous "
