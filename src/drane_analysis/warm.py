@@ -40,6 +40,7 @@ import importlib
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -159,6 +160,7 @@ def _kernel_modules() -> list[str]:
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the probe
         code = 1
+        tmp = None
         try:
             os.close(read_fd)
             devnull = os.open(os.devnull, os.O_RDWR)
@@ -173,6 +175,8 @@ def _kernel_modules() -> list[str]:
                 fh.write("\n".join(sorted(sys.modules)))
             code = 0
         finally:
+            if tmp:  # the probe's connection file: nothing of it outlives the probe
+                shutil.rmtree(tmp, ignore_errors=True)
             os._exit(code)
     os.close(write_fd)
     with os.fdopen(read_fd) as fh:
