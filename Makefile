@@ -65,4 +65,4 @@ lock: $(VENV)/.installed ## refresh requirements/lock.txt from the current envir
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' > requirements/lock.txt
 
 clean: ## remove generated outputs and caches (not the environment)
-	rm -rf $(OUT)/* data/cache
+	rm -rf $(OUT)/* $(OUT)/.generations $(OUT)/.staging data/cache

@@ -6,20 +6,25 @@ kernel (papermill's Python API), exports it to a self-contained HTML report with
 hidden (nbconvert, our ``drane`` template: no network request), then writes
 ``OUT/index.html`` and ``OUT/manifest.json``.
 
-Layout of the output folder::
+Layout of the output folder, as readers see it::
 
     OUT/index.html
     OUT/manifest.json
+    OUT/donnees/indicateurs.{csv,xlsx,parquet}        the exports
     OUT/<période>/<cible>-<slug>/<périmètre>.html     the report
     OUT/<période>/<cible>-<slug>/<périmètre>.ipynb    the executed notebook
 
+(each a link into ``OUT/current/``, itself a link to the published generation
+``OUT/.generations/<build>/``: see :mod:`.publish`).
+
 **Interrupted builds lose nothing** (:mod:`.publish`). Reports are written into the build's
 staging folder (``OUT/.staging/<build>/``), never in place; when every report is done, the
-new manifest, exports and index are staged too, a commit journal is written, and the
-staged files are renamed into place. A build killed at any moment (``SIGKILL``, a full
-disk) leaves the previous reports, index and manifest intact and consistent — or, once its
-journal is written, a commit that the next build finishes before anything else. Every file
-is whole (one rename); each report's ``html_sha256`` in the manifest lets anyone check it.
+new manifest, exports and index are staged too, a new generation is assembled from the
+current one (hard links) and the staged files, and ``OUT/current`` is switched to it in
+one atomic rename. A build killed at any moment (``SIGKILL``, a full disk) leaves readers
+one whole generation: the previous reports, index and manifest, intact and consistent, or,
+killed after the switch, all the new ones; the next build deletes what it left. Each
+report's ``html_sha256`` in the manifest lets anyone check it.
 A failing notebook never replaces the previous good report of the same (target, scope,
 school year) — the index shows the failure and the date of the report still shown. One
 failure does not stop the others; the exit code says whether all passed.
@@ -506,7 +511,7 @@ def build(targets: Iterable[str] | None = None, academies: Iterable[str] | None 
                          "« drane demo-data --out DIR »)")
     out = (Path(out_dir) if out_dir else project_root() / "outputs").resolve()
     out.mkdir(parents=True, exist_ok=True)
-    # A build killed earlier: finish its commit, or delete what it never published.
+    # What a killed build left is deleted; a folder written before generations is converted.
     for line in publish.recover(out):
         say(line)
     state = BuildState(data_path)
@@ -779,10 +784,10 @@ def _portal_outdated(out: Path, manifest: dict, params_sha256: str) -> bool:
 
 def _commit(stage: Staging, manifest: dict, reports: list[str], params_sha256: str) -> None:
     """Stage the manifest, the exports and the index, then publish them with the staged
-    ``reports`` (journal, then renames: :meth:`.publish.Staging.commit`).
+    ``reports`` as a new generation, in one switch (:meth:`.publish.Staging.commit`).
 
     Raises :class:`~.publish.PublishError` when the output folder cannot be written (a full
-    disk): before the journal, nothing was published.
+    disk): nothing was published then.
     """
     from .exports import write_exports
     from .portal import write_index
@@ -797,7 +802,6 @@ def _commit(stage: Staging, manifest: dict, reports: list[str], params_sha256: s
         raise PublishError(f"écriture impossible dans {stage.out}{publish.disk_hint(exc)} : {exc.strerror or exc} ; "
                            "construction abandonnée avant publication : les rapports, l'index et le manifeste "
                            "précédents sont intacts") from exc
-    # Reports first, the index last: the index never links to a report not yet in place.
     stage.commit([*reports, MANIFEST, *exports, INDEX])
 
 

@@ -254,7 +254,7 @@ def _build(args: argparse.Namespace) -> int:
                 j = res.job
                 first = "\n  ".join(res.message.splitlines()[:6]) if res.message else "erreur"
                 journal.error(f"échec du rapport cible {j.target} {j.academy} {j.period} : {first}")
-        journal.say(f"Index : {summary.index.resolve()}")
+        journal.say(f"Index : {summary.index.absolute()}")  # not resolved: the link readers open
         return summary.exit_code
 
     return run_logged(job, out, quiet=args.quiet, log_dir=Path(args.log_dir) if args.log_dir else None,

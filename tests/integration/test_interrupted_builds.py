@@ -8,17 +8,20 @@ complete build:
   line): the driver alone — its workers and warm template must die with it — or its whole
   process group;
 - during the commit, deterministically: the build runs through a small wrapper (below) that
-  replaces ``os.replace`` in the driver by one that kills the process just before the
-  commit journal is renamed into place, or before the third rename into the output folder;
+  replaces ``os.replace`` in the driver by one that kills the process before the third
+  staged file is moved into the new generation, just before ``OUT/current`` is switched to
+  it, or just after;
 - on a "full disk": every file of the build (driver, workers, template, kernels) limited to
-  a few kilobytes (``RLIMIT_FSIZE``; writes past it fail with ``EFBIG``, as on a full disk).
+  a few kilobytes (``RLIMIT_FSIZE``; writes past it fail with ``EFBIG``, as on a full disk);
+- an output folder written before generations (real files) is converted by the next
+  build, which is also killed just after the conversion's switch.
 
-After each: every report, executed notebook, manifest and index is whole; the manifest
-parses and names existing reports with their recorded SHA-256; the index links to existing
-files only; killed before its journal, the build changed nothing (byte for byte); killed
-after, every file is the previous one or the next one, never a mix. Then an ordinary build
-completes (exit 0), finishing or discarding what the killed build left, and leaves a
-consistent output folder with no staging folder.
+After each: what a reader sees through ``OUT/`` (index, manifest, exports, reports) is
+exactly the content of one generation — the previous one before the switch, the new one
+after — every file whole; the manifest parses and names existing reports with their
+recorded SHA-256; the index links to existing files only. Then an ordinary build completes
+(exit 0), deleting what the killed build left, and leaves a consistent output folder with
+no staging folder and at most two generations.
 
 Reproducibility: two ``--force`` builds from the same inputs give the same indicator table
 and the same HTML reports (but the date printed in them), and the manifest records what
@@ -45,7 +48,7 @@ import pytest
 
 from drane_analysis import stats
 from drane_analysis.demo import DEFAULT_SEED
-from drane_analysis.publish import STAGING
+from drane_analysis.publish import CURRENT, GENERATIONS, STAGING, current_generation, generations
 
 pytestmark = pytest.mark.slow
 
@@ -67,25 +70,31 @@ if __name__ == "__main__":  # not in the build's workers (multiprocessing's spaw
     if kill:
         from drane_analysis import publish
 
-        out = os.path.realpath(os.environ.pop("DRANE_TEST_OUT")) + os.sep
-        staging = out + publish.STAGING + os.sep
-        real_replace, renamed = os.replace, [0]
+        out = os.path.realpath(os.environ.pop("DRANE_TEST_OUT"))
+        current = os.path.join(out, publish.CURRENT)
+        generations = os.path.join(out, publish.GENERATIONS) + os.sep
+        real_replace, moved = os.replace, [0]
 
         def replace(src, dst, *args, **kwargs):
-            dst_path = os.path.realpath(os.fspath(dst))
-            if kill == "journal" and os.path.basename(dst_path) == publish.JOURNAL:
-                os.kill(os.getpid(), signal.SIGKILL)  # the journal never reaches its place
-            if kill.startswith("publish:") and dst_path.startswith(out) and not dst_path.startswith(staging):
-                renamed[0] += 1
-                if renamed[0] >= int(kill.split(":")[1]):
-                    os.kill(os.getpid(), signal.SIGKILL)  # in the middle of the renames
-            return real_replace(src, dst, *args, **kwargs)
+            dst_path = os.path.abspath(os.fspath(dst))  # not realpath: current is a link
+            if kill.startswith("assemble:") and dst_path.startswith(generations):
+                moved[0] += 1
+                if moved[0] >= int(kill.split(":")[1]):
+                    os.kill(os.getpid(), signal.SIGKILL)  # the new generation half assembled
+            if kill == "before-switch" and dst_path == current:
+                os.kill(os.getpid(), signal.SIGKILL)  # the new generation whole, not published
+            result = real_replace(src, dst, *args, **kwargs)
+            if kill == "after-switch" and dst_path == current:
+                os.kill(os.getpid(), signal.SIGKILL)  # published, nothing tidied up
+            return result
 
         os.replace = replace
     from drane_analysis.cli import main
 
     sys.exit(main())
 '''
+# Top-level entries of an output folder that readers do not open (publish.OUTSIDE, the lock).
+NOT_PUBLISHED = (STAGING, GENERATIONS, CURRENT, "journaux", ".drane-build.lock", "README.md")
 
 
 @dataclass
@@ -95,14 +104,41 @@ class Built:
     seconds: float
 
 
-def _published(out: Path) -> dict[str, bytes]:
-    """What a reader of the output folder sees: reports, notebooks, manifest, index, exports."""
+def _files(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder``, through symbolic links (relative path → bytes)."""
     files = {}
-    for path in sorted(out.rglob("*")):
-        rel = path.relative_to(out).as_posix()
-        if path.is_file() and not rel.startswith((f"{STAGING}/", "journaux/", ".drane-build")):
-            files[rel] = path.read_bytes()
+    for dirpath, _, names in os.walk(folder, followlinks=True):
+        for name in names:
+            path = Path(dirpath) / name
+            files[path.relative_to(folder).as_posix()] = path.read_bytes()
     return files
+
+
+def _published(out: Path) -> dict[str, bytes]:
+    """What a reader of the output folder sees through its paths (``OUT/index.html``,
+    ``OUT/2025-2026/…``): reports, notebooks, manifest, index, exports."""
+    files = {}
+    for top in sorted(out.iterdir()):
+        if top.name in NOT_PUBLISHED:
+            continue
+        if top.is_dir():
+            files.update({f"{top.name}/{rel}": data for rel, data in _files(top).items()})
+        else:
+            files[top.name] = top.read_bytes()
+    return files
+
+
+def assert_one_generation(out: Path) -> dict[str, bytes]:
+    """What readers see is exactly the current generation, every user-facing path a
+    relative link into it. Returns it."""
+    seen = _published(out)
+    current = current_generation(out)
+    assert current is not None and os.readlink(out / CURRENT) == f"{GENERATIONS}/{current.name}"
+    assert seen == _files(current), "readers see a mix of generations"
+    for top in out.iterdir():
+        if top.name not in NOT_PUBLISHED:
+            assert os.readlink(top) == f"{CURRENT}/{top.name}", top.name
+    return seen
 
 
 def _sha256(data: bytes) -> str:
@@ -155,6 +191,8 @@ def assert_recovers(out: Path, data: Path) -> str:
     assert "Traceback" not in done.stdout + done.stderr
     assert not (out / STAGING).exists(), "a staging folder is left"
     assert_consistent(out)
+    assert_one_generation(out)
+    assert 1 <= len(generations(out)) <= 2  # the current one and the previous one
     return done.stdout
 
 
@@ -252,7 +290,8 @@ def wrapper(tmp_path) -> Path:
 
 def _copy(baseline: Built, tmp_path: Path) -> Path:
     out = tmp_path / "out"
-    shutil.copytree(baseline.out, out)
+    shutil.copytree(baseline.out, out, symlinks=True)  # relative links: the copy is whole
+    assert_one_generation(out)
     assert _published(out) == baseline.files
     return out
 
@@ -278,44 +317,77 @@ def test_a_build_killed_before_its_commit_changes_nothing(baseline, demo_dir, tm
         assert "fichiers non publiés supprimés" in said
 
 
-@pytest.mark.xdist_group("interrupted")
-def test_a_build_killed_just_before_its_journal_changes_nothing(baseline, demo_dir, tmp_path, wrapper):
-    out = _copy(baseline, tmp_path)
+def _killed(wrapper: Path, out: Path, demo_dir: Path, moment: str, *extra: str) -> None:
     proc = _start([sys.executable, str(wrapper), "build", "--data", str(demo_dir), "--out", str(out), *ARGS,
-                   "--force"], env={"DRANE_TEST_KILL": "journal", "DRANE_TEST_OUT": str(out)})
+                   *extra], env={"DRANE_TEST_KILL": moment, "DRANE_TEST_OUT": str(out)})
     proc.communicate(timeout=TIMEOUT)
     assert proc.returncode == -signal.SIGKILL
-    # Every report, the manifest, the exports and the index were staged: none is published.
+
+
+@pytest.mark.xdist_group("interrupted")
+@pytest.mark.parametrize("moment", ["assemble:3", "before-switch"])
+def test_a_build_killed_before_its_switch_changes_nothing(baseline, demo_dir, tmp_path, wrapper, moment):
+    out = _copy(baseline, tmp_path)
+    previous = current_generation(out)
+    _killed(wrapper, out, demo_dir, moment, "--force")
     (stage,) = (out / STAGING).iterdir()
-    assert {f"{r}.html" for r in REPORTS} | {"manifest.json", "index.html"} <= {
-        p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file()}
+    (new,) = [g for g in generations(out) if g != previous]
+    assert new.name == stage.name  # the killed build's generation, never switched to
+    built = _files(new)
+    if moment == "before-switch":  # the new generation whole: every report, the manifest, the index
+        assert {f"{r}.html" for r in REPORTS} | {"manifest.json", "index.html"} <= set(built)
+        assert json.loads(built["manifest.json"]) != json.loads(baseline.files["manifest.json"])
+    assert current_generation(out) == previous
     assert_consistent(out)
-    assert _published(out) == baseline.files
+    assert assert_one_generation(out) == baseline.files
     said = assert_recovers(out, demo_dir)
-    assert "fichiers non publiés supprimés" in said
+    assert f"Construction interrompue {stage.name} : fichiers non publiés supprimés" in said
+    assert not new.exists()
 
 
 @pytest.mark.xdist_group("interrupted")
-def test_a_build_killed_in_the_middle_of_its_commit_is_finished_by_the_next(baseline, demo_dir, tmp_path,
-                                                                             wrapper):
+def test_a_build_killed_just_after_its_switch_is_published_whole(baseline, demo_dir, tmp_path, wrapper):
     out = _copy(baseline, tmp_path)
-    proc = _start([sys.executable, str(wrapper), "build", "--data", str(demo_dir), "--out", str(out), *ARGS,
-                   "--force"], env={"DRANE_TEST_KILL": "publish:3", "DRANE_TEST_OUT": str(out)})
-    proc.communicate(timeout=TIMEOUT)
-    assert proc.returncode == -signal.SIGKILL
+    previous = current_generation(out)
+    _killed(wrapper, out, demo_dir, "after-switch", "--force")
     (stage,) = (out / STAGING).iterdir()
-    journal = json.loads((stage / "COMMIT.json").read_text(encoding="utf-8"))["files"]
-    pending = {rel: (stage / rel).read_bytes() for rel in journal if (stage / rel).is_file()}
-    done = [rel for rel in journal if rel not in pending]
-    # Killed before its third rename: two files published (the first report), the rest staged.
-    assert len(done) == 2 and done == journal[:2] and f"{REPORTS[0]}.html" in done
-    assert {"manifest.json", "index.html", f"{REPORTS[1]}.html"} <= set(pending)
-    killed = _published(out)
-    assert_whole(out)  # whole files; the previous index links to existing files
-    for rel, data in killed.items():  # every file the previous one, or the new one in its place
-        assert data == baseline.files.get(rel) or rel in done, rel
+    assert current_generation(out).name == stage.name
+    seen = assert_one_generation(out)
+    assert_consistent(out)  # the new manifest, index and reports, all of them
+    assert set(seen) == set(baseline.files)
+    assert json.loads(seen["manifest.json"])["generated_at"] != json.loads(baseline.files["manifest.json"])[
+        "generated_at"]
+    assert previous.is_dir()  # kept, untouched
+    assert _files(previous) == baseline.files
     said = assert_recovers(out, demo_dir)
-    assert f"publication terminée ({len(pending)} fichier(s))" in said
+    assert f"Construction interrompue {stage.name} après sa publication" in said
+    assert "Rien à reconstruire" in said
+    assert _published(out) == seen
+
+
+def _legacy_copy(baseline: Built, tmp_path: Path) -> Path:
+    """The baseline as an older build wrote it: real files, no generation."""
+    out = tmp_path / "old"
+    shutil.copytree(baseline.out, out, ignore=shutil.ignore_patterns(GENERATIONS, CURRENT, STAGING))
+    assert not any(p.is_symlink() for p in out.iterdir())
+    assert _published(out) == baseline.files
+    return out
+
+
+@pytest.mark.xdist_group("interrupted")
+@pytest.mark.parametrize("killed", [False, True], ids=["converted", "killed-after-conversion-switch"])
+def test_an_older_output_folder_is_converted_without_losing_anything(baseline, demo_dir, tmp_path, wrapper,
+                                                                    killed):
+    out = _legacy_copy(baseline, tmp_path)
+    if killed:
+        _killed(wrapper, out, demo_dir, "after-switch")
+        assert current_generation(out) is not None
+        assert _published(out) == baseline.files  # part real, part links: the same files
+        assert_consistent(out)
+    said = assert_recovers(out, demo_dir)  # nothing to rebuild: the conversion alone
+    assert "Dossier de sortie converti" in said and "Rien à reconstruire" in said
+    assert _published(out) == baseline.files
+    assert (out / "journaux").is_dir() and not (out / "journaux").is_symlink()
 
 
 # --------------------------------------------------------------------------- full disk, reproducibility
@@ -378,6 +450,6 @@ def test_a_full_disk_publishes_nothing_and_says_so(two_builds, demo_dir, tmp_pat
     assert "taille maximale de fichier atteints" in said
     assert "construction abandonnée avant publication" in said and "précédents sont intacts" in said
     assert _published(out) == a.files
-    assert not (out / STAGING).exists()
+    assert not (out / STAGING).exists() and generations(out) == [current_generation(out)]
     assert_consistent(out)
     assert_recovers(out, demo_dir)

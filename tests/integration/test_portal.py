@@ -22,6 +22,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from drane_analysis.portal import write_index
+from drane_analysis.publish import CURRENT, GENERATIONS
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("portal")]
 LOCAL_SCHEMES = ("file:", "data:", "about:", "blob:")
@@ -126,7 +127,8 @@ def rich_out(small_build, tmp_path_factory) -> Path:
     """The small build's folder, with a synthesis of the region and a failed report in its manifest."""
     assert small_build.returncode == 0, small_build.stderr
     out = tmp_path_factory.mktemp("rich") / "out"
-    shutil.copytree(small_build.out, out)
+    # What a reader sees (the links followed), as copied to a web server with `cp -rL`: real files.
+    shutil.copytree(small_build.out, out, ignore=shutil.ignore_patterns(GENERATIONS, CURRENT))
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     (key, entry), = manifest["reports"].items()
     period = entry["period"]
@@ -168,8 +170,11 @@ def test_the_build_writes_an_index_reports_and_exports_quietly(small_build):
 
 
 def test_every_page_is_french_ordered_accessible_and_every_link_resolves(small_build, rich_out):
-    pages = [rich_out / "index.html", *sorted(rich_out.rglob("*/*.html")), small_build.out / "index.html"]
-    assert len(pages) >= 3
+    # The build's own folder too, through its links (OUT/2025-2026 -> current/2025-2026, …).
+    published = [p for p in small_build.out.glob("*/*/*.html") if p.parts[-3] not in (GENERATIONS, CURRENT)]
+    assert published and all(p.parts[-3].startswith("20") for p in published)
+    pages = [rich_out / "index.html", *sorted(rich_out.rglob("*/*.html")), small_build.out / "index.html", *published]
+    assert len(pages) >= 4
     problems = [p for page in pages for p in check_page_statically(page, page.parents[0] if page.name == "index.html"
                                                                      else page.parents[2])]
     assert not problems, problems
@@ -257,10 +262,15 @@ def test_index_reads_on_a_phone(browser, rich_out):
     assert "Synthèse régionale" in visit.text
 
 
-def test_pages_from_a_static_web_server_make_no_other_request(browser, rich_out):
+@pytest.mark.parametrize("folder", ["rich_out", "small_build"])
+def test_pages_from_a_static_web_server_make_no_other_request(browser, request, folder):
+    """Served from a copy (real files) and from the build's own folder (symbolic links,
+    which the server follows: nginx does by default, Apache with FollowSymLinks)."""
     from selenium.webdriver.common.by import By
 
-    handler = functools.partial(_QuietHandler, directory=str(rich_out))
+    root = request.getfixturevalue(folder)
+    root = root.out if folder == "small_build" else root
+    handler = functools.partial(_QuietHandler, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
