@@ -239,7 +239,8 @@ def _load(base: Path, _stamp: tuple) -> Catalogue:
 def _read_yaml(path: Path, problems: list[str]) -> dict[str, Any]:
     try:
         with path.open(encoding="utf-8") as fh:
-            data = yaml.safe_load(fh) or {}
+            # libyaml's safe loader when PyYAML has it (ten times faster on params/).
+            data = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}  # noqa: S506 - a safe loader
     except FileNotFoundError:
         problems.append(f"{path.name} : fichier absent")
         return {}

@@ -21,11 +21,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import referential, sources
+from . import derived_cache, referential, sources
 from .demo import MARKER
 from .paths import resolve_data_dir
 from .periods import Period
-from .stats import quartile_labels
+from .stats import grouped_quartile_labels
 
 LYCEE_TYPES = {"300": "LEGT", "301": "LEGT", "302": "LEGT", "306": "LPO", "307": "LPO", "320": "LP"}
 UNDER_CONTRACT_CODES = {"20", "21", "30", "31"}
@@ -102,12 +102,53 @@ def breakdown_label(breakdown: str, value: object) -> str:
     return BREAKDOWN_LABELS.get(breakdown, {}).get(str(value), str(value))
 
 
-class Data:
-    """Sources of one data folder, each loaded (and checked) once."""
+#: The sources a Data of one academy reads for that academy only: the person- and
+#: month-level files, nearly all of the rows. The others are small and read whole, so that
+#: what is computed across academies (IPS quartiles cut within the region, robots lent from
+#: one academy to another, school years known from any academy) stays as for the region.
+ACADEMY_SCOPED_SOURCES = frozenset({"pix_certification", "ent_comptes", "ent_acces"})
 
-    def __init__(self, data_dir: str | os.PathLike[str] | None = None):
+
+class Data:
+    """Sources of one data folder, each loaded (and checked) once.
+
+    ``Data(folder, academy="limoges")`` reads only that academy's rows of the large sources
+    (:data:`ACADEMY_SCOPED_SOURCES`, with the filter pushed down to the Parquet cache): a
+    fraction of the work, for the indicators *of that academy* only — what it computes
+    for other scopes is wrong. :func:`~.indicators.indicator_table` uses it when one
+    academy is asked; a target whose indicators need the whole region whatever the scope
+    (``REGION_WIDE = True`` in its module, like 3.3's evaluation) gets the whole data.
+    """
+
+    def __init__(self, data_dir: str | os.PathLike[str] | None = None, academy: str | None = None):
         self.dir: Path = resolve_data_dir(data_dir)
-        self._frames: dict[str, pd.DataFrame] = dict(_PRELOADED.get(self.dir, {}))
+        if academy is not None and academy not in referential.ACADEMIES:
+            raise ValueError(f"académie inconnue « {academy} » ; attendu : {', '.join(referential.ACADEMIES)}")
+        self.academy = academy
+        preloaded = _PRELOADED.get(self.dir, {})
+        if academy is not None:  # only what does not depend on the scoped sources
+            preloaded = {k: v for k, v in preloaded.items() if k in sources.names() and k not in ACADEMY_SCOPED_SOURCES}
+        self._frames: dict[str, pd.DataFrame] = dict(preloaded)
+        self._fingerprints: dict[str, str] = {}
+        self._listings: dict[str, list[str]] = {}
+
+    def for_academy(self, academy: str) -> Data:
+        """A Data of the same folder reading the large sources for ``academy`` only."""
+        out = Data(self.dir, academy=academy)
+        out._fingerprints = self._fingerprints  # the same folder, seen at the same time
+        out._listings = self._listings
+        return out
+
+    def _files(self, name: str) -> list[str]:
+        if name not in self._listings:
+            self._listings[name] = sources.contract(name).file_names(self.dir)
+        return self._listings[name]
+
+    def fingerprint(self, name: str) -> str:
+        """:func:`.sources.fingerprint` of source ``name``, once per Data (like its frames)."""
+        if name not in self._fingerprints:
+            self._fingerprints[name] = sources.fingerprint(name, self.dir, file_names=self._files(name))
+        return self._fingerprints[name]
 
     @classmethod
     def from_frames(cls, frames: dict[str, pd.DataFrame], demo: bool = False) -> Data:
@@ -118,6 +159,9 @@ class Data:
         """
         obj = cls.__new__(cls)
         obj.dir = Path("/nonexistent-test-data")
+        obj.academy = None
+        obj._fingerprints = {}
+        obj._listings = {}
         obj._frames = dict(frames)
         obj._given = set(frames)
         obj.__dict__["demo_marker"] = {"periods": sorted({p for f in frames.values() if "period" in f
@@ -125,7 +169,7 @@ class Data:
         return obj
 
     def __repr__(self) -> str:
-        return f"Data({str(self.dir)!r})"
+        return f"Data({str(self.dir)!r}, academy={self.academy!r})" if self.academy else f"Data({str(self.dir)!r})"
 
     # ------------------------------------------------------------------ sources
 
@@ -133,16 +177,31 @@ class Data:
         """The tidy frame of a source (raises a clear error if absent or invalid)."""
         record_source(name)
         if name not in self._frames:
-            self._frames[name] = sources.load(name, self.dir)
+            scope = self.academy if name in ACADEMY_SCOPED_SOURCES else None
+            self._frames[name] = sources.load(name, self.dir, academy=scope, file_names=self._files(name))
         return self._frames[name]
 
-    def memo(self, key: str, compute):
-        """Compute a derived frame once per data folder (``compute()`` is called the first time)."""
+    def memo(self, key: str, compute, persist: bool = False):
+        """Compute a derived frame once per data folder (``compute()`` is called the first time).
+
+        ``persist=True`` also keeps the frame on disk, next to the sources' Parquet cache
+        (:mod:`.derived_cache`), for every later process: for the few costly frames derived
+        from the large sources (establishment panels of the whole region). It is
+        recomputed whenever a source it read changes, or the library's code or ``params/``.
+        """
         full = f"_memo:{key}"
         deps = f"_deps:{key}"
         if full not in self._frames:
-            with track_sources() as names:
-                value = compute()
+            stored = derived_cache.lookup(self, key) if persist else None
+            if stored is not None:
+                value, names = stored
+                for name in names:
+                    record_source(name)
+            else:
+                with track_sources() as names:
+                    value = compute()
+                if persist:
+                    derived_cache.store(self, key, value, names)
             self._frames[full] = value
             self._frames[deps] = frozenset(names)  # type: ignore[assignment]
         else:
@@ -238,8 +297,7 @@ class Data:
                                 "ips": pd.Series(dtype="Float64"), "ips_quartile": pd.Series(dtype="string")})
         else:
             out = pd.concat(parts, ignore_index=True)
-            out["ips_quartile"] = (out.groupby(["period", "ips_group"], group_keys=False)["ips"]
-                                   .apply(quartile_labels))
+            out["ips_quartile"] = grouped_quartile_labels(out["ips"], [out["period"], out["ips_group"]])
             out = out.drop(columns="ips_group").drop_duplicates(["uai", "period"])
         self._frames["_ips"] = out
         return out

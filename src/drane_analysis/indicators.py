@@ -190,14 +190,23 @@ def evaluate(series: pd.DataFrame, periods: list[str] | None = None, scopes: lis
 
 def indicator_table(data, targets: list[str] | None = None, scopes: list[str] | None = None,
                     periods: list[str] | None = None) -> pd.DataFrame:
-    """The indicator table of every target that has its module (``drane indicators``)."""
+    """The indicator table of every target that has its module (``drane indicators``).
+
+    When the scopes asked are one academy, the large sources are read for that academy only
+    (:class:`~.data.Data` with ``academy``): the same table, a fraction of the work.
+    """
+    from .data import Data
     from .targets import modules
 
+    scoped = data
+    if (scopes and len(set(scopes)) == 1 and scopes[0] in referential.ACADEMIES and isinstance(data, Data)
+            and data.academy is None and getattr(data, "_given", None) is None):
+        scoped = data.for_academy(scopes[0])
     frames = []
     for tid, module in modules().items():
         if targets and tid not in targets:
             continue
-        frames.append(module.compute(data))
+        frames.append(module.compute(data if getattr(module, "REGION_WIDE", False) else scoped))
     if not frames:
         return pd.DataFrame(columns=TABLE_COLUMNS)
     series = pd.concat(frames, ignore_index=True)

@@ -21,22 +21,21 @@ import io
 import warnings
 from collections.abc import Iterable, Sequence
 from datetime import date
+from typing import TYPE_CHECKING
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
+from . import referential
+from .catalogue import load_catalogue
+from .data import Data
+from .indicators import evaluate
+from .periods import Period
+from .privacy import protect_breakdown, published
+from .targets import module_for
 
-from . import referential  # noqa: E402
-from .catalogue import load_catalogue  # noqa: E402
-from .data import Data  # noqa: E402
-from .indicators import evaluate  # noqa: E402
-from .periods import Period  # noqa: E402
-from .privacy import protect_breakdown, published  # noqa: E402
-from .targets import module_for  # noqa: E402
+if TYPE_CHECKING:
+    import matplotlib.pyplot as plt
 
 # Colours of the State's design system (DSFR), used by the region's services.
 BLUE = "#000091"
@@ -165,7 +164,7 @@ def figure_html(fig: plt.Figure, alt: str, caption: str | None = None) -> str:
     """A figure as an embedded PNG with its alternative text (and optional caption)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
+    pyplot().close(fig)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
     return (f'<figure class="drane-figure"><img src="data:image/png;base64,{data}" '
@@ -176,8 +175,26 @@ def show_figure(fig: plt.Figure, alt: str, caption: str | None = None) -> None:
     _display_html(figure_html(fig, alt, caption))
 
 
+def pyplot():
+    """matplotlib's pyplot on the Agg backend (figures are embedded as PNG, never shown).
+
+    Imported when the first chart is drawn, not with this module: computing indicators
+    (``drane indicators``, the library in a script) never pays for matplotlib and seaborn.
+    """
+    import matplotlib
+
+    if matplotlib.get_backend().lower() != "agg":
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def setup_plots() -> None:
     """One look for every chart (called by :class:`Report`)."""
+    import seaborn as sns
+
+    plt = pyplot()
     sns.set_theme(style="whitegrid", palette=PALETTE, font_scale=0.95)
     plt.rcParams.update({
         "figure.figsize": (8.5, 4.2), "axes.titleweight": "bold", "axes.titlesize": 12,
@@ -370,7 +387,7 @@ class Report:
             if secret:
                 _display_markdown(f"*{title} : effectifs trop petits pour être publiés (secret statistique).*")
             return
-        fig, ax = plt.subplots(figsize=(8.5, max(2.2, 0.42 * len(frame) + 1.2)))
+        fig, ax = pyplot().subplots(figsize=(8.5, max(2.2, 0.42 * len(frame) + 1.2)))
         y = np.arange(len(frame))
         ax.barh(y, frame["value"], color=BLUE_LIGHT, edgecolor=BLUE)
         err = np.clip(np.vstack([frame["value"] - frame["ci_low"], frame["ci_high"] - frame["value"]]).astype(float), 0, None)
@@ -415,7 +432,7 @@ class Report:
                               f"d'évolution à représenter — {values}.*")
             return
         indicators = list(observed)
-        fig, ax = plt.subplots()
+        fig, ax = pyplot().subplots()
         descriptions = []
         unit = self.catalogue.indicator(indicators[0]).unit
         last_year = Period.parse(self.period).start

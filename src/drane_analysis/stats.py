@@ -13,10 +13,23 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
-from statsmodels.stats.proportion import proportion_confint
+from scipy import special
 
 Z95 = 0.95
+
+
+def t_quantile(p: float, df: float | np.ndarray) -> float | np.ndarray:
+    """Quantile ``p`` of Student's t with ``df`` degrees of freedom (``scipy.stats.t.ppf``).
+
+    ``scipy.special.stdtrit`` is the function ``scipy.stats.t.ppf`` calls: the same
+    numbers, without importing ``scipy.stats`` (a second of a short command's start).
+    """
+    return special.stdtrit(df, p)
+
+
+def normal_quantile(p: float) -> float:
+    """Quantile ``p`` of the standard normal (``scipy.stats.norm.ppf``, through ``ndtri``)."""
+    return float(special.ndtri(p))
 
 
 def wilson_interval(numerator: np.ndarray | pd.Series | float, denominator: np.ndarray | pd.Series | float,
@@ -34,7 +47,16 @@ def wilson_interval(numerator: np.ndarray | pd.Series | float, denominator: np.n
     valid = (n > 0) & np.isfinite(n) & np.isfinite(k)
     safe_n = np.where(valid, n, 1.0)
     safe_k = np.where(valid, np.clip(k, 0, safe_n), 0.0)
-    lo, hi = proportion_confint(safe_k, safe_n, alpha=1 - level, method="wilson")
+    # statsmodels' proportion_confint(method="wilson"), operation for operation (the unit
+    # tests check it gives the same numbers): without importing scipy.stats.
+    crit = -special.ndtri((1 - level) / 2)
+    q = safe_k / safe_n
+    crit2 = crit**2
+    denom = 1 + crit2 / safe_n
+    center = (q + crit2 / (2 * safe_n)) / denom
+    dist = crit * np.sqrt(q * (1.0 - q) / safe_n + crit2 / (4.0 * safe_n**2))
+    dist /= denom
+    lo, hi = np.clip(center - dist, 0, 1), np.clip(center + dist, 0, 1)
     lo = np.where(valid, lo, np.nan)
     hi = np.where(valid, hi, np.nan)
     return lo, hi
@@ -77,7 +99,7 @@ def mean_interval(values: np.ndarray | pd.Series, level: float = Z95) -> tuple[f
     mean = float(x.mean())
     if n < 2:
         return mean, np.nan, np.nan, n
-    half = float(sps.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / np.sqrt(n))
+    half = float(t_quantile(0.5 + level / 2, n - 1) * x.std(ddof=1) / np.sqrt(n))
     return mean, mean - half, mean + half, n
 
 
@@ -91,7 +113,7 @@ def mean_table(frame: pd.DataFrame, column: str, by: list[str] | None = None,
     keys = [frame[b] for b in by] if by else [pd.Series(0, index=frame.index)]
     g = x.groupby(keys, observed=True, dropna=False)
     out = pd.DataFrame({"value": g.mean(), "sd": g.std(ddof=1), "n": g.count()})
-    tcrit = sps.t.ppf(0.5 + level / 2, np.maximum(out["n"] - 1, 1))
+    tcrit = t_quantile(0.5 + level / 2, np.maximum(out["n"].to_numpy(dtype=float) - 1, 1))
     half = np.where(out["n"] >= 2, tcrit * out["sd"] / np.sqrt(out["n"].clip(lower=1)), np.nan)
     out["ci_low"] = out["value"] - half
     out["ci_high"] = out["value"] + half
@@ -117,7 +139,7 @@ class Trend:
         value = self.intercept + self.slope * year
         if self.n < 3 or not np.isfinite(self.residual_sd):
             return value, np.nan, np.nan
-        tcrit = sps.t.ppf(0.5 + level / 2, self.n - 2)
+        tcrit = t_quantile(0.5 + level / 2, self.n - 2)
         se = self.residual_sd * np.sqrt(1 + 1 / self.n + (year - self.x_mean) ** 2 / self.sxx)
         return value, value - tcrit * se, value + tcrit * se
 
@@ -144,6 +166,27 @@ def quartile_labels(values: pd.Series, labels: tuple[str, ...] = ("Q1", "Q2", "Q
     if valid.sum() >= 4:
         out.loc[valid] = pd.qcut(values[valid].astype(float).rank(method="first"), 4, labels=list(labels)).astype(str)
     return out
+
+
+def grouped_quartile_labels(values: pd.Series, groups: list[pd.Series],
+                            labels: tuple[str, ...] = ("Q1", "Q2", "Q3", "Q4")) -> pd.Series:
+    """:func:`quartile_labels` within each group, at once (no Python loop over groups).
+
+    The same cut as ``pd.qcut`` on the ranks (ties broken by order, ``method="first"``):
+    rank *r* of *n* valid values falls in quartile ``ceil(4 (r − 1) / (n − 1))`` (1 for the
+    lowest); groups of fewer than four valid values get no quartile.
+    """
+    v = pd.to_numeric(values, errors="coerce").astype(float)
+    grouped = v.groupby(groups, sort=False, dropna=False)
+    rank = grouped.rank(method="first").to_numpy()
+    n = grouped.transform("count").to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        k = np.clip(np.ceil(4 * (rank - 1) / (n - 1)), 1, len(labels))
+    ok = ~np.isnan(rank) & (n >= 4)
+    out = np.full(len(v), None, dtype=object)
+    names = np.asarray(labels, dtype=object)
+    out[ok] = names[k[ok].astype(int) - 1]
+    return pd.Series(pd.array(out, dtype="string"), index=values.index)
 
 
 # --------------------------------------------------------------------------- difference in differences
@@ -366,7 +409,7 @@ def random_seed() -> int:
     return seed
 
 
-Z = float(sps.norm.ppf(0.975))
+Z = normal_quantile(0.975)
 PERMUTATIONS = 4999
 SEED = random_seed()
 
@@ -417,6 +460,8 @@ def compare_proportions(k1: float, n1: float, k2: float, n2: float) -> dict:
     d = p1 - p2
     lo = d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
     hi = d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    from scipy import stats as sps
+
     table = [[int(k1), int(n1 - k1)], [int(k2), int(n2 - k2)]]
     p_value = float(sps.fisher_exact(table).pvalue)
     return {"diff": d * 100, "ci_low": lo * 100, "ci_high": hi * 100, "p_value": p_value,
@@ -469,6 +514,8 @@ def poisson_interval(count: float, level: float = 0.95) -> tuple[float, float]:
     """Exact (Garwood) interval of a Poisson mean from one observed count."""
     if count is None or not np.isfinite(count) or count < 0:
         return np.nan, np.nan
+    from scipy import stats as sps
+
     a = 1 - level
     lo = 0.0 if count == 0 else float(sps.chi2.ppf(a / 2, 2 * count) / 2)
     hi = float(sps.chi2.ppf(1 - a / 2, 2 * count + 2) / 2)
@@ -518,7 +565,7 @@ def ratio_interval(y: np.ndarray | pd.Series, x: np.ndarray | pd.Series,
     if n < 2:
         return r, np.nan, np.nan, n
     var = n / (n - 1) * ((y - r * x) ** 2).sum() / total ** 2
-    half = float(sps.t.ppf(0.5 + level / 2, n - 1) * np.sqrt(var))
+    half = float(t_quantile(0.5 + level / 2, n - 1) * np.sqrt(var))
     return r, max(0.0, r - half), min(1.0, r + half), n
 
 

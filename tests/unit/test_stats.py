@@ -79,3 +79,51 @@ def test_trend_needs_two_years():
 def test_quartiles():
     q = stats.quartile_labels(pd.Series([5.0, 1.0, 3.0, 7.0, None, 2.0, 8.0, 4.0, 6.0]))
     assert q.tolist()[:4] == ["Q3", "Q1", "Q2", "Q4"] and pd.isna(q.iloc[4])
+
+
+# --------------------------------------------------------------------------- scipy.stats not imported
+
+
+def test_wilson_is_statsmodels_wilson_to_the_last_bit():
+    from statsmodels.stats.proportion import proportion_confint
+
+    rng = np.random.default_rng(7)
+    n = rng.integers(1, 5000, 5000).astype(float)
+    k = np.floor(rng.random(5000) * (n + 1))
+    for level in (0.95, 0.9):
+        lo, hi = stats.wilson_interval(k, n, level=level)
+        ref_lo, ref_hi = proportion_confint(k, n, alpha=1 - level, method="wilson")
+        assert np.array_equal(lo, ref_lo) and np.array_equal(hi, ref_hi)
+
+
+def test_quantiles_are_scipy_stats_quantiles():
+    from scipy import stats as sps
+
+    df = np.array([1, 2, 3, 5, 10, 30, 200], dtype=float)
+    assert np.array_equal(stats.t_quantile(0.975, df), sps.t.ppf(0.975, df))
+    assert stats.normal_quantile(0.975) == sps.norm.ppf(0.975)
+
+
+def test_grouped_quartiles_are_quartiles_within_each_group():
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        n = int(rng.integers(1, 60))
+        values = np.where(rng.random(n) < 0.2, np.nan, rng.integers(0, 10, n).astype(float))
+        frame = pd.DataFrame({"g": rng.integers(0, 4, n).astype(str), "h": rng.integers(0, 2, n).astype(str),
+                              "v": pd.array(values, dtype="Float64")})
+        expected = frame.groupby(["g", "h"], group_keys=False)["v"].apply(stats.quartile_labels).reindex(frame.index)
+        got = stats.grouped_quartile_labels(frame["v"], [frame["g"], frame["h"]])
+        pd.testing.assert_series_equal(got, expected.astype("string"), check_names=False)
+
+
+def test_computing_indicators_imports_neither_scipy_stats_nor_matplotlib():
+    import subprocess
+    import sys
+
+    script = ("import sys\n"
+              "from drane_analysis.targets import modules\n"
+              "from drane_analysis import indicators, report\n"
+              "modules()\n"
+              "print(sorted(m for m in ('scipy.stats', 'matplotlib', 'seaborn', 'statsmodels') if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stderr

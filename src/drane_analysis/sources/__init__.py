@@ -78,7 +78,7 @@ def read(name: str, paths: list[Path] | Path, base: Path | None = None) -> ReadR
 
 
 def load(name: str, data_dir: str | os.PathLike[str] | None = None, *, use_cache: bool = True,
-         required: bool = True) -> pd.DataFrame:
+         required: bool = True, academy: str | None = None, file_names: list[str] | None = None) -> pd.DataFrame:
     """Load source ``name`` from a data folder as a tidy, checked DataFrame.
 
     Args:
@@ -86,6 +86,9 @@ def load(name: str, data_dir: str | os.PathLike[str] | None = None, *, use_cache
         data_dir: the data folder; empty or None means the default one.
         use_cache: reuse the Parquet cache when the files have not changed.
         required: when False, a missing source gives an empty frame instead of an error.
+        academy: keep only the rows of this academy (a source without an ``academy``
+            column is returned whole). From the Parquet cache the filter is pushed down to
+            pyarrow, which then never converts the other academies' rows to pandas.
 
     Raises:
         MissingSourceError: no file of the source in the folder.
@@ -95,9 +98,9 @@ def load(name: str, data_dir: str | os.PathLike[str] | None = None, *, use_cache
     base = resolve_data_dir(data_dir)
     listing = extract_listing(base)
     if listing is not None:
-        return _load_extract(c, base, listing, required)
-    files = c.files(base)
-    if not files:
+        return _of_academy(_load_extract(c, base, listing, required), academy)
+    names = c.file_names(base) if file_names is None else file_names
+    if not names:
         if not required:
             return pd.DataFrame()
         patterns = ", ".join(f"{c.folder}/{p}" for p in c.patterns)
@@ -105,20 +108,53 @@ def load(name: str, data_dir: str | os.PathLike[str] | None = None, *, use_cache
             [Problem(str(base), f"des fichiers {patterns}", found="aucun fichier", source=name)],
             context=f"Source « {c.title} » introuvable dans {base}",
         )
-    key = _cache_key(c, files, base)
+    key = _cache_key(c, names, base)
     cached = _cache_path(name, key)
     if use_cache and _cache_enabled() and cached.exists():
         try:
-            return pd.read_parquet(cached)
+            return _read_cache(name, cached, academy)
         except Exception:  # a damaged cache entry is rebuilt, never trusted
             cached.unlink(missing_ok=True)
-    result = read_files(c, files, base=base)
+    result = read_files(c, [Path(n) for n in names], base=base)
     if not result.ok:
         raise DataError(result.problems, context=f"Source « {c.title} » ({base / c.folder})")
     frame = result.frame
     assert frame is not None
     if _cache_enabled():
         _write_cache(name, cached, frame)
+    return _of_academy(frame, academy)
+
+
+def fingerprint(name: str, data_dir: str | os.PathLike[str] | None = None,
+                file_names: list[str] | None = None) -> str:
+    """What a frame read from source ``name`` depends on, as a short hash: the key of its
+    cache entry (contract, reading code, every file's path, size and modification time), or
+    ``"absent"`` when the folder holds no file of it. Costs a listing and a stat per file."""
+    c = contract(name)
+    base = resolve_data_dir(data_dir)
+    names = c.file_names(base) if file_names is None else file_names
+    return _cache_key(c, names, base) if names else "absent"
+
+
+def _of_academy(frame: pd.DataFrame, academy: str | None) -> pd.DataFrame:
+    if academy is None or "academy" not in frame.columns:
+        return frame
+    return frame[frame["academy"] == academy].reset_index(drop=True)
+
+
+def _read_cache(name: str, path: Path, academy: str | None) -> pd.DataFrame:
+    """A cache entry; only ``academy``'s rows if given, from its own entry (written from
+    the whole one the first time: the same rows in the same order)."""
+    if academy is None:
+        return pd.read_parquet(path)
+    part = path.with_name(f"{path.stem}.{academy}.parquet")
+    if part.exists():
+        try:
+            return pd.read_parquet(part)
+        except Exception:  # noqa: BLE001 - a damaged entry is rebuilt from the whole one
+            part.unlink(missing_ok=True)
+    frame = _of_academy(pd.read_parquet(path), academy)
+    _write_cache(name, part, frame)
     return frame
 
 
@@ -164,7 +200,7 @@ def _cache_enabled() -> bool:
     return os.environ.get("DRANE_CACHE", "").lower() not in ("off", "0", "no")
 
 
-def _cache_key(c: Contract, files: list[Path], base: Path) -> str:
+def _cache_key(c: Contract, files: list[str] | list[Path], base: Path) -> str:
     """The cache entry of a read: contract, reading code and settings, then each file's stat.
 
     A file's content is known by its size and modification time (nanoseconds), as make and
@@ -178,7 +214,7 @@ def _cache_key(c: Contract, files: list[Path], base: Path) -> str:
     for f in files:
         name = str(f)
         st = os.stat(name)
-        rel = name[len(prefix):] if name.startswith(prefix) else f.relative_to(base).as_posix()
+        rel = name[len(prefix):] if name.startswith(prefix) else os.path.relpath(name, base)
         h.update(f"{rel.replace(os.sep, '/')}|{st.st_size}|{st.st_mtime_ns}\n".encode())
     return h.hexdigest()[:24]
 

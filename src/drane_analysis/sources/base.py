@@ -29,7 +29,9 @@ files), with each row keeping its file and line for messages.
 from __future__ import annotations
 
 import csv
+import glob
 import io
+import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -314,11 +316,16 @@ class Contract:
         In a partner-lab extract (:func:`extract_listing`), the files the extract was made
         from (names pseudonymised): what reports say about the sources stays the same.
         """
+        return [Path(name) for name in self.file_names(data_dir)]
+
+    def file_names(self, data_dir: Path) -> list[str]:
+        """:meth:`files` as strings: what the cache key needs, without building thousands
+        of Path objects (a national folder's Pix exports)."""
         listing = extract_listing(data_dir)
         if listing is not None:
-            return [Path(data_dir) / rel for rel in listing.get("sources", {}).get(self.name, {}).get("files", [])]
-        # Path order, compared as tuples of parts (in C: ~10× faster on thousands of files).
-        return sorted(set(self._matches(Path(data_dir))), key=lambda p: p.parts)
+            return [os.path.join(data_dir, rel) for rel in listing.get("sources", {}).get(self.name, {}).get("files", [])]
+        # Path order: compared as lists of parts, as Path objects compare.
+        return sorted(set(self._matches(Path(data_dir))), key=lambda name: name.split(os.sep))
 
     def has_files(self, data_dir: Path) -> bool:
         """``bool(self.files(data_dir))``, but stops at the first file found."""
@@ -327,12 +334,17 @@ class Contract:
             return bool(listing.get("sources", {}).get(self.name, {}).get("files"))
         return next(self._matches(Path(data_dir)), None) is not None
 
-    def _matches(self, data_dir: Path) -> Iterator[Path]:
+    def _matches(self, data_dir: Path) -> Iterator[str]:
         base = data_dir / self.folder
         if not base.is_dir():
             return
+        root = glob.escape(str(base))
         for pattern in self.patterns:
-            yield from (p for p in base.glob(pattern) if p.is_file() and not p.name.startswith("."))
+            # glob.iglob on strings: the same matches as Path.glob, several times faster
+            # on the thousands of files of a national folder.
+            for name in glob.iglob(os.path.join(root, pattern), recursive=True, include_hidden=True):
+                if not os.path.basename(name).startswith(".") and os.path.isfile(name):
+                    yield os.path.normpath(name)
 
     def fingerprint(self) -> str:
         """Changes whenever the declaration changes (cache key)."""

@@ -27,6 +27,7 @@ certified twice counts once), not rows.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .. import referential
@@ -276,7 +277,12 @@ def persons(frame: pd.DataFrame, column: str) -> pd.Series:
     A frame without that column (a partner-lab extract made before the numbers existed, a
     hand-made table) or a row without a number counts each row as a person of its own.
     """
-    rows = pd.Series([f"row:{i}" for i in range(len(frame))], index=frame.index, dtype="string")
-    if column not in frame:
-        return rows
-    return frame[column].astype("string").fillna(rows)
+    if column in frame:
+        ids = frame[column].astype("string")
+        missing = ids.isna().to_numpy()
+        if not missing.any():
+            return ids
+        ids = ids.copy()
+        ids[missing] = [f"row:{i}" for i in np.flatnonzero(missing)]
+        return ids
+    return pd.Series([f"row:{i}" for i in range(len(frame))], index=frame.index, dtype="string")

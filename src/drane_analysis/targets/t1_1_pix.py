@@ -123,24 +123,38 @@ def _pupil_results(data: Data) -> pd.DataFrame:
     Columns: uai, period, pupil, department, academy, certified, score, certifications.
     """
     cert = data.source("pix_certification")
-    sat = cert[cert["status"].isin(["validated", "not_obtained"]) & is_pix_certification(cert)]
-    validated = sat["status"] == "validated"
-    frame = pd.DataFrame({
-        "uai": sat["uai"], "period": sat["period"], "pupil": persons(sat, "pupil_id"),
-        "department": sat.get("department", pd.NA),
-        "academy": sat.get("academy", pd.NA),
-        "certified": validated.astype(int),
-        "score": sat["score"].astype("Float64").where(validated),
-        "exam_date": sat.get("exam_date", pd.NaT),
+    wanted = ["uai", "period", "pupil_id", "department", "academy", "status", "score", "exam_date",
+              "certification_type"]
+    cert = cert[[c for c in wanted if c in cert.columns]]  # the columns used, before any row is copied
+    sat = cert[(cert["status"].isin(["validated", "not_obtained"]) & is_pix_certification(cert)).to_numpy()]
+    pupil = persons(sat, "pupil_id")
+    # One integer per (uai, period, pupil), in the order of the three keys (sorted codes).
+    codes = [pd.factorize(col, sort=True) for col in (sat["uai"], sat["period"], pupil)]
+    key = np.zeros(len(sat), dtype=np.int64)
+    for c, uniques in codes:
+        key = key * max(len(uniques), 1) + c
+    validated = (sat["status"] == "validated").to_numpy()
+    score = sat["score"].astype("Float64").where(validated)
+    exam = sat["exam_date"].to_numpy("datetime64[ns]").view("i8") if "exam_date" in sat else np.zeros(len(sat), "i8")
+    # The row kept for a pupil is the last of: not validated first, then by date, then score
+    # (missing first), then the file order: a lexicographic sort, group by group.
+    order = np.lexsort((np.arange(len(sat)), score.to_numpy(dtype=float, na_value=-np.inf), exam, validated, key))
+    sorted_key = key[order]
+    last = np.flatnonzero(np.r_[sorted_key[1:] != sorted_key[:-1], True]) if len(sat) else np.array([], int)
+    first = np.r_[0, last[:-1] + 1] if len(last) else last
+    rows = order[last]
+
+    def kept(col: pd.Series) -> pd.Series:
+        return col.iloc[rows].astype("string").reset_index(drop=True)
+
+    return pd.DataFrame({
+        "uai": kept(sat["uai"]), "period": kept(sat["period"]), "pupil": kept(pupil),
+        "department": kept(sat["department"]) if "department" in sat else pd.NA,
+        "academy": kept(sat["academy"]) if "academy" in sat else pd.NA,
+        "certified": validated[rows].astype(int),
+        "score": score.iloc[rows].reset_index(drop=True),
+        "certifications": (last - first + 1).astype(np.int64),
     })
-    keys = ["uai", "period", "pupil"]
-    # The row kept for a pupil is the last of: not validated first, then by date, then score.
-    frame = frame.sort_values(["certified", "exam_date", "score"], na_position="first", kind="stable")
-    grouped = frame.groupby(keys, observed=True, sort=False)
-    out = grouped.tail(1).set_index(keys)
-    out["certifications"] = grouped.size()
-    cols = ["uai", "period", "pupil", "department", "academy", "certified", "score", "certifications"]
-    return out.reset_index()[cols].sort_values(keys, kind="stable").reset_index(drop=True)
 
 
 def _rateable(data: Data) -> pd.DataFrame:
@@ -186,7 +200,7 @@ def _counts(data: Data) -> pd.DataFrame:
 
 
 def certification_by_establishment(data: Data) -> pd.DataFrame:
-    return data.memo("certification_by_establishment", lambda: _certification_by_establishment(data))
+    return data.memo("certification_by_establishment", lambda: _certification_by_establishment(data), persist=True)
 
 
 def _certification_by_establishment(data: Data) -> pd.DataFrame:

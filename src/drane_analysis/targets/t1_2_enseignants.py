@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from .. import referential
 from ..data import Data, breakdown_label
@@ -333,6 +332,8 @@ def department_intensity(data: Data, scope: str, period: str) -> pd.DataFrame:
 def rurality_correlation(data: Data, period: str) -> dict:
     """Spearman correlation, over the region's departments, between the rural share of a
     department's pupils and its trainee-days per 1 000 pupils: rho, p_value, n."""
+    from scipy import stats as sps
+
     t = department_intensity(data, referential.REGION_SCOPE, period).dropna(subset=["per_1000", "rural_share"])
     if len(t) < 4 or t["per_1000"].nunique() < 2 or t["rural_share"].nunique() < 2:
         return {"rho": np.nan, "p_value": np.nan, "n": len(t)}

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from .. import referential
 from ..data import Data, breakdown_label
@@ -288,6 +287,8 @@ def paired_test(before: pd.Series | np.ndarray, after: pd.Series | np.ndarray) -
     (two-sided Wilcoxon signed-rank test, Pratt's handling of zero differences; 1 when every
     difference is 0; NaN with fewer than two pairs).
     """
+    from scipy import stats as sps
+
     b = np.asarray(before, dtype=float)
     a = np.asarray(after, dtype=float)
     keep = np.isfinite(a) & np.isfinite(b)
@@ -332,6 +333,8 @@ def paired_change_by(data: Data, scope: str, period: str, by: str = "territory",
     With exactly two groups, ``attrs`` holds the difference of their mean changes (second
     minus first, in label order), its Welch 95 % interval and p-value.
     """
+    from scipy import stats as sps
+
     p = pairs(data, scope, period, previous)
     rows = []
     for group, part in p.groupby(by, dropna=False, observed=True):

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from .. import referential
 from ..data import Data, breakdown_label
@@ -262,6 +261,8 @@ def gap_trend(gaps: pd.DataFrame) -> dict:
     ``change`` is last − first gap with its 95 % interval (the two years independent).
     NaN where fewer than two years (or no standard error).
     """
+    from scipy import stats as sps
+
     g = gaps.dropna(subset=["gap"])
     n = len(g)
     out = {"years": n, "slope": np.nan, "slope_low": np.nan, "slope_high": np.nan, "p_value": np.nan,

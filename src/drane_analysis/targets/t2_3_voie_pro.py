@@ -24,7 +24,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from .. import referential
 from ..data import Data, breakdown_label
@@ -260,6 +259,8 @@ def intensity_table(data: Data, scope: str, period: str) -> pd.DataFrame:
     Columns: measure, group, label, value, ci_low, ci_high, n; plus a row per measure with
     group ``test``: Welch's t-test p-value in ``value``.
     """
+    from scipy import stats as sps
+
     frame = referential.in_scope(vocational(data), scope)
     frame = frame[(frame["period"] == period) & (frame["user"] == 1)]
     rows = []

@@ -41,6 +41,9 @@ from .t1_1_pix import certification_by_establishment
 from .t3_2_relais import difference_interval
 
 TARGET = "3.3"
+#: The evaluation compares the Vienne with the region's other departments whatever the
+#: report's scope: ``indicator_table`` never gives it the data of one academy only.
+REGION_WIDE = True
 TNE_DEPARTMENT = "86"
 TNE_FIRST_PERIOD = "2021-2022"
 FIRST_YEAR = Period.parse(TNE_FIRST_PERIOD).start
@@ -112,7 +115,7 @@ def _attributes(data: Data, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def ent_panel(data: Data) -> pd.DataFrame:
-    return data.memo("t33_ent_panel", lambda: _ent_panel(data))
+    return data.memo("t33_ent_panel", lambda: _ent_panel(data), persist=True)
 
 
 def _ent_panel(data: Data) -> pd.DataFrame:
@@ -142,7 +145,7 @@ def _ent_panel(data: Data) -> pd.DataFrame:
 
 
 def pix_panel(data: Data) -> pd.DataFrame:
-    return data.memo("t33_pix_panel", lambda: _pix_panel(data))
+    return data.memo("t33_pix_panel", lambda: _pix_panel(data), persist=True)
 
 
 def _pix_panel(data: Data) -> pd.DataFrame:
@@ -474,7 +477,16 @@ def scope_context(data: Data, scope: str, period: str) -> pd.DataFrame:
 
 
 def compute(data: Data) -> pd.DataFrame:
-    """Both 3.3 indicators for every school year with data (same regional value for every scope)."""
+    """Both 3.3 indicators for every school year with data (same regional value for every scope).
+
+    Kept on disk (``persist``): the estimates read the whole region's person-level files
+    whatever the scope asked, so that one academy's indicators are not held up by them
+    once computed.
+    """
+    return data.memo("t33_series", lambda: _compute(data), persist=True).copy()
+
+
+def _compute(data: Data) -> pd.DataFrame:
     rows: list[dict] = []
     for key, out in OUTCOMES.items():
         if out.indicator is None:

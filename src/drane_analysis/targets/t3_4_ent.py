@@ -35,7 +35,6 @@ import unicodedata
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from .. import referential
 from ..data import Data, breakdown_label
@@ -47,6 +46,7 @@ from ..stats import (  # noqa: F401  (shared statistics)
     cluster_ratio,
     mean_interval,
     newcombe_interval,
+    normal_quantile,
     rate_table,
     ratio_table,
     wilson_interval,
@@ -67,7 +67,7 @@ PLATFORM_FAMILIES = {"lycee": "Lycée connecté", "colleges": "ENT départementa
 SERVICE_PATTERNS = ("moodle", "webconf", "web conf", "classe virtuelle", "classes virtuelles", "visioconf",
                     "salle audio", "salles audio")
 MONTH_LABELS = ("sept.", "oct.", "nov.", "déc.", "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août")
-Z = float(sps.norm.ppf(0.975))
+Z = normal_quantile(0.975)
 
 
 # --------------------------------------------------------------------------- generic helpers
