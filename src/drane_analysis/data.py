@@ -132,6 +132,11 @@ class Data:
         self._fingerprints: dict[str, str] = {}
         self._listings: dict[str, list[str]] = {}
 
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        """The scopes this Data can compute: every one, or its academy alone."""
+        return referential.SCOPES if self.academy is None else (self.academy,)
+
     def for_academy(self, academy: str) -> Data:
         """A Data of the same folder reading the large sources for ``academy`` only."""
         out = Data(self.dir, academy=academy)
@@ -309,12 +314,15 @@ class Data:
             return ips
         key = f"_ips_for:{Period.parse(period).label}"
         if key not in self._frames:  # computed once per year (the targets ask for each year often)
-            start = Period.parse(period).start
-            years = ips["period"].str.slice(0, 4).astype(int)
-            known = ips[years <= start]
-            if known.empty:
-                known = ips
-            order = known["period"].str.slice(0, 4).astype(int)
-            self._frames[key] = (known.assign(_o=order).sort_values("_o", kind="stable")
-                                 .drop_duplicates("uai", keep="last").drop(columns="_o"))
+            if "_ips_keys" not in self._frames:  # school year's first year, and UAI codes
+                self._frames["_ips_keys"] = (ips["period"].str.slice(0, 4).astype(int).to_numpy(),  # type: ignore[assignment]
+                                             pd.factorize(ips["uai"])[0])
+            years, codes = self._frames["_ips_keys"]  # type: ignore[misc]
+            rows = np.flatnonzero(years <= Period.parse(period).start)
+            if not len(rows):
+                rows = np.arange(len(ips))
+            # By year (then file order), the last row of each UAI, kept in that order.
+            seq = rows[np.lexsort((rows, years[rows]))]
+            _, first_from_end = np.unique(codes[seq][::-1], return_index=True)
+            self._frames[key] = ips.iloc[seq[np.sort(len(seq) - 1 - first_from_end)]]
         return self._frames[key].copy()

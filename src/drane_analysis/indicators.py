@@ -54,11 +54,18 @@ def rate_rows(target: str, indicator: str, table: pd.DataFrame, scale: float = 1
     return rows
 
 
-def by_scope(frame: pd.DataFrame, column: str = "academy") -> Iterable[tuple[str, pd.DataFrame]]:
-    """Yield (scope, rows) for each academy of the region, then the whole region."""
+def by_scope(frame: pd.DataFrame, column: str = "academy",
+             scopes: Iterable[str] | None = None) -> Iterable[tuple[str, pd.DataFrame]]:
+    """Yield (scope, rows) for each academy of the region, then the whole region.
+
+    ``scopes`` (``data.scopes``): only these — a Data of one academy computes its own.
+    """
+    wanted = referential.SCOPES if scopes is None else tuple(scopes)
     for slug in referential.ACADEMIES:
-        yield slug, frame[frame[column] == slug]
-    yield referential.REGION_SCOPE, frame[frame[column].isin(list(referential.ACADEMIES))]
+        if slug in wanted:
+            yield slug, frame[frame[column] == slug]
+    if referential.REGION_SCOPE in wanted:
+        yield referential.REGION_SCOPE, frame[frame[column].isin(list(referential.ACADEMIES))]
 
 
 # --------------------------------------------------------------------------- status
@@ -145,10 +152,16 @@ def evaluate(series: pd.DataFrame, periods: list[str] | None = None, scopes: lis
         wanted = wanted[wanted["period"].isin(periods)]
     if scopes:
         wanted = wanted[wanted["academy"].isin(scopes)]
+    # The rows of each (indicator, scope), in the series' order: its history.
+    positions: dict[tuple, list[int]] = {}
+    for pos, key in enumerate(zip(series["indicator"], series["academy"], strict=True)):
+        positions.setdefault(key, []).append(pos)
+    all_values = series["value"].to_numpy(dtype=float)
+    all_periods = series["period"].to_numpy()
     for rec in wanted.to_dict("records"):
         ind = cat.indicator(rec["indicator"])
-        hist = series[(series["indicator"] == rec["indicator"]) & (series["academy"] == rec["academy"])]
-        history = pd.Series(hist["value"].to_numpy(dtype=float), index=hist["period"].to_numpy())
+        pos = positions.get((rec["indicator"], rec["academy"]), [])
+        history = pd.Series(all_values[pos], index=all_periods[pos])
         obj = cat.objective_for(ind.id, rec["academy"], rec["period"])
         target_value = objective_value(obj, history, rec["period"])
         deadline = None

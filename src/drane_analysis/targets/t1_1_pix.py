@@ -316,7 +316,7 @@ def compute(data: Data) -> pd.DataFrame:
     rows: list[dict] = []
     orga_frame = orga(data)
     for indicator, column in (("pix_orga_activation_rate", "is_active"), ("pix_orga_campaign_rate", "has_campaign")):
-        for scope, part in by_scope(orga_frame):
+        for scope, part in by_scope(orga_frame, scopes=data.scopes):
             table = rate_table(part, column, "one", by=["period"]).assign(academy=scope)
             rows += rate_rows(TARGET, indicator, table)
     cert = certification_by_establishment(data)
@@ -324,13 +324,13 @@ def compute(data: Data) -> pd.DataFrame:
     for level in ("3e", "terminale"):
         lv = cert[cert["level"] == level]
         sc = scores[scores["level"] == level]
-        for scope, part in by_scope(lv):
+        for scope, part in by_scope(lv, scopes=data.scopes):
             table = rate_table(part, "certified", "eligible", by=["period"]).assign(academy=scope)
             rates = rate_rows(TARGET, f"pix_certification_rate_{level}", table)
             for row in rates:
                 row["note"] = excess_note(part[part["period"] == row["period"]])
             rows += rates
-        for scope, part in by_scope(sc):
+        for scope, part in by_scope(sc, scopes=data.scopes):
             means = mean_table(part, "score", by=["period"])
             for rec in means.itertuples(index=False):
                 rows.append({"target": TARGET, "indicator": f"pix_mean_score_{level}", "academy": scope,

@@ -200,7 +200,7 @@ def compute(data: Data) -> pd.DataFrame:
     rows: list[dict] = []
     if data.has("formations"):
         s = sessions(data)
-        for scope, part in by_scope(s):
+        for scope, part in by_scope(s, scopes=data.scopes):
             days = part.groupby("period", observed=True)["trainee_days"].sum()
             for period, value in days.items():
                 rows.append({"target": TARGET, "indicator": "teacher_training_days", "academy": scope,
@@ -211,7 +211,7 @@ def compute(data: Data) -> pd.DataFrame:
                              "period": rec.period, "value": rec.value, "numerator": rec.numerator,
                              "denominator": rec.denominator, "ci_low": rec.ci_low, "ci_high": rec.ci_high})
     if data.has("pix_certification_enseignants"):
-        for scope in referential.SCOPES:
+        for scope in data.scopes:
             for rec in certified_in_scope(data, scope).itertuples(index=False):
                 rows.append({"target": TARGET, "indicator": CERTIFICATION_INDICATOR, "academy": scope,
                              "period": rec.period, "value": float(rec.cumulative), "numerator": float(rec.new)})

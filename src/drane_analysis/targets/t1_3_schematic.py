@@ -162,11 +162,11 @@ def compute(data: Data) -> pd.DataFrame:
     rows: list[dict] = []
     if data.has("schematic"):
         use = usage(data)
-        for scope, part in by_scope(use):
+        for scope, part in by_scope(use, scopes=data.scopes):
             table = rate_table(part, "uses", "one", by=["period"]).assign(academy=scope)
             rows += rate_rows(TARGET, "schematic_usage_rate", table)
         mat = maturity(data)
-        for scope, part in by_scope(mat):
+        for scope, part in by_scope(mat, scopes=data.scopes):
             means = _clip_levels(mean_table(part, "maturity", by=["period"]))
             for rec in means.itertuples(index=False):
                 rows.append({"target": TARGET, "indicator": "schematic_maturity_mean", "academy": scope,
@@ -174,7 +174,7 @@ def compute(data: Data) -> pd.DataFrame:
                              "ci_low": rec.ci_low, "ci_high": rec.ci_high})
     if data.has("cadres"):
         lead = leaders(data)
-        for scope, part in by_scope(lead):
+        for scope, part in by_scope(lead, scopes=data.scopes):
             table = rate_table(part, "trained", "one", by=["period"]).assign(academy=scope)
             rows += rate_rows(TARGET, "leaders_trained_rate", table)
     return series_frame(rows)

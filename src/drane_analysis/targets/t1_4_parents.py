@@ -101,7 +101,7 @@ def structure_counts(data: Data) -> pd.DataFrame:
         part = frame[frame["structure_type"] == kind]
         for period in periods:
             cur = part[part["period"] == period]
-            for scope, sub in by_scope(cur):
+            for scope, sub in by_scope(cur, scopes=data.scopes):
                 rows.append({"indicator": indicator, "academy": scope, "period": period, "value": float(len(sub))})
     return pd.DataFrame(rows, columns=["indicator", "academy", "period", "value"])
 
@@ -116,7 +116,7 @@ def structure_table(data: Data, period: str) -> pd.DataFrame:
 
     table = evaluate(compute_structures(data), periods=[period])
     rows = []
-    for scope in referential.SCOPES:
+    for scope in data.scopes:
         row = {"scope": scope, "label": referential.SCOPE_LABELS[scope]}
         for indicator in STRUCTURE_INDICATORS:
             match = table[(table["indicator"] == indicator) & (table["academy"] == scope)]
@@ -194,7 +194,7 @@ def compute(data: Data) -> pd.DataFrame:
     rows: list[dict] = compute_structures(data).to_dict("records")
     if data.has("ent_comptes"):
         par = parent_accounts(data)
-        for scope, part in by_scope(par):
+        for scope, part in by_scope(par, scopes=data.scopes):
             table = rate_table(part, "activated", "loaded", by=["period"]).assign(academy=scope)
             rows += rate_rows(TARGET, "parents_ent_usage_rate", table)
             for rec in ips_gap_by_year(data, scope).itertuples(index=False):

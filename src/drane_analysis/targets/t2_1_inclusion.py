@@ -315,12 +315,12 @@ def robot_rows(data: Data) -> list[dict]:
     rows = []
     for degree, indicator in DEGREE_INDICATORS.items():
         part = loans[loans["degree"] == degree]
-        for scope in referential.SCOPES:
+        for scope in data.scopes:
             mine = referential.in_scope(part, scope)
             counts = mine.groupby("period")["robot_id"].nunique()
             rows += [{"target": TARGET, "indicator": indicator, "academy": scope, "period": period,
                       "value": float(counts.get(period, 0))} for period in periods]
-    for scope, part in by_scope(years):
+    for scope, part in by_scope(years, scopes=data.scopes):
         rows += in_service_rows(part, scope, periods)
     return rows
 

@@ -184,13 +184,13 @@ def compute(data: Data) -> pd.DataFrame:
             row["denominator"] = float(len(part))
             row["numerator"] = row["value"]
             rows.append(row)
-        for scope, part in by_scope(cand):
+        for scope, part in by_scope(cand, scopes=data.scopes):
             table = rate_table(part, "staff_certified", "staff", by=["period"]).assign(academy=scope)
             rows += rate_rows(TARGET, "staff_digital_skills_share", table)
         rows = fill_missing(rows, TARGET, "staff_digital_skills_share", periods)
     if data.has("pratiques_samr"):
         prac = practices(data)
-        for scope, part in by_scope(prac):
+        for scope, part in by_scope(prac, scopes=data.scopes):
             table = rate_table(part, "transformative", "one", by=["period"]).assign(academy=scope)
             rows += rate_rows(TARGET, "samr_transformative_share", table)
         rows = fill_missing(rows, TARGET, "samr_transformative_share", prac.attrs["periods"])

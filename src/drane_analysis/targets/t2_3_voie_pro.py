@@ -166,7 +166,7 @@ def compute(data: Data) -> pd.DataFrame:
         rows += training_rows("vr_ar_training_days", data, VR_DOMAIN, target=TARGET)
     if data.has("agents_conversationnels") and data.has("annuaire"):
         voc = vocational(data)
-        for scope, part in by_scope(voc):
+        for scope, part in by_scope(voc, scopes=data.scopes):
             table = rate_table(part, "user", "one", by=["period"]).assign(academy=scope)
             rows += rate_rows(TARGET, "conversational_agents_rate", table)
         rows = fill_missing(rows, TARGET, "conversational_agents_rate", voc.attrs["periods"])

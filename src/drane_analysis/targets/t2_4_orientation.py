@@ -161,7 +161,7 @@ def compute(data: Data) -> pd.DataFrame:
     rows: list[dict] = []
     proj = projects(data)
     proj_periods = sorted(proj["period"].dropna().unique(), key=_year)
-    for scope, part in by_scope(proj):
+    for scope, part in by_scope(proj, scopes=data.scopes):
         counts = part.groupby("period")["one"].sum()
         rows += _count_rows("orientation_digital_projects", scope, counts, proj_periods)
     for level in LEVELS:
@@ -169,7 +169,7 @@ def compute(data: Data) -> pd.DataFrame:
         if frame.empty:
             continue
         periods = periods_of(data, level)
-        for scope, part in by_scope(frame):
+        for scope, part in by_scope(frame, scopes=data.scopes):
             counts = part.groupby("period")["nsi"].sum()
             rows += _count_rows(f"nsi_pupils_{level}", scope, counts, periods)
             share = rate_table(part, "nsi_girls", "nsi", by=["period"]).assign(academy=scope)

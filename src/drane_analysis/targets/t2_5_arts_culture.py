@@ -182,7 +182,7 @@ def compute(data: Data) -> pd.DataFrame:
     rows: list[dict] = []
     proj = projects(data)
     periods = _periods(proj)
-    for scope, part in by_scope(proj):
+    for scope, part in by_scope(proj, scopes=data.scopes):
         if periods:
             table = rate_table(part, "uses_digital", "one", by=["period"]).assign(academy=scope)
             rows += rate_rows(TARGET, "eac_digital_projects_rate", table)
@@ -190,11 +190,11 @@ def compute(data: Data) -> pd.DataFrame:
             rows += _count_rows(indicator, scope, part.groupby("period")[flag].sum(), periods)
     train = training(data)
     t_periods = training_periods(data)
-    for scope, part in by_scope(train):
+    for scope, part in by_scope(train, scopes=data.scopes):
         rows += _count_rows("eac_training_actions", scope, part.groupby("period")["action"].nunique(), t_periods)
     res = resources(data)
     r_periods = _periods(res)
-    for scope, part in by_scope(res):
+    for scope, part in by_scope(res, scopes=data.scopes):
         for indicator, kind in (("eac_resources_flagged", "resource"), ("eac_model_actions", "model_action")):
             sub = part[part["resource_type"] == kind]
             rows += _count_rows(indicator, scope, sub.groupby("period")["one"].sum(), r_periods)

@@ -134,7 +134,7 @@ def compute(data: Data) -> pd.DataFrame:
     """Every 3.1 indicator for each scope and each school year with committee data."""
     years = authority_years(data)
     rows: list[dict] = []
-    for scope in referential.SCOPES:
+    for scope in data.scopes:
         part = scope_rows(years, scope)
         for period in periods(data):
             cur = part[part["period"] == period]

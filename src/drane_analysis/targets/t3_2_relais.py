@@ -153,14 +153,14 @@ def compute(data: Data) -> pd.DataFrame:
     """Every 3.2 indicator for each scope and each school year from 2020-2021."""
     rows: list[dict] = []
     cov = coverage(data)
-    for scope in referential.SCOPES:
+    for scope in data.scopes:
         part = referential.in_scope(cov, scope)
         part = part[part["academy"].isin(list(referential.ACADEMIES))]
         table = rate_table(part, "covered", "one", by=["period"]).assign(academy=scope)
         rows += rate_rows(TARGET, "relay_coverage_rate", table)
     for period in periods(data):
         act = active_relays(data, period)
-        for scope in referential.SCOPES:
+        for scope in data.scopes:
             part = referential.in_scope(act, scope)
             part = part[part["academy"].isin(list(referential.ACADEMIES))]
             rows.append({"target": TARGET, "indicator": "relays_active", "academy": scope, "period": period,

@@ -397,18 +397,18 @@ def compute(data: Data) -> pd.DataFrame:
     """Every 3.4 indicator for each scope and each school year with data."""
     rows: list[dict] = []
     lyc = lycee_activation(data)
-    for scope, part in by_scope(lyc):
+    for scope, part in by_scope(lyc, scopes=data.scopes):
         table = rate_table(part, "activated", "loaded", by=["period"]).assign(academy=scope)
         rows += rate_rows(TARGET, "ent_lycee_activation_rate", table)
     usage = lycee_usage(data)
-    for scope, part in by_scope(usage):
+    for scope, part in by_scope(usage, scopes=data.scopes):
         for rec in usage_growth(part).itertuples(index=False):
             rows.append({"target": TARGET, "indicator": "ent_lycee_usage_growth", "academy": scope,
                          "period": rec.period, "value": rec.value, "ci_low": rec.ci_low, "ci_high": rec.ci_high,
                          "numerator": rec.per_account, "denominator": rec.establishments,
                          "note": "" if pd.notna(rec.value) else "pas d'année précédente dans les données"})
     services = teacher_service_months(data)
-    for scope, part in by_scope(services):
+    for scope, part in by_scope(services, scopes=data.scopes):
         peaks = teacher_services_peak(part).set_index("period")
         for period in _periods_sorted(part["period"].unique()):
             if period in peaks.index:
@@ -426,7 +426,7 @@ def compute(data: Data) -> pd.DataFrame:
         rows.append({"target": TARGET, "indicator": "ent_college_departments_shared", "academy": rec.academy,
                      "period": rec.period, "value": rec.value, "note": rec.departments})
     eco = ecole_frame(data)
-    for scope, part in by_scope(eco):
+    for scope, part in by_scope(eco, scopes=data.scopes):
         table = rate_table(part, "has_ent", "one", by=["period"]).assign(academy=scope)
         rows += rate_rows(TARGET, "ent_ecole_activation_rate", table)
     return series_frame(rows)
