@@ -207,3 +207,13 @@ def test_the_persisted_frames_of_targets_1_1_and_3_3_are_those_computed(demo_dir
     pd.testing.assert_frame_equal(t1_1_pix.certification_by_establishment(second), cert)
     assert "pix_certification" not in second._frames  # served from disk: the large source not read
     assert np.isfinite(series["value"]).any()
+
+
+def test_a_data_of_one_academy_computes_that_scope_only(demo_dir):
+    scoped = Data(demo_dir).for_academy("poitiers")
+    assert scoped.scopes == ("poitiers",) and Data(demo_dir).scopes == referential.SCOPES
+    for tid, module in modules().items():
+        if getattr(module, "REGION_WIDE", False):
+            continue
+        computed = set(module.compute(scoped)["academy"])
+        assert computed <= {"poitiers"}, (tid, computed)

@@ -303,8 +303,12 @@ def _with_ips(data: Data, frame: pd.DataFrame) -> pd.DataFrame:
         return frame.assign(ips=np.nan, ips_quartile=pd.NA)
     parts = []
     for period, part in frame.groupby("period", sort=False):
-        known = data.ips_for(period)[["uai", "ips", "ips_quartile"]]
-        parts.append(part.merge(known, on="uai", how="left"))
+        # A left join on the UAI (one IPS row per UAI), as positions: the rows keep their order.
+        known = data.ips_for(period)
+        at = pd.Index(known["uai"]).get_indexer(part["uai"])
+        parts.append(part.reset_index(drop=True).assign(
+            ips=known["ips"].array.take(at, allow_fill=True),
+            ips_quartile=known["ips_quartile"].array.take(at, allow_fill=True)))
     return pd.concat(parts, ignore_index=True) if parts else frame
 
 

@@ -67,7 +67,7 @@ def covered_periods(frame: pd.DataFrame, column: str = "period") -> list[str]:
 
 
 def count_rows(target: str, indicator: str, frame: pd.DataFrame, periods: list[str],
-               value: str | None = None) -> list[dict]:
+               value: str | None = None, scopes: tuple[str, ...] = referential.SCOPES) -> list[dict]:
     """Series rows of an exhaustive count (rows, or the sum of ``value``) per scope and period.
 
     Every period of ``periods`` gets a row for every scope, 0 where nothing was recorded:
@@ -76,7 +76,7 @@ def count_rows(target: str, indicator: str, frame: pd.DataFrame, periods: list[s
     weights = frame[value].astype(float) if value else pd.Series(1.0, index=frame.index)
     totals = weights.groupby([frame["academy"].astype("string"), frame["period"].astype("string")]).sum()
     rows = []
-    for scope in referential.SCOPES:
+    for scope in scopes:
         academies = list(referential.ACADEMIES) if scope == referential.REGION_SCOPE else [scope]
         for period in periods:
             total = float(sum(totals.get((a, period), 0.0) for a in academies))
@@ -85,7 +85,8 @@ def count_rows(target: str, indicator: str, frame: pd.DataFrame, periods: list[s
     return rows
 
 
-def fill_missing(rows: list[dict], target: str, indicator: str, periods: list[str]) -> list[dict]:
+def fill_missing(rows: list[dict], target: str, indicator: str, periods: list[str],
+                 scopes: tuple[str, ...] = referential.SCOPES) -> list[dict]:
     """Add an empty row (no value, denominator 0) for each scope and covered period missing.
 
     A rate whose scope has no unit in a school year the source covers is « no data », and
@@ -94,7 +95,7 @@ def fill_missing(rows: list[dict], target: str, indicator: str, periods: list[st
     have = {(r["academy"], r["period"]) for r in rows if r["indicator"] == indicator}
     extra = [{"target": target, "indicator": indicator, "academy": scope, "period": period, "value": np.nan,
               "numerator": 0.0, "denominator": 0.0}
-             for scope in referential.SCOPES for period in periods if (scope, period) not in have]
+             for scope in scopes for period in periods if (scope, period) not in have]
     return rows + extra
 
 
@@ -146,7 +147,8 @@ def _training_sessions(data: Data, domain: str) -> pd.DataFrame:
 def training_rows(indicator: str, data: Data, domain: str, target: str = TARGET) -> list[dict]:
     """Trainee-days of a domain per scope and school year (every year of the GAIA extraction)."""
     sessions = training_sessions(data, domain)
-    return count_rows(target, indicator, sessions, sessions.attrs.get("periods", []), value="trainee_days")
+    return count_rows(target, indicator, sessions, sessions.attrs.get("periods", []), value="trainee_days",
+                      scopes=data.scopes)
 
 
 def training_breakdown(data: Data, domain: str, scope: str, period: str, by: str) -> pd.DataFrame:
@@ -531,10 +533,11 @@ def compute(data: Data) -> pd.DataFrame:
         rows += robot_rows(data)
     if data.has("inclusion_recherche_enseignants"):
         teachers = research_teachers(data)
-        rows += count_rows(TARGET, "inclusion_research_teachers_trained", teachers, teachers.attrs["periods"])
+        rows += count_rows(TARGET, "inclusion_research_teachers_trained", teachers, teachers.attrs["periods"],
+                           scopes=data.scopes)
     if data.has("inclusion_recherche"):
         followed = followed_pupils(data)
-        rows += count_rows(TARGET, "inclusion_module_students", followed, followed.attrs["periods"])
+        rows += count_rows(TARGET, "inclusion_module_students", followed, followed.attrs["periods"], scopes=data.scopes)
     return series_frame(rows)
 
 

@@ -179,7 +179,7 @@ def compute(data: Data) -> pd.DataFrame:
     if data.has("incubateurs"):
         cand = candidates(data)
         periods = cand.attrs["periods"]
-        for row in count_rows(TARGET, "training_establishments", cand, periods, value="all_met"):
+        for row in count_rows(TARGET, "training_establishments", cand, periods, value="all_met", scopes=data.scopes):
             part = referential.in_scope(cand[cand["period"] == row["period"]], row["academy"])
             row["denominator"] = float(len(part))
             row["numerator"] = row["value"]
@@ -187,13 +187,13 @@ def compute(data: Data) -> pd.DataFrame:
         for scope, part in by_scope(cand, scopes=data.scopes):
             table = rate_table(part, "staff_certified", "staff", by=["period"]).assign(academy=scope)
             rows += rate_rows(TARGET, "staff_digital_skills_share", table)
-        rows = fill_missing(rows, TARGET, "staff_digital_skills_share", periods)
+        rows = fill_missing(rows, TARGET, "staff_digital_skills_share", periods, scopes=data.scopes)
     if data.has("pratiques_samr"):
         prac = practices(data)
         for scope, part in by_scope(prac, scopes=data.scopes):
             table = rate_table(part, "transformative", "one", by=["period"]).assign(academy=scope)
             rows += rate_rows(TARGET, "samr_transformative_share", table)
-        rows = fill_missing(rows, TARGET, "samr_transformative_share", prac.attrs["periods"])
+        rows = fill_missing(rows, TARGET, "samr_transformative_share", prac.attrs["periods"], scopes=data.scopes)
     return series_frame(rows)
 
 

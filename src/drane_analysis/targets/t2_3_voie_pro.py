@@ -126,11 +126,16 @@ def _lycee_usage(data: Data) -> pd.DataFrame:
     periods = covered_periods(agents)
     agents["used"] = (agents["classes_using"].fillna(0) >= 1).astype(int)
     per = (agents.assign(pupils=agents.get("pupils", np.nan))
-           .assign(agent_used=agents["agent"].where(agents["used"] == 1))
            .groupby(["period", "uai"], observed=True)
            .agg(user=("used", "max"), classes=("classes_using", "sum"), sessions=("sessions", "sum"),
-                pupils=("pupils", "sum"), agents=("agent_used", lambda s: ", ".join(sorted(s.dropna().unique()))))
+                pupils=("pupils", "sum"))
            .reset_index())
+    # The agents a lycée used, sorted and joined ("" when none): one join per lycée.
+    used = (agents.loc[agents["used"] == 1, ["period", "uai", "agent"]].dropna()
+            .drop_duplicates().sort_values("agent", kind="stable"))
+    names = used.groupby(["period", "uai"], observed=True, sort=False)["agent"].agg(", ".join).rename("agents")
+    per = per.merge(names, left_on=["period", "uai"], right_index=True, how="left")
+    per["agents"] = per["agents"].fillna("").astype("string")
     per["registered"] = 1
     lyc = lycees(data)
     parts = [open_on(lyc, p).assign(period=p) for p in periods]
@@ -169,7 +174,7 @@ def compute(data: Data) -> pd.DataFrame:
         for scope, part in by_scope(voc, scopes=data.scopes):
             table = rate_table(part, "user", "one", by=["period"]).assign(academy=scope)
             rows += rate_rows(TARGET, "conversational_agents_rate", table)
-        rows = fill_missing(rows, TARGET, "conversational_agents_rate", voc.attrs["periods"])
+        rows = fill_missing(rows, TARGET, "conversational_agents_rate", voc.attrs["periods"], scopes=data.scopes)
     return series_frame(rows)
 
 

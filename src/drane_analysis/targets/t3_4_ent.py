@@ -377,7 +377,8 @@ def teacher_services_peak(frame: pd.DataFrame, by: list[str] | None = None) -> p
     return pd.DataFrame(rows, columns=cols)
 
 
-def departments_shared(platforms: pd.DataFrame, periods: list[str]) -> pd.DataFrame:
+def departments_shared(platforms: pd.DataFrame, periods: list[str],
+                       scopes: tuple[str, ...] = referential.SCOPES) -> pd.DataFrame:
     """Departments with a collège on Lycée connecté, per scope and period (0 when none).
 
     Returns academy (scope), period, value (count), departments (sorted codes, text).
@@ -385,7 +386,7 @@ def departments_shared(platforms: pd.DataFrame, periods: list[str]) -> pd.DataFr
     rows = []
     for period in periods:
         on = platforms[(platforms["period"] == period) & platforms["on_lycee"]]
-        for scope in referential.SCOPES:
+        for scope in scopes:
             wanted = set(referential.departments_of(scope))
             depts = sorted(set(on["department"].dropna()) & wanted)
             rows.append({"academy": scope, "period": period, "value": float(len(depts)),
@@ -422,7 +423,7 @@ def compute(data: Data) -> pd.DataFrame:
                              "note": "export des accès sans visiteurs uniques"})
     acc = account_year(data)
     periods = _periods_sorted(acc["period"].unique())
-    for rec in departments_shared(college_platforms(data), periods).itertuples(index=False):
+    for rec in departments_shared(college_platforms(data), periods, scopes=data.scopes).itertuples(index=False):
         rows.append({"target": TARGET, "indicator": "ent_college_departments_shared", "academy": rec.academy,
                      "period": rec.period, "value": rec.value, "note": rec.departments})
     eco = ecole_frame(data)
