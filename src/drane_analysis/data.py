@@ -113,7 +113,7 @@ class Data:
     """Sources of one data folder, each loaded (and checked) once.
 
     ``Data(folder, academy="limoges")`` reads only that academy's rows of the large sources
-    (:data:`ACADEMY_SCOPED_SOURCES`, with the filter pushed down to the Parquet cache): a
+    (:data:`ACADEMY_SCOPED_SOURCES`, from a Parquet cache entry of their own): a
     fraction of the work, for the indicators *of that academy* only — what it computes
     for other scopes is wrong. :func:`~.indicators.indicator_table` uses it when one
     academy is asked; a target whose indicators need the whole region whatever the scope
@@ -127,7 +127,8 @@ class Data:
         self.academy = academy
         preloaded = _PRELOADED.get(self.dir, {})
         if academy is not None:  # only what does not depend on the scoped sources
-            preloaded = {k: v for k, v in preloaded.items() if k in sources.names() and k not in ACADEMY_SCOPED_SOURCES}
+            whole = set(sources.names()) - ACADEMY_SCOPED_SOURCES
+            preloaded = {k: v for k, v in preloaded.items() if k in whole}
         self._frames: dict[str, pd.DataFrame] = dict(preloaded)
         self._fingerprints: dict[str, str] = {}
         self._listings: dict[str, list[str]] = {}
@@ -183,7 +184,9 @@ class Data:
         record_source(name)
         if name not in self._frames:
             scope = self.academy if name in ACADEMY_SCOPED_SOURCES else None
-            self._frames[name] = sources.load(name, self.dir, academy=scope, file_names=self._files(name))
+            names = self._files(name)
+            self._frames[name] = sources.load(name, self.dir, academy=scope, file_names=names,
+                                              key=self.fingerprint(name) if names else None)
         return self._frames[name]
 
     def memo(self, key: str, compute, persist: bool = False):

@@ -23,23 +23,10 @@ from drane_analysis.data import ACADEMY_SCOPED_SOURCES, Data
 from drane_analysis.indicators import evaluate, indicator_table
 from drane_analysis.sources.base import Contract, Field
 from drane_analysis.targets import modules
+from essai import essai
 
-CONTRACT = Contract(
-    name="essai_echelle",
-    title="Essai",
-    folder="essai",
-    patterns=("*.csv", "sous/**/*.csv"),
-    key=("uai", "year"),
-    region_column="department",
-    outside_region="error",
-    fields=(
-        Field("uai", ("UAI",), "uai"),
-        Field("department", ("Département",), "department"),
-        Field("year", ("Année",), "int", min=2000, max=2100),
-        Field("pupils", ("Élèves",), "int", unit="count", min=0),
-        Field("academy", ("Académie",), "academy"),
-    ),
-)
+CONTRACT = essai("essai_echelle", Field("academy", ("Académie",), "academy"),
+                  patterns=("*.csv", "sous/**/*.csv"))
 HEADER = "UAI;Département;Année;Élèves;Académie"
 ROWS = ["0331503E;033;2022;120;Bordeaux", "0870001D;87;2022;300;Limoges", "0160010Z;16;2022;40;Poitiers",
         "0190011J;19;2022;7;Limoges"]

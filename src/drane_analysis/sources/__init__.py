@@ -78,7 +78,8 @@ def read(name: str, paths: list[Path] | Path, base: Path | None = None) -> ReadR
 
 
 def load(name: str, data_dir: str | os.PathLike[str] | None = None, *, use_cache: bool = True,
-         required: bool = True, academy: str | None = None, file_names: list[str] | None = None) -> pd.DataFrame:
+         required: bool = True, academy: str | None = None, file_names: list[str] | None = None,
+         key: str | None = None) -> pd.DataFrame:
     """Load source ``name`` from a data folder as a tidy, checked DataFrame.
 
     Args:
@@ -108,7 +109,8 @@ def load(name: str, data_dir: str | os.PathLike[str] | None = None, *, use_cache
             [Problem(str(base), f"des fichiers {patterns}", found="aucun fichier", source=name)],
             context=f"Source « {c.title} » introuvable dans {base}",
         )
-    key = _cache_key(c, names, base)
+    if key is None:
+        key = _cache_key(c, names, base)
     cached = _cache_path(name, key)
     if use_cache and _cache_enabled() and cached.exists():
         try:
@@ -128,10 +130,18 @@ def load(name: str, data_dir: str | os.PathLike[str] | None = None, *, use_cache
 def fingerprint(name: str, data_dir: str | os.PathLike[str] | None = None,
                 file_names: list[str] | None = None) -> str:
     """What a frame read from source ``name`` depends on, as a short hash: the key of its
-    cache entry (contract, reading code, every file's path, size and modification time), or
-    ``"absent"`` when the folder holds no file of it. Costs a listing and a stat per file."""
+    cache entry (contract, reading code, every file's path, size and modification time; in a
+    partner-lab extract, its Parquet file's), or ``"absent"`` when the folder holds no file
+    of it. Costs a listing and a stat per file."""
     c = contract(name)
     base = resolve_data_dir(data_dir)
+    listing = extract_listing(base)
+    if listing is not None:  # a partner-lab extract: the frame is its Parquet file
+        entry = listing.get("sources", {}).get(name)
+        if entry is None:
+            return "absent"
+        st = os.stat(base / entry["parquet"])
+        return hashlib.sha256(f"{entry['parquet']}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:24]
     names = c.file_names(base) if file_names is None else file_names
     return _cache_key(c, names, base) if names else "absent"
 

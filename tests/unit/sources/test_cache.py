@@ -19,27 +19,10 @@ import pandas as pd
 import pytest
 
 from drane_analysis import sources
-from drane_analysis.sources.base import Contract, Field, read_files
+from drane_analysis.sources.base import read_files
+from essai import DETAIL_FIELDS, essai
 
-CONTRACT = Contract(
-    name="essai_cache",
-    title="Essai",
-    folder="essai",
-    patterns=("*.csv",),
-    key=("uai", "year"),
-    region_column="department",
-    outside_region="error",
-    fields=(
-        Field("uai", ("UAI",), "uai"),
-        Field("department", ("Département",), "department"),
-        Field("year", ("Année",), "int", min=2000, max=2100),
-        Field("pupils", ("Élèves",), "int", unit="count", min=0),
-        Field("girls", ("Filles",), "int", unit="count", min=0),
-        Field("day", ("Date",), "date", formats=("%d/%m/%Y",)),
-        Field("kind", ("Type",), "category", values={"Collège": "college", "Lycée": "lycee"}),
-        Field("name", ("Nom",), personal=True, required=False),
-    ),
-)
+CONTRACT = essai("essai_cache", *DETAIL_FIELDS)
 HEADER = "UAI;Département;Année;Élèves;Filles;Date;Type;Nom"
 GOOD = [
     "0331503E;033;2022;120;60;12/05/2023;Collège;Dupont",

@@ -12,25 +12,11 @@ import pandas as pd
 
 from drane_analysis.sources import base
 from drane_analysis.sources.base import Contract, Field, RowCheck, read_files
+from essai import DETAIL_FIELDS, essai
 
-CONTRACT = Contract(
-    name="essai",
-    title="Essai",
-    folder="essai",
-    patterns=("*.csv",),
-    key=("uai", "year"),
-    region_column="department",
-    outside_region="error",
-    fields=(
-        Field("uai", ("UAI", "numero_uai"), "uai"),
-        Field("department", ("Département",), "department"),
-        Field("year", ("Année",), "int", min=2000, max=2100),
-        Field("pupils", ("Élèves",), "int", unit="count", min=0),
-        Field("girls", ("Filles",), "int", unit="count", min=0),
-        Field("day", ("Date",), "date", formats=("%d/%m/%Y",)),
-        Field("kind", ("Type",), "category", values={"Collège": "college", "Lycée": "lycee"}),
-        Field("name", ("Nom",), personal=True, required=False),
-    ),
+CONTRACT = essai(
+    "essai",
+    *DETAIL_FIELDS,
     checks=(RowCheck("girls_le_pupils", ("girls", "pupils"), "un nombre de filles ≤ le nombre d'élèves",
                      lambda f: f["girls"] <= f["pupils"]),),
 )
