@@ -4,7 +4,7 @@
 
     drane demo-data --out DIR [--seed N] [--scale regional|national]   write the demo data (real export formats)
     drane validate [--data DIR] [--detail]       check every file, list every problem
-    drane indicators [--academy A] [--period P] [--target T] [--format table|csv|json] [--data DIR]
+    drane indicators [--academy A] [--period P] [--target T] [--format table|csv|json] [--data DIR] [--jobs N]
     drane build [--target T…] [--academy A…] [--period P…] [--data DIR] [--out DIR] [--jobs N]
                 [--force] [--scheduler ADDRESS]
     drane sources                                the declared sources and their folders
@@ -24,6 +24,7 @@ prints a traceback: every problem is named (file, line, column, what was expecte
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -68,6 +69,8 @@ def _parser() -> argparse.ArgumentParser:
     ind.add_argument("--target", action="append", help="cible, ex. 1.1 (répétable)")
     ind.add_argument("--format", choices=["table", "csv", "json"], default="table")
     ind.add_argument("--data", default="", help="dossier de données")
+    ind.add_argument("--jobs", type=int, default=None,
+                     help="processus calculant les cibles en parallèle (défaut : nombre de cœurs)")
 
     b = sub.add_parser("build", help="construire les rapports HTML et l'index")
     b.add_argument("--target", action="append", help="cible (répétable ; défaut : toutes celles qui ont un notebook)")
@@ -186,7 +189,8 @@ def _indicators(args: argparse.Namespace) -> int:
             referential.check_scope(a)
         data = Data(base)
         periods = [data.resolve_period(p) for p in (args.period or ["latest"])]
-        table = indicator_table(data, targets=args.target, scopes=args.academy, periods=periods)
+        table = indicator_table(data, targets=args.target, scopes=args.academy, periods=periods,
+                                jobs=args.jobs or os.cpu_count() or 1)
     except ValueError as exc:
         _err(str(exc))
         return EXIT_USAGE

@@ -202,11 +202,13 @@ def evaluate(series: pd.DataFrame, periods: list[str] | None = None, scopes: lis
 
 
 def indicator_table(data, targets: list[str] | None = None, scopes: list[str] | None = None,
-                    periods: list[str] | None = None) -> pd.DataFrame:
+                    periods: list[str] | None = None, jobs: int = 1) -> pd.DataFrame:
     """The indicator table of every target that has its module (``drane indicators``).
 
     When the scopes asked are one academy, the large sources are read for that academy only
     (:class:`~.data.Data` with ``academy``): the same table, a fraction of the work.
+    ``jobs`` > 1 computes the targets in that many processes forked from this one (what it
+    has loaded is shared, what each reads stays its own); the same table, in the same order.
     """
     from .data import Data
     from .targets import modules
@@ -215,12 +217,60 @@ def indicator_table(data, targets: list[str] | None = None, scopes: list[str] | 
     if (scopes and len(set(scopes)) == 1 and scopes[0] in referential.ACADEMIES and isinstance(data, Data)
             and data.academy is None and getattr(data, "_given", None) is None):
         scoped = data.for_academy(scopes[0])
-    frames = []
-    for tid, module in modules().items():
-        if targets and tid not in targets:
-            continue
-        frames.append(module.compute(data if getattr(module, "REGION_WIDE", False) else scoped))
+    work = [(module, data if getattr(module, "REGION_WIDE", False) else scoped)
+            for tid, module in modules().items() if not targets or tid in targets]
+    frames = _compute_series(work, jobs)
     if not frames:
         return pd.DataFrame(columns=TABLE_COLUMNS)
     series = pd.concat(frames, ignore_index=True)
     return evaluate(series, periods=periods, scopes=scopes)
+
+
+#: What the processes forked by :func:`_compute_series` compute (inherited, never pickled).
+_FORKED_WORK: list = []
+
+
+def _compute_series(work: list, jobs: int) -> list[pd.DataFrame]:
+    """``module.compute(data)`` of each (module, data), in order; in ``jobs`` forked processes.
+
+    A child sends back its frame and the sources it read (recorded here too, for the build's
+    dependencies); an error raised in a child is raised here, as it would have been in
+    this process. Without ``fork`` (Windows, macOS' default), one process computes all.
+    """
+    import multiprocessing
+
+    from .data import record_source
+
+    jobs = min(int(jobs or 1), len(work))
+    if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return [module.compute(d) for module, d in work]
+    _FORKED_WORK[:] = work
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            # One target at a time to whichever process is free, in the modules' order
+            # (1.1, the longest, starts first).
+            results = pool.map(_compute_forked, range(len(work)), chunksize=1)
+    finally:
+        _FORKED_WORK.clear()
+    for _, names in results:
+        for name in sorted(names):
+            record_source(name)
+    return [frame for frame, _ in results]
+
+
+def _compute_forked(k: int) -> tuple[pd.DataFrame, set[str]]:
+    import pickle
+
+    from .data import track_sources
+
+    module, d = _FORKED_WORK[k]
+    try:
+        with track_sources() as names:
+            frame = module.compute(d)
+    except Exception as exc:
+        try:  # sent back as it is when it can be rebuilt there (a parent waiting on a
+            pickle.loads(pickle.dumps(exc))  # result it cannot unpickle would wait forever)
+        except Exception:
+            raise RuntimeError(f"{type(exc).__name__}: {exc}") from None
+        raise
+    return frame, set(names)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property, lru_cache
 
 import pandas as pd
 
@@ -26,15 +27,7 @@ class Period:
         """Parse ``2022-2023`` (or ``2022``, the back-to-school year)."""
         if isinstance(text, Period):
             return text
-        raw = str(text).strip()
-        if re.fullmatch(r"\d{4}", raw):
-            return cls(int(raw))
-        match = _PERIOD_RE.match(raw)
-        if not match or int(match.group(2)) != int(match.group(1)) + 1:
-            raise ValueError(
-                f"période invalide « {text} » : attendu une année scolaire comme 2022-2023"
-            )
-        return cls(int(match.group(1)))
+        return _parse(text) if cls is Period else cls(_parse(text).start)
 
     @classmethod
     def of_date(cls, day: date | pd.Timestamp) -> Period:
@@ -52,8 +45,8 @@ class Period:
     def last_day(self) -> date:
         return date(self.end, 8, 31)
 
-    @property
-    def label(self) -> str:
+    @cached_property
+    def label(self) -> str:  # kept on the instance (not a field: equality and order unchanged)
         return f"{self.start}-{self.end}"
 
     def __str__(self) -> str:
@@ -61,6 +54,20 @@ class Period:
 
     def shift(self, years: int) -> Period:
         return Period(self.start + years)
+
+
+@lru_cache(maxsize=1024)
+def _parse(text: str | int) -> Period:
+    """:meth:`Period.parse` of a label, once per label (indicator loops parse the same few)."""
+    raw = str(text).strip()
+    if re.fullmatch(r"\d{4}", raw):
+        return Period(int(raw))
+    match = _PERIOD_RE.match(raw)
+    if not match or int(match.group(2)) != int(match.group(1)) + 1:
+        raise ValueError(
+            f"période invalide « {text} » : attendu une année scolaire comme 2022-2023"
+        )
+    return Period(int(match.group(1)))
 
 
 def period_of_dates(dates: pd.Series) -> pd.Series:

@@ -75,3 +75,56 @@ def test_carried_forward_objective_is_labelled():
     assert table["objective_label"].iloc[0] == "100 % (objectif 2020-2021 reconduit)"
     assert table["objective_carried_forward"].iloc[0]
     assert list(table.columns) == indicators.TABLE_COLUMNS
+
+
+# --------------------------------------------------------------------------- targets in parallel
+
+
+class _Target:
+    """A stand-in target module: ``compute`` reads the sources named, then returns or raises."""
+
+    def __init__(self, name: str, reads: tuple[str, ...] = (), error: Exception | None = None):
+        self.name, self.reads, self.error = name, reads, error
+
+    def compute(self, data) -> pd.DataFrame:
+        from drane_analysis.data import record_source
+
+        for source in self.reads:
+            record_source(source)
+        if self.error is not None:
+            raise self.error
+        return pd.DataFrame({"target": [self.name], "pid": [__import__("os").getpid()]})
+
+
+class _Unpicklable(Exception):
+    def __init__(self, message: str, extra: int):  # pickle rebuilds from args: one is missing
+        super().__init__(message)
+        self.extra = extra
+
+
+def test_targets_in_forked_processes_come_back_in_order_with_the_sources_they_read():
+    from drane_analysis.data import track_sources
+
+    work = [(_Target(f"t{k}", reads=(f"source_{k}",)), None) for k in range(5)]
+    with track_sources() as names:
+        frames = indicators._compute_series(work, jobs=2)
+    assert [f["target"].iloc[0] for f in frames] == ["t0", "t1", "t2", "t3", "t4"]
+    assert {f["pid"].iloc[0] for f in frames}.isdisjoint({__import__("os").getpid()})  # computed elsewhere
+    assert names == {f"source_{k}" for k in range(5)}
+    assert indicators._FORKED_WORK == []
+
+
+def test_an_error_in_a_forked_process_is_raised_as_it_would_be_in_one_process():
+    from drane_analysis.sources import DataError, Problem
+
+    problem = Problem(file="pix/certification/x.csv", expected="un score entier", column="Score", lines=[3])
+    bad = DataError([problem], context="Source « Pix » invalide")
+    work = [(_Target("ok"), None), (_Target("bad", error=bad), None)]
+    with pytest.raises(DataError) as caught:
+        indicators._compute_series(work, jobs=2)
+    assert str(caught.value) == str(bad) and caught.value.problems == [problem]
+    assert "x.csv" in str(caught.value) and "Score" in str(caught.value)
+    # An exception pickle cannot rebuild still reaches the caller (it would otherwise wait forever).
+    work = [(_Target("ok"), None), (_Target("odd", error=_Unpicklable("calcul impossible", 1)), None)]
+    with pytest.raises(RuntimeError, match="_Unpicklable: calcul impossible"):
+        indicators._compute_series(work, jobs=2)

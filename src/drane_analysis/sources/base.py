@@ -136,6 +136,7 @@ class DataError(Exception):
 
     def __init__(self, problems: Sequence[Problem], context: str = ""):
         self.problems = list(problems)
+        self.context = context
         errors = [p for p in self.problems if p.severity == "error"]
         head = context or "Données invalides"
         summary = summarise(errors)
@@ -144,6 +145,11 @@ class DataError(Exception):
         if len(summary) > 40:
             lines.append(f"  … et {len(summary) - 40} autres (lancez « drane validate » pour la liste complète)")
         super().__init__("\n".join(lines))
+
+    def __reduce__(self):
+        # Rebuilt from its problems, not from the message (a process computing targets in
+        # parallel sends it back to the one that asked).
+        return (type(self), (self.problems, self.context))
 
 
 def _fr_int(n: int) -> str:
@@ -338,12 +344,12 @@ class Contract:
         base = data_dir / self.folder
         if not base.is_dir():
             return
-        root = glob.escape(str(base))
         for pattern in self.patterns:
-            # glob.iglob on strings: the same matches as Path.glob, several times faster
-            # on the thousands of files of a national folder.
-            for name in glob.iglob(os.path.join(root, pattern), recursive=True, include_hidden=True):
-                if not os.path.basename(name).startswith(".") and os.path.isfile(name):
+            # The matches of glob.iglob(..., recursive=True, include_hidden=True), files only,
+            # read with os.scandir: a directory entry tells a file from a folder without a
+            # stat per file (the thousands of files of a national folder).
+            for name in _scan(str(base), pattern.split("/")):
+                if not os.path.basename(name).startswith("."):
                     yield os.path.normpath(name)
 
     def fingerprint(self) -> str:
@@ -354,6 +360,48 @@ class Contract:
                      self.formula_guard, self.path_fields, [c.name for c in self.checks],
                      self.region_column, self.outside_region, self.person_key))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _scan(folder: str, segments: list[str]) -> Iterator[str]:
+    """Files under ``folder`` matching the glob pattern ``segments`` (``**``: any depth)."""
+    head, rest = segments[0], segments[1:]
+    if head == "**":
+        yield from _scan(folder, rest) if rest else ()
+        for sub in _subfolders(folder):
+            yield from _scan(sub, segments)
+        return
+    if not glob.has_magic(head):
+        path = os.path.join(folder, head)
+        if not rest:
+            if os.path.isfile(path):
+                yield path
+        elif os.path.isdir(path):
+            yield from _scan(path, rest)
+        return
+    match = _name_matcher(head)
+    try:
+        with os.scandir(folder) as entries:
+            found = [(e.path, e.is_dir()) if rest else (e.path, e.is_file()) for e in entries if match(e.name)]
+    except OSError:
+        return
+    for path, wanted in found:
+        if wanted:
+            yield from _scan(path, rest) if rest else (path,)
+
+
+def _subfolders(folder: str) -> list[str]:
+    try:
+        with os.scandir(folder) as entries:
+            return [e.path for e in entries if e.is_dir()]
+    except OSError:
+        return []
+
+
+@lru_cache(maxsize=64)
+def _name_matcher(pattern: str) -> Callable[[str], Any]:
+    import fnmatch
+
+    return re.compile(fnmatch.translate(pattern)).match
 
 
 # --------------------------------------------------------------------------- partner-lab extracts

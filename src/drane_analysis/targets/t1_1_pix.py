@@ -301,15 +301,26 @@ def _with_ips(data: Data, frame: pd.DataFrame) -> pd.DataFrame:
     ips = data.ips()
     if ips.empty:
         return frame.assign(ips=np.nan, ips_quartile=pd.NA)
-    parts = []
-    for period, part in frame.groupby("period", sort=False):
-        # A left join on the UAI (one IPS row per UAI), as positions: the rows keep their order.
+    # The rows grouped by school year (in the order the years first appear, each year's rows
+    # in their order), each with the IPS of its UAI that year: a left join on the UAI (one
+    # IPS row per UAI) made as positions, the frame taken once.
+    codes, periods = pd.factorize(frame["period"])
+    if not len(periods):
+        return frame
+    order = np.argsort(codes, kind="stable")
+    order = order[codes[order] >= 0]  # a row without a year has no group
+    bounds = np.searchsorted(codes[order], np.arange(len(periods) + 1))
+    uai = frame["uai"].to_numpy()
+    ips, quartile = [], []
+    for k, period in enumerate(periods):
         known = data.ips_for(period)
-        at = pd.Index(known["uai"]).get_indexer(part["uai"])
-        parts.append(part.reset_index(drop=True).assign(
-            ips=known["ips"].array.take(at, allow_fill=True),
-            ips_quartile=known["ips_quartile"].array.take(at, allow_fill=True)))
-    return pd.concat(parts, ignore_index=True) if parts else frame
+        at = pd.Index(known["uai"]).get_indexer(uai[order[bounds[k]:bounds[k + 1]]])
+        ips.append(pd.Series(known["ips"].array.take(at, allow_fill=True)))
+        quartile.append(pd.Series(known["ips_quartile"].array.take(at, allow_fill=True)))
+    out = frame.take(order).reset_index(drop=True)
+    out["ips"] = pd.concat(ips, ignore_index=True)
+    out["ips_quartile"] = pd.concat(quartile, ignore_index=True)
+    return out
 
 
 # --------------------------------------------------------------------------- series

@@ -169,24 +169,10 @@ def _parent_accounts(data: Data) -> pd.DataFrame:
         return par.assign(ips=np.nan, ips_quartile=pd.NA).reset_index(drop=True)
     parts = []
     for period, part in par.groupby("period", sort=False, observed=True):
-        parts.append(part.merge(ips_as_of(ips, period), on="uai", how="left"))
+        # The IPS of the year, the latest earlier year filling a missing one (Data.ips_for).
+        parts.append(part.merge(data.ips_for(period)[["uai", "ips", "ips_quartile"]], on="uai", how="left"))
     out = pd.concat(parts, ignore_index=True) if parts else par.assign(ips=np.nan, ips_quartile=pd.NA)
     return out
-
-
-def ips_as_of(ips: pd.DataFrame, period: str) -> pd.DataFrame:
-    """IPS of each UAI for a school year, the latest earlier year filling a missing one.
-
-    Same rule as :meth:`Data.ips_for`, vectorised (``ips``: ``data.ips()``); when no
-    year is on or before ``period``, every year is used. Columns: uai, ips, ips_quartile.
-    """
-    year = ips["period"].astype(str).str.slice(0, 4).astype(int)
-    known = ips[year <= Period.parse(period).start]
-    order = year[known.index] if not known.empty else year
-    if known.empty:
-        known = ips
-    known = known.assign(_o=order.to_numpy()).sort_values("_o", kind="stable")
-    return known.drop_duplicates("uai", keep="last")[["uai", "ips", "ips_quartile"]]
 
 
 def compute(data: Data) -> pd.DataFrame:

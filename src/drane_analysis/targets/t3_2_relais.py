@@ -105,13 +105,8 @@ def _coverage(data: Data) -> pd.DataFrame:
         day = reference_day(period)
         open_ = uni[uni["opening_date"].isna() | (uni["opening_date"] <= day)].copy()
         active = select_active_relays(rel, period)
-        is_main = active["function"].isin(MAIN_FUNCTIONS).to_numpy()
-        active = active.assign(_main=is_main.astype(int), _new=(~is_main).astype(int))
-        per_uai = active.groupby("uai", observed=True).agg(
-            relays=("relay_id", "nunique"), main_relay=("_main", "max"), new_relay=("_new", "max"))
-        open_ = open_.merge(per_uai, left_on="uai", right_index=True, how="left")
-        for column in ("relays", "main_relay", "new_relay"):
-            open_[column] = open_[column].fillna(0).astype(int)
+        for column, values in _relays_per_uai(active, open_["uai"]).items():
+            open_[column] = values
         open_["covered"] = (open_["relays"] > 0).astype(int)
         open_["period"] = period
         open_["year"] = Period.parse(period).start
@@ -121,6 +116,26 @@ def _coverage(data: Data) -> pd.DataFrame:
     out = pd.concat(parts, ignore_index=True)
     out["one"] = 1
     return out
+
+
+def _relays_per_uai(active: pd.DataFrame, uai: pd.Series) -> dict[str, np.ndarray]:
+    """For each UAI of ``uai``: its distinct active relays, and whether one is a main
+    relay (an ERUN or an establishment referent) or a new one (0/1; 0 without a relay)."""
+    codes, known = pd.factorize(active["uai"])
+    relay = pd.factorize(active["relay_id"])[0]
+    is_main = active["function"].isin(MAIN_FUNCTIONS).to_numpy()
+    base = max(int(relay.max(initial=-1)) + 1, 1)
+    named = (codes >= 0) & (relay >= 0)  # a relay without an identifier is not counted
+    pairs = np.unique(codes[named].astype(np.int64) * base + relay[named])  # distinct (UAI, relay)
+    relays = np.bincount(pairs // base, minlength=len(known)).astype(int)
+    main = np.zeros(len(known), dtype=int)
+    new = np.zeros(len(known), dtype=int)
+    np.maximum.at(main, codes[codes >= 0], is_main[codes >= 0].astype(int))
+    np.maximum.at(new, codes[codes >= 0], (~is_main[codes >= 0]).astype(int))
+    at = pd.Index(known).get_indexer(uai)
+    found = at >= 0
+    return {column: np.where(found, values[np.where(found, at, 0)], 0) if len(values) else np.zeros(len(uai), int)
+            for column, values in (("relays", relays), ("main_relay", main), ("new_relay", new))}
 
 
 def active_relays(data: Data, period: str) -> pd.DataFrame:
