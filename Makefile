@@ -9,7 +9,7 @@ OUT    := outputs
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 
 .DEFAULT_GOAL := help
-.PHONY: help env observatory demo-data build test test-fast lint lab kernel docs clean lock
+.PHONY: help env bytecode observatory demo-data build test test-fast lint lab kernel docs clean lock
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -23,20 +23,27 @@ $(VENV)/.installed: pyproject.toml requirements/lock.txt
 	$(BIN)/python -m pip install --quiet -c requirements/lock.txt -e ".[dev]"
 	@touch $@
 
+# The library's compiled bytecode, written beside its sources: an editable install has none,
+# and where Python is told not to write it (PYTHONDONTWRITEBYTECODE) every `drane` command,
+# kernel and test would compile the whole package again (0.4 s of each start). Only what
+# changed is compiled again.
+bytecode: $(VENV)/.installed ## compile the library's bytecode (faster starts)
+	@$(BIN)/python -m compileall -q src/drane_analysis
+
 $(DEMO)/.drane-demo.json: | $(VENV)/.installed
 	$(BIN)/drane demo-data --out $(DEMO)
 
 demo-data: $(VENV)/.installed $(DEMO)/.drane-demo.json ## generate the demo data (if missing) into data/demo
 
-observatory: $(VENV)/.installed $(DEMO)/.drane-demo.json ## build every report of the latest school year into outputs/
+observatory: $(VENV)/.installed bytecode $(DEMO)/.drane-demo.json ## build every report of the latest school year into outputs/
 	$(BIN)/drane build --data $(DEMO) --out $(OUT) --jobs $(JOBS)
 
 build: observatory
 
-test: $(VENV)/.installed ## run the whole test suite
+test: $(VENV)/.installed bytecode ## run the whole test suite
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup
 
-test-fast: $(VENV)/.installed ## unit tests only (seconds)
+test-fast: $(VENV)/.installed bytecode ## unit tests only (seconds)
 	$(BIN)/python -m pytest tests/unit -q
 
 lint: $(VENV)/.installed ## ruff

@@ -277,6 +277,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--keep", help="garder les dossiers de travail ici (défaut : dossier temporaire effacé)")
     args = p.parse_args(argv)
 
+    import compileall
+
+    import drane_analysis
+
+    # The library's bytecode, as `make` writes it before every build and test run.
+    compileall.compile_dir(str(Path(drane_analysis.__file__).parent), quiet=1)
     work = Path(args.keep).resolve() if args.keep else Path(tempfile.mkdtemp(prefix="drane-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     os.environ["DRANE_CACHE"] = str(work / "cache")  # never the project's data/cache
