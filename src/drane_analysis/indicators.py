@@ -235,21 +235,29 @@ def _compute_series(work: list, jobs: int) -> list[pd.DataFrame]:
 
     A child sends back its frame and the sources it read (recorded here too, for the build's
     dependencies); an error raised in a child is raised here, as it would have been in
-    this process. Without ``fork`` (Windows, macOS' default), one process computes all.
+    this process. Without ``fork`` (Windows, macOS' default), or inside a daemon process, one
+    process computes all.
     """
     import multiprocessing
 
     from .data import record_source
 
     jobs = min(int(jobs or 1), len(work))
-    if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+    if (jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods()
+            or multiprocessing.current_process().daemon):  # a daemon process (a pool's) has no children
         return [module.compute(d) for module, d in work]
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     _FORKED_WORK[:] = work
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
             # One target at a time to whichever process is free, in the modules' order
             # (1.1, the longest, starts first).
-            results = pool.map(_compute_forked, range(len(work)), chunksize=1)
+            results = list(pool.map(_compute_forked, range(len(work))))
+    except BrokenProcessPool:
+        raise RuntimeError("un processus calculant les cibles s'est arrêté brutalement (mémoire "
+                           "insuffisante ?) : relancez avec --jobs 1 pour un seul processus") from None
     finally:
         _FORKED_WORK.clear()
     for _, names in results:

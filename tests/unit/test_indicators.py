@@ -128,3 +128,13 @@ def test_an_error_in_a_forked_process_is_raised_as_it_would_be_in_one_process():
     work = [(_Target("ok"), None), (_Target("odd", error=_Unpicklable("calcul impossible", 1)), None)]
     with pytest.raises(RuntimeError, match="_Unpicklable: calcul impossible"):
         indicators._compute_series(work, jobs=2)
+
+
+def test_a_forked_process_that_dies_is_an_error_not_a_wait():
+    class Dies(_Target):
+        def compute(self, data):
+            __import__("os")._exit(3)
+
+    with pytest.raises(RuntimeError, match="arrêté brutalement"):
+        indicators._compute_series([(_Target("ok"), None), (Dies("x"), None)], jobs=2)
+    assert indicators._FORKED_WORK == []
