@@ -268,17 +268,22 @@ def _compute_series(work: list, jobs: int) -> list[pd.DataFrame]:
 
 def _compute_forked(k: int) -> tuple[pd.DataFrame, set[str]]:
     import pickle
+    from multiprocessing.reduction import ForkingPickler
 
     from .data import track_sources
 
     module, d = _FORKED_WORK[k]
+    unsendable = None
     try:
         with track_sources() as names:
             frame = module.compute(d)
     except Exception as exc:
-        try:  # sent back as it is when it can be rebuilt there (a parent waiting on a
-            pickle.loads(pickle.dumps(exc))  # result it cannot unpickle would wait forever)
+        try:  # sent back as it is when the pool's pickler can write it and read it back
+            pickle.loads(ForkingPickler.dumps(exc))
         except Exception:
-            raise RuntimeError(f"{type(exc).__name__}: {exc}") from None
-        raise
+            unsendable = f"{type(exc).__name__}: {exc}"
+        else:
+            raise
+    if unsendable is not None:  # raised outside the handler: nothing unsendable attached to it
+        raise RuntimeError(unsendable)
     return frame, set(names)

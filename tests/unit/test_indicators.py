@@ -97,9 +97,12 @@ class _Target:
 
 
 class _Unpicklable(Exception):
-    def __init__(self, message: str, extra: int):  # pickle rebuilds from args: one is missing
+    """Holds what pickle cannot write (a lock), however exceptions are pickled (distributed
+    installs tblib's pickling of exceptions in any process that imports it)."""
+
+    def __init__(self, message: str):
         super().__init__(message)
-        self.extra = extra
+        self.lock = __import__("threading").Lock()
 
 
 def test_targets_in_forked_processes_come_back_in_order_with_the_sources_they_read():
@@ -125,7 +128,7 @@ def test_an_error_in_a_forked_process_is_raised_as_it_would_be_in_one_process():
     assert str(caught.value) == str(bad) and caught.value.problems == [problem]
     assert "x.csv" in str(caught.value) and "Score" in str(caught.value)
     # An exception pickle cannot rebuild still reaches the caller (it would otherwise wait forever).
-    work = [(_Target("ok"), None), (_Target("odd", error=_Unpicklable("calcul impossible", 1)), None)]
+    work = [(_Target("ok"), None), (_Target("odd", error=_Unpicklable("calcul impossible")), None)]
     with pytest.raises(RuntimeError, match="_Unpicklable: calcul impossible"):
         indicators._compute_series(work, jobs=2)
 
