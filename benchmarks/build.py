@@ -213,7 +213,7 @@ t = indicator_table(d, scopes=['limoges'], periods=[p], jobs=jobs)
 wall = time.perf_counter() - t0
 use = resource.getrusage(resource.RUSAGE_SELF)
 kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(json.dumps({"s": wall, "rows": len(t), "jobs": jobs, "rss_gb": use.ru_maxrss / 1024 / 1024,
+print(json.dumps({"s": wall, "rows": len(t), "jobs": jobs,
                   "user_s": use.ru_utime + kids.ru_utime, "import_s": imports,
                   # sources read in forked processes are not timed here: no split then
                   "read_s": reading if jobs == 1 else None,
@@ -253,7 +253,9 @@ def national(args, work: Path) -> dict:
             m = {"s": wall, "rows": len(out.strip().splitlines()) - 1, "jobs": os.cpu_count() or 1}
         else:
             m = json.loads(out.strip().splitlines()[-1])
-        m["gb"] = max(peak.gb, m.get("rss_gb", 0))
+        # The sampled peak only: ru_maxrss survives exec on Linux, so a child started from this
+        # (large, after the build) process would report this process's size as its own.
+        m["gb"] = peak.gb
         split = (f" ; CPU utilisateur {m['user_s']:.1f} s (imports {m['import_s']:.1f} s, lecture des sources "
                  f"{m['read_s']:.1f} s, calcul {m['compute_s']:.1f} s)" if "user_s" in m else "")
         print(f"  national, {label}, {m['jobs']} processus : {m['s']:.2f} s, {m['rows']} indicateurs, mémoire max "
