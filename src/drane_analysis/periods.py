@@ -27,7 +27,8 @@ class Period:
         """Parse ``2022-2023`` (or ``2022``, the back-to-school year)."""
         if isinstance(text, Period):
             return text
-        return _parse(text) if cls is Period else cls(_parse(text).start)
+        parsed = _parse(text if isinstance(text, str | int) else str(text))  # a hashable key
+        return parsed if cls is Period else cls(parsed.start)
 
     @classmethod
     def of_date(cls, day: date | pd.Timestamp) -> Period:
