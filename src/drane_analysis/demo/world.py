@@ -327,31 +327,29 @@ def _natures_and_names(rng: np.random.Generator, est: pd.DataFrame) -> tuple[lis
         patron = _PATRONS[int(rng.integers(len(_PATRONS)))]
         if kind == "ecole":
             if rng.random() < 0.3:
-                codes.append("101"); labels.append("ECOLE MATERNELLE")
-                names.append(f"École maternelle {_PLACES[int(rng.integers(len(_PLACES)))]}")
+                row = ("101", "ECOLE MATERNELLE", f"École maternelle {_PLACES[int(rng.integers(len(_PLACES)))]}")
             else:
-                codes.append("151"); labels.append("ECOLE DE NIVEAU ELEMENTAIRE")
-                names.append(f"École élémentaire {patron}")
+                row = ("151", "ECOLE DE NIVEAU ELEMENTAIRE", f"École élémentaire {patron}")
         elif kind == "college":
-            codes.append("340"); labels.append("COLLEGE"); names.append(f"Collège {patron}")
+            row = ("340", "COLLEGE", f"Collège {patron}")
         elif kind == "lycee":
             code, label, prefix = {
                 "LEGT": ("300", "LYCEE ENSEIGNT GENERAL ET TECHNOLOGIQUE", "Lycée général et technologique"),
                 "LPO": ("306", "LYCEE POLYVALENT", "Lycée polyvalent"),
                 "LP": ("320", "LYCEE PROFESSIONNEL", "Lycée professionnel"),
             }[ltype]
-            codes.append(code); labels.append(label); names.append(f"{prefix} {patron}")
+            row = (code, label, f"{prefix} {patron}")
         elif kind == "erea":
-            codes.append("370"); labels.append("ETABLISSEMENT REGIONAL D'ENSEIGNEMENT ADAPTE")
-            names.append(f"EREA {patron}")
+            row = ("370", "ETABLISSEMENT REGIONAL D'ENSEIGNEMENT ADAPTE", f"EREA {patron}")
         elif kind == "orientation":
-            codes.append("810"); labels.append("CENTRE D'INFORMATION ET D'ORIENTATION")
-            names.append(f"CIO de {commune}")
+            row = ("810", "CENTRE D'INFORMATION ET D'ORIENTATION", f"CIO de {commune}")
         elif kind == "medico_social":
-            codes.append("450"); labels.append("INSTITUT MEDICO-EDUCATIF"); names.append(f"IME {commune}")
+            row = ("450", "INSTITUT MEDICO-EDUCATIF", f"IME {commune}")
         else:
-            codes.append("800"); labels.append("SERVICE ADMINISTRATIF")
-            names.append(f"Circonscription de {commune}")
+            row = ("800", "SERVICE ADMINISTRATIF", f"Circonscription de {commune}")
+        codes.append(row[0])
+        labels.append(row[1])
+        names.append(row[2])
     return codes, labels, names
 
 
