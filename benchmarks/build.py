@@ -240,7 +240,7 @@ def national(args, work: Path) -> dict:
     env = {**os.environ, "DRANE_CACHE": str(work / "national-cache")}  # empty: the first run is cold
     period = json.loads((folder / ".drane-demo.json").read_text(encoding="utf-8"))["periods"][-1]
 
-    def run(label: str, command: list[str]) -> dict:
+    def run(label: str, command: list[str], cli: bool) -> dict:
         t0 = time.perf_counter()
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         with PeakMemory(proc.pid) as peak:
@@ -249,7 +249,7 @@ def national(args, work: Path) -> dict:
         if proc.returncode:
             print(err[-3000:])
             raise SystemExit(1)
-        if command[0].endswith("drane"):  # the CSV table: a header line, then one line per indicator
+        if cli:  # the CSV table: a header line, then one line per indicator
             m = {"s": wall, "rows": len(out.strip().splitlines()) - 1, "jobs": os.cpu_count() or 1}
         else:
             m = json.loads(out.strip().splitlines()[-1])
@@ -265,13 +265,13 @@ def national(args, work: Path) -> dict:
     def median(runs: list[dict]) -> dict:
         return sorted(runs, key=lambda m: m["s"])[len(runs) // 2]
 
-    cli = [str(BIN / "drane"), "indicators", "--academy", "limoges", "--period", period, "--data", str(folder),
+    command = [str(BIN / "drane"), "indicators", "--academy", "limoges", "--period", period, "--data", str(folder),
            "--format", "csv"]
     one = [sys.executable, "-c", NATIONAL_SCRIPT, str(folder), "1"]
-    cold = run("froid (fichiers bruts), drane indicators", cli)
-    cached = [run(f"cache Parquet {k + 1}/{args.national_runs}, drane indicators", cli)
+    cold = run("froid (fichiers bruts), drane indicators", command, cli=True)
+    cached = [run(f"cache Parquet {k + 1}/{args.national_runs}, drane indicators", command, cli=True)
               for k in range(args.national_runs)]
-    single = [run(f"cache Parquet {k + 1}/{args.national_runs}, indicator_table", one)
+    single = [run(f"cache Parquet {k + 1}/{args.national_runs}, indicator_table", one, cli=False)
               for k in range(args.national_runs)]
     return {"size_gb": round(size, 2), "cold": cold, "cached": median(cached), "cached_runs": cached,
             "cached_1": median(single), "cached_1_runs": single}

@@ -312,6 +312,10 @@ class Data:
 
     def ips_for(self, period: str) -> pd.DataFrame:
         """IPS of each UAI for a school year; the latest earlier year fills a missing one."""
+        return self._ips_of_year(period).copy()
+
+    def _ips_of_year(self, period: str) -> pd.DataFrame:
+        """:meth:`ips_for`, the frame kept for the year (not to be modified)."""
         ips = self.ips()
         if ips.empty:
             return ips
@@ -328,4 +332,32 @@ class Data:
             seq = rows[np.lexsort((rows, years[rows]))]
             _, first_from_end = np.unique(codes[seq][::-1], return_index=True)
             self._frames[key] = ips.iloc[seq[np.sort(len(seq) - 1 - first_from_end)]]
-        return self._frames[key].copy()
+        return self._frames[key]
+
+    def with_ips(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` (with ``period`` and ``uai``) plus the ``ips`` and ``ips_quartile`` of each
+        row's UAI in its school year (:meth:`ips_for`; missing for a UAI without IPS).
+
+        Rows come grouped by school year, the years in the order they first appear and each
+        year's rows in their order (a row without a year is left out); the index is reset.
+        """
+        if self.ips().empty:
+            return frame.assign(ips=np.nan, ips_quartile=pd.NA).reset_index(drop=True)
+        codes, periods = pd.factorize(frame["period"])
+        if not len(periods):  # no row with a year
+            return frame.iloc[:0].assign(ips=np.nan, ips_quartile=pd.NA).reset_index(drop=True)
+        order = np.argsort(codes, kind="stable")
+        order = order[codes[order] >= 0]
+        bounds = np.searchsorted(codes[order], np.arange(len(periods) + 1))
+        uai = frame["uai"].to_numpy()
+        ips, quartile = [], []
+        for k, period in enumerate(periods):
+            known = self._ips_of_year(period)
+            # A left join on the UAI (one IPS row per UAI), made as positions.
+            at = pd.Index(known["uai"]).get_indexer(uai[order[bounds[k]:bounds[k + 1]]])
+            ips.append(pd.Series(known["ips"].array.take(at, allow_fill=True)))
+            quartile.append(pd.Series(known["ips_quartile"].array.take(at, allow_fill=True)))
+        out = frame.take(order).reset_index(drop=True)
+        out["ips"] = pd.concat(ips, ignore_index=True)
+        out["ips_quartile"] = pd.concat(quartile, ignore_index=True)
+        return out

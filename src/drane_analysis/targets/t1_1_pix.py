@@ -218,7 +218,7 @@ def _certification_by_establishment(data: Data) -> pd.DataFrame:
     out = eligible.merge(_counts(data), on=["uai", "period"], how="left")
     out[["candidates", "certified"]] = out[["candidates", "certified"]].fillna(0).astype(int)
     out = out.merge(est[["uai", *ATTRIBUTES]], on="uai", how="left")
-    out = _with_ips(data, out)
+    out = data.with_ips(out)
     out = out[out["academy"].isin(list(referential.ACADEMIES))]
     return out.reset_index(drop=True)
 
@@ -293,34 +293,8 @@ def _validated_scores(data: Data) -> pd.DataFrame:
     out = ok[["period", "uai", "score"]].merge(est[["uai", *ATTRIBUTES]], on="uai", how="inner")
     out["score"] = out["score"].astype(float)
     out["level"] = out["kind"].map(LEVEL_OF_KIND)
-    out = _with_ips(data, out)
+    out = data.with_ips(out)
     return out[out["level"].notna()].reset_index(drop=True)
-
-
-def _with_ips(data: Data, frame: pd.DataFrame) -> pd.DataFrame:
-    ips = data.ips()
-    if ips.empty:
-        return frame.assign(ips=np.nan, ips_quartile=pd.NA)
-    # The rows grouped by school year (in the order the years first appear, each year's rows
-    # in their order), each with the IPS of its UAI that year: a left join on the UAI (one
-    # IPS row per UAI) made as positions, the frame taken once.
-    codes, periods = pd.factorize(frame["period"])
-    if not len(periods):
-        return frame
-    order = np.argsort(codes, kind="stable")
-    order = order[codes[order] >= 0]  # a row without a year has no group
-    bounds = np.searchsorted(codes[order], np.arange(len(periods) + 1))
-    uai = frame["uai"].to_numpy()
-    ips, quartile = [], []
-    for k, period in enumerate(periods):
-        known = data.ips_for(period)
-        at = pd.Index(known["uai"]).get_indexer(uai[order[bounds[k]:bounds[k + 1]]])
-        ips.append(pd.Series(known["ips"].array.take(at, allow_fill=True)))
-        quartile.append(pd.Series(known["ips_quartile"].array.take(at, allow_fill=True)))
-    out = frame.take(order).reset_index(drop=True)
-    out["ips"] = pd.concat(ips, ignore_index=True)
-    out["ips_quartile"] = pd.concat(quartile, ignore_index=True)
-    return out
 
 
 # --------------------------------------------------------------------------- series

@@ -164,15 +164,7 @@ def _parent_accounts(data: Data) -> pd.DataFrame:
            [["period", "uai", "platform", "academy", "department", "loaded", "activated", "activated_mean",
              "connections", *PARENT_ATTRIBUTES]])
     par = par[par["academy"].isin(list(referential.ACADEMIES))]
-    ips = data.ips()
-    if ips.empty:
-        return par.assign(ips=np.nan, ips_quartile=pd.NA).reset_index(drop=True)
-    parts = []
-    for period, part in par.groupby("period", sort=False, observed=True):
-        # The IPS of the year, the latest earlier year filling a missing one (Data.ips_for).
-        parts.append(part.merge(data.ips_for(period)[["uai", "ips", "ips_quartile"]], on="uai", how="left"))
-    out = pd.concat(parts, ignore_index=True) if parts else par.assign(ips=np.nan, ips_quartile=pd.NA)
-    return out
+    return data.with_ips(par)
 
 
 def compute(data: Data) -> pd.DataFrame:

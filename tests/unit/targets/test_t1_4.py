@@ -159,6 +159,18 @@ def test_ips_of_a_missing_year_is_the_latest_earlier_one(data):
     assert pd.isna(acc.loc[("2020-2021", LYC), "ips_quartile"])      # no IPS for the lycée
 
 
+def test_with_ips_groups_rows_by_year_and_joins_each_uai_of_that_year(data):
+    rows = pd.DataFrame({"period": ["2021-2022", "2020-2021", "2021-2022", None, "2020-2021"],
+                         "uai": [C4, C1, LYC, C2, C2], "n": [1, 2, 3, 4, 5]})
+    out = data.with_ips(rows)
+    # 2021-2022 first (it appears first), each year's rows in their order; no year: left out
+    assert out["n"].tolist() == [1, 3, 2, 5] and list(out.index) == [0, 1, 2, 3]
+    assert out["ips"].tolist()[0] == 130.0 and pd.isna(out["ips"].iloc[1])  # 2021-2022 takes 2020-2021's
+    assert out["ips_quartile"].tolist()[2:] == ["Q1", "Q2"]
+    no_ips = Data.from_frames({"annuaire": annuaire(), "communes": communes()}).with_ips(rows)
+    assert len(no_ips) == 5 and no_ips["ips"].isna().all()
+
+
 def test_breakdowns(data):
     ips = t.breakdown(data, "parents_ent_usage_rate", "region", "2020-2021", "ips_quartile").set_index("group")
     assert ips.loc["Q1", "value"] == 40 and ips.loc["Q4", "value"] == 90
