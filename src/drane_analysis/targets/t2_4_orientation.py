@@ -37,7 +37,7 @@ from .. import referential
 from ..data import Data, breakdown_label
 from ..indicators import by_scope, rate_rows, series_frame
 from ..periods import Period
-from ..privacy import protect, protect_breakdown
+from ..privacy import linked_breakdown, protect, protect_breakdown
 from ..sources.specialites import NSI, TOTAL
 from ..stats import (  # noqa: F401  (shared statistics)
     _fit_quasi_binomial,
@@ -222,6 +222,7 @@ def _finish(table: pd.DataFrame, by: str) -> pd.DataFrame:
     return table[BREAKDOWN_COLUMNS].sort_values("label", key=sort_key).reset_index(drop=True)
 
 
+@linked_breakdown
 def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> pd.DataFrame:
     """One indicator for a scope and period, by ``department``, ``sector``, ``sex``, ``academy``
     (and ``programme`` for the orientation projects).

@@ -31,6 +31,7 @@ from .. import referential
 from ..data import Data, breakdown_label
 from ..indicators import by_scope, rate_rows, series_frame
 from ..periods import Period
+from ..privacy import linked_breakdown
 from ..stats import rate_table, wilson_interval
 from .t2_4_orientation import holm, logistic_trend, sort_key, two_proportion_test
 
@@ -213,6 +214,7 @@ def _finish(table: pd.DataFrame, by: str) -> pd.DataFrame:
     return table[BREAKDOWN_COLUMNS].sort_values("label", key=sort_key).reset_index(drop=True)
 
 
+@linked_breakdown
 def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> pd.DataFrame:
     """One indicator for a scope and period by a column of its rows.
 

@@ -22,7 +22,7 @@ from .. import referential
 from ..data import Data, breakdown_label
 from ..indicators import rate_rows, series_frame
 from ..periods import Period, period_range
-from ..privacy import protect
+from ..privacy import linked_breakdown, protect
 from ..report import gap_sentence  # noqa: F401  (re-exported for the notebook)
 from ..sources.pilotage import RELAY_REFERENCE_DAY, select_active_relays
 from ..stats import (
@@ -191,6 +191,7 @@ def _current(data: Data, scope: str, period: str) -> pd.DataFrame:
     return referential.in_scope(cov[cov["period"] == period], scope)
 
 
+@linked_breakdown
 def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> pd.DataFrame:
     """One indicator for a scope and period by ``department``, ``territory``, ``kind``…
 

@@ -40,7 +40,7 @@ from .. import referential
 from ..data import Data, breakdown_label
 from ..indicators import by_scope, rate_rows, series_frame
 from ..periods import Period
-from ..privacy import protect
+from ..privacy import linked_breakdown, protect
 from ..report import gap_sentence  # noqa: F401  (used by notebooks as cible.gap_sentence)
 from ..stats import (  # noqa: F401  (shared statistics)
     cluster_ratio,
@@ -436,6 +436,7 @@ def compute(data: Data) -> pd.DataFrame:
 # --------------------------------------------------------------------------- breakdowns
 
 
+@linked_breakdown
 def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> pd.DataFrame:
     """One indicator for a scope and period by ``department``, ``territory`` (or ``profile``).
 
