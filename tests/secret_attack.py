@@ -35,7 +35,6 @@ from drane_analysis import referential
 
 ACADEMIES = tuple(referential.ACADEMIES)
 REGION = referential.REGION_SCOPE
-COUNT_COLUMNS_OF_BREAKDOWNS = ("numerator", "denominator", "value")
 
 
 @dataclass(frozen=True)
@@ -94,7 +93,7 @@ def run_reports(target_notebook: Path, period: str, data_dir: Path, scopes: Iter
     try:
         with privacy.recording() as tables:
             for scope in scopes:
-                ns = {"academy": scope, "period": period, "data_dir": str(data_dir)}
+                ns = {"academy": scope, "period": period, "data_dir": str(data_dir), "display": lambda *a, **k: None}
                 for k, src in enumerate(cells):
                     exec(compile(src, f"{target_notebook.name}[{k}]", "exec"), ns)  # noqa: S102
                 plt.close("all")
@@ -134,40 +133,57 @@ def _system(tables: list) -> tuple[list[Cell], list[tuple[list[int], list[float]
     for key, by_scope in _tables_by_family(tables).items():
         where: dict[tuple[str, str, str], int] = {}
         for scope, p in by_scope.items():
-            frame = p.frame
-            labels = frame["label"].astype(str).tolist() if "label" in frame else [str(i) for i in range(len(frame))]
-            totals = (np.asarray(p.total_rows, dtype=bool) if p.total_rows is not None
-                      else np.zeros(len(frame), dtype=bool))
-            for column in p.counts:
-                x = pd.to_numeric(frame[column], errors="coerce").astype(float).to_numpy()
-                mask = p.mask(column)
-                members = []
-                for r in range(len(frame)):
-                    if np.isnan(x[r]):
-                        continue
-                    where[(scope, labels[r], column)] = len(cells)
-                    cells.append(Cell(key, scope, labels[r], column, float(x[r]), bool(mask[r]), bool(totals[r])))
-                    if not totals[r]:
-                        members.append(len(cells) - 1)
-                # the rows add up to the scope's total (a total row, or the headline's)
-                if p.partition and len(members) >= 1:
-                    relations.append((members, [1.0] * len(members), float(x[~totals & ~np.isnan(x)].sum())))
-            for total, parts in p.sums:
-                for r, label in enumerate(labels):
-                    top = where.get((scope, label, total))
-                    ks = [where[(scope, label, c)] for c in parts if (scope, label, c) in where]
-                    if top is not None and ks:
-                        relations.append(([top, *ks], [1.0] + [-1.0] * len(ks),
-                                          cells[top].value - sum(cells[k].value for k in ks)))
-        # the region's row of a group is the sum of the academies' rows
+            relations += _table_relations(key, scope, p, cells, where)
         if REGION in by_scope and any(a in by_scope for a in ACADEMIES):
-            for (scope, label, column), top in list(where.items()):
-                if scope != REGION or cells[top].total_row:
-                    continue
-                parts = [where[(a, label, column)] for a in ACADEMIES if (a, label, column) in where]
-                relations.append(([top, *parts], [1.0] + [-1.0] * len(parts),
-                                  cells[top].value - sum(cells[k].value for k in parts)))
+            relations += _scope_relations(cells, where)
     return cells, relations
+
+
+def _labels(frame: pd.DataFrame) -> list[str]:
+    return frame["label"].astype(str).tolist() if "label" in frame else [str(i) for i in range(len(frame))]
+
+
+def _table_relations(key: str, scope: str, p, cells: list[Cell], where: dict) -> list:
+    """One table's count cells (appended to ``cells``) and its relations: the rows add up to
+    the scope's total (a total row, or the headline's); a row's total column is the sum of
+    its parts when the table says so."""
+    frame, labels = p.frame, _labels(p.frame)
+    totals = np.asarray(p.total_rows, dtype=bool) if p.total_rows is not None else np.zeros(len(frame), dtype=bool)
+    relations = []
+    for column in p.counts:
+        x = pd.to_numeric(frame[column], errors="coerce").astype(float).to_numpy()
+        mask = p.mask(column)
+        members = []
+        for r in np.flatnonzero(~np.isnan(x)):
+            where[(scope, labels[r], column)] = len(cells)
+            cells.append(Cell(key, scope, labels[r], column, float(x[r]), bool(mask[r]), bool(totals[r])))
+            if not totals[r]:
+                members.append(len(cells) - 1)
+        if p.partition and members:
+            relations.append((members, [1.0] * len(members), float(x[~totals & ~np.isnan(x)].sum())))
+    for total, parts in p.sums:
+        for label in labels:
+            top = where.get((scope, label, total))
+            ks = [where[(scope, label, c)] for c in parts if (scope, label, c) in where]
+            if top is not None and ks:
+                relations.append(([top, *ks], [1.0] + [-1.0] * len(ks),
+                                  cells[top].value - sum(cells[k].value for k in ks)))
+    return relations
+
+
+def _scope_relations(cells: list[Cell], where: dict) -> list:
+    """The region's row of a group is the sum of the academies' rows (a group absent from an
+    academy's table counts 0 there; a group of the region alone, the Région among
+    authorities, has no such relation)."""
+    relations = []
+    for (scope, label, column), top in list(where.items()):
+        if scope != REGION or cells[top].total_row:
+            continue
+        parts = [where[(a, label, column)] for a in ACADEMIES if (a, label, column) in where]
+        if parts:
+            relations.append(([top, *parts], [1.0] + [-1.0] * len(parts),
+                              cells[top].value - sum(cells[k].value for k in parts)))
+    return relations
 
 
 def _rate_findings(tables: list) -> list[Finding]:

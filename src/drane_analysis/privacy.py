@@ -309,12 +309,15 @@ def _complete(p: Protected, col: str, rows: np.ndarray, x: np.ndarray, t: int) -
 
 
 def protect_breakdown(table: pd.DataFrame, unit: str | None = None, *, persons: bool = True,
+                      follow: Mapping[str, str | Sequence[str]] | None = None,
                       rule: Rules | None = None) -> Protected:
     """A breakdown of the library (``label``, ``value``, ``ci_low``, ``ci_high``,
     ``numerator``, ``denominator``): its counts are persons unless ``persons`` is False.
 
     With the unit ``count`` the value itself is a count; otherwise it is a rate, share or
-    mean on the denominator (and the numerator when there is one).
+    mean on the denominator (and the numerator when there is one). A table from a
+    :func:`linked_breakdown` function keeps the cells its family's joint suppression hides;
+    ``follow`` adds columns hidden with others (as in :func:`protect`).
     """
     rule = rule or rules()
     counts: list[str] = []
@@ -328,7 +331,8 @@ def protect_breakdown(table: pd.DataFrame, unit: str | None = None, *, persons: 
         base = "denominator" if "denominator" in table else None
         if persons and base is not None:
             rates["value"] = (num, base)
-    follow = {c: "value" for c in ("ci_low", "ci_high", "share", "share_low", "share_high") if c in table}
+    follow = {**{c: "value" for c in ("ci_low", "ci_high", "share", "share_low", "share_high") if c in table},
+              **(follow or {})}
     linked = table.attrs.get(DISCLOSURE_ATTR) if persons else None
     preset, key, scope = None, "", ""
     if linked:
@@ -398,6 +402,16 @@ class Linked:
         """The attacker's [min, max] of each hidden cell, from the published cells and relations."""
         values = np.array([c[3] for c in self.cells], dtype=float)
         return _feasible_ranges(values, self.hidden, self.relations)
+
+    def exposed(self) -> list[tuple[tuple[str, int, str, float], float, float]]:
+        """The hidden cells an attacker can pin within the threshold: (cell, min, max).
+
+        A cell that a published total smaller than the threshold bounds is safe when its
+        interval spans that total (the rules publish the scopes' totals as they are).
+        """
+        caps = _caps(np.zeros(len(self.cells), dtype=bool), self.relations)
+        return [(self.cells[k], lo, hi) for k, (lo, hi) in self.ranges().items()
+                if not _safe(lo, hi, self.rules.threshold, caps.get(k, np.inf))]
 
 
 def _row_key(frame: pd.DataFrame, by: Sequence[str]) -> list[tuple]:
@@ -494,102 +508,124 @@ def protect_linked(frames: Mapping[str, pd.DataFrame], by: str | Sequence[str], 
     by = [by] if isinstance(by, str) else list(by)
     frames = {s: f.reset_index(drop=True) for s, f in frames.items()}
     counts = [c for c in dict.fromkeys(counts) if any(c in f.columns for f in frames.values())]
+    cells, index, margin = _index_cells(frames, by, counts, totals)
+    values = np.array([c[3] for c in cells], dtype=float)
+    relations = _linked_relations(frames, by, counts, index, values, margin, sums, totals,
+                                  partition, additive, tuple(ACADEMIES), REGION_SCOPE)
+    hidden = np.zeros(len(cells), dtype=bool)
+    reasons = np.full(len(cells), "", dtype=object)
+    small = ~margin & (values < rule.threshold) & (values >= (0 if rule.suppress_zero else 1))
+    hidden[small] = True
+    reasons[small] = "primary"
+    if rule.secondary and hidden.any():
+        _linked_secondary(values, hidden, reasons, margin, relations, rule.threshold)
+    tables = {scope: _scope_table(frame, scope, cells, hidden, reasons, counts, rates, follow, sums, totals,
+                                  partition, key, rule)
+              for scope, frame in frames.items()}
+    return Linked(key, tables, cells, hidden, relations, rule)
+
+
+def _total_mask(frame: pd.DataFrame, totals: str | None) -> np.ndarray:
+    if totals and totals in frame:
+        return frame[totals].fillna(False).astype(bool).to_numpy()
+    return np.zeros(len(frame), dtype=bool)
+
+
+def _index_cells(frames: Mapping[str, pd.DataFrame], by: list[str], counts: list[str], totals: str | None):
+    """The count cells of every scope: (scope, row, column, value), their index by (scope,
+    row key, column), and which are total rows (published margins)."""
     cells: list[tuple[str, int, str, float]] = []
     index: dict[tuple[str, tuple, str], int] = {}
     margin: list[bool] = []
     for scope, frame in frames.items():
         keys = _row_key(frame, by)
-        is_total = (frame[totals].fillna(False).astype(bool).to_numpy() if totals and totals in frame
-                    else np.zeros(len(frame), dtype=bool))
-        for col in counts:
-            if col not in frame.columns:
-                continue
+        is_total = _total_mask(frame, totals)
+        for col in (c for c in counts if c in frame.columns):
             x = _numbers(frame, col)
-            for r in range(len(frame)):
-                if np.isnan(x[r]):
-                    continue
+            for r in np.flatnonzero(~np.isnan(x)):
                 index[(scope, keys[r], col)] = len(cells)
-                cells.append((scope, r, col, float(x[r])))
+                cells.append((scope, int(r), col, float(x[r])))
                 margin.append(bool(is_total[r]))
-    values = np.array([c[3] for c in cells], dtype=float)
-    margin_arr = np.array(margin, dtype=bool)
-    relations = _linked_relations(frames, by, counts, index, values, margin_arr, sums, totals,
-                                  partition, additive, tuple(ACADEMIES), REGION_SCOPE)
-    hidden = np.zeros(len(cells), dtype=bool)
-    reasons = np.full(len(cells), "", dtype=object)
-    small = ~margin_arr & (values < rule.threshold) & (values >= (0 if rule.suppress_zero else 1))
-    hidden[small] = True
-    reasons[small] = "primary"
-    if rule.secondary and hidden.any():
-        _linked_secondary(values, hidden, reasons, margin_arr, relations, rule.threshold)
-    tables: dict[str, Protected] = {}
-    for scope, frame in frames.items():
-        is_total = (frame[totals].fillna(False).astype(bool).to_numpy() if totals and totals in frame
-                    else np.zeros(len(frame), dtype=bool))
-        p = Protected(frame, rules=rule, key=key, scope=scope, counts=tuple(c for c in counts if c in frame),
-                      partition=partition, total_rows=is_total, sums=tuple(sums), rates=dict(rates or {}))
-        for k in np.flatnonzero(hidden):
-            s, r, col, _ = cells[k]
-            if s == scope:
-                mask = np.zeros(len(frame), dtype=bool)
-                mask[r] = True
-                _hide(p, col, mask, reasons[k])
-        _small_bases(p, {k: v for k, v in (rates or {}).items() if k in frame.columns})
-        fol = {k: v for k, v in (follow or {}).items() if k in frame.columns}
-        for _ in range(3):
-            for col, sources_ in fol.items():
-                for source in ([sources_] if isinstance(sources_, str) else sources_):
-                    _hide(p, col, p.mask(source), "follow")
-        tables[scope] = p
-    return Linked(key, tables, cells, hidden, relations, rule)
+    return cells, index, np.array(margin, dtype=bool)
+
+
+def _scope_table(frame, scope, cells, hidden, reasons, counts, rates, follow, sums, totals, partition, key,
+                 rule) -> Protected:
+    """One scope's :class:`Protected` from the family's hidden cells, with its rates and followers."""
+    p = Protected(frame, rules=rule, key=key, scope=scope, counts=tuple(c for c in counts if c in frame),
+                  partition=partition, total_rows=_total_mask(frame, totals), sums=tuple(sums),
+                  rates=dict(rates or {}))
+    for k in np.flatnonzero(hidden):
+        s, r, col, _ = cells[k]
+        if s == scope:
+            mask = np.zeros(len(frame), dtype=bool)
+            mask[r] = True
+            _hide(p, col, mask, reasons[k])
+    _small_bases(p, {k: v for k, v in (rates or {}).items() if k in frame.columns})
+    fol = {k: v for k, v in (follow or {}).items() if k in frame.columns}
+    for _ in range(3):
+        for col, sources_ in fol.items():
+            for source in ([sources_] if isinstance(sources_, str) else sources_):
+                _hide(p, col, p.mask(source), "follow")
+    return p
 
 
 def _linked_relations(frames, by, counts, index, values, margin, sums, totals, partition, additive,
                       academies, region) -> list[Relation]:
     """The relations an attacker knows, the academies' before the region's (the order in which
     secondary suppression visits them: cells hidden below are reused above)."""
-    relations: list[Relation] = []
-    # 1. each scope's rows add up to its total (a total row, else the published headline:
-    #    taken as the rows' sum, which an attacker knows either way)
-    partitions: dict[str, list[Relation]] = {}
-    if partition:
-        for scope, frame in frames.items():
-            keys = _row_key(frame, by)
-            is_total = (frame[totals].fillna(False).astype(bool).to_numpy() if totals and totals in frame
-                        else np.zeros(len(frame), dtype=bool))
-            for col in counts:
-                members = [index[(scope, keys[r], col)] for r in range(len(frame))
-                           if not is_total[r] and (scope, keys[r], col) in index]
-                if len(members) >= 2:
-                    partitions.setdefault(scope, []).append(
-                        Relation(members, [1.0] * len(members), float(values[members].sum())))
-    for scope in frames:
-        if scope != region:
-            relations += partitions.get(scope, [])
-    # 2. inside a row, the total column is the sum of its parts
+    partitions = _partitions(frames, by, counts, index, values, totals) if partition else {}
+    relations = [rel for scope in frames if scope != region for rel in partitions.get(scope, [])]
+    relations += _row_sums(index, values, margin, sums)
+    if additive and region in frames:
+        relations += _scope_sums(index, values, margin, counts, academies, region)
+    return relations + partitions.get(region, [])
+
+
+def _partitions(frames, by, counts, index, values, totals) -> dict[str, list[Relation]]:
+    """Each scope's rows add up to its total: a total row, else the headline's (taken as the
+    rows' sum, which an attacker knows either way)."""
+    out: dict[str, list[Relation]] = {}
+    for scope, frame in frames.items():
+        keys = _row_key(frame, by)
+        is_total = _total_mask(frame, totals)
+        for col in counts:
+            members = [index[(scope, keys[r], col)] for r in range(len(frame))
+                       if not is_total[r] and (scope, keys[r], col) in index]
+            if len(members) >= 2:
+                out.setdefault(scope, []).append(Relation(members, [1.0] * len(members),
+                                                          float(values[members].sum())))
+    return out
+
+
+def _row_sums(index, values, margin, sums) -> list[Relation]:
+    """Inside a row, the total column is the sum of its parts."""
+    out = []
     for total, parts in sums:
         for (scope, row_key, col), k in index.items():
             if col != total or margin[k]:
                 continue
             members = [index[(scope, row_key, p)] for p in parts if (scope, row_key, p) in index]
             if members:
-                relations.append(Relation([k, *members], [1.0] + [-1.0] * len(members),
-                                          float(values[k] - values[members].sum())))
-    # 3. a group's region cell is the sum of its academy cells (the difference, if the region
-    #    holds rows of no academy, is taken as known)
-    if additive and region in frames:
-        region_keys = {k for (s, k, _c) in index if s == region}
-        for row_key in sorted(region_keys, key=str):
-            for col in counts:
-                top = index.get((region, row_key, col))
-                if top is None or margin[top]:
-                    continue
-                parts = [index[(a, row_key, col)] for a in academies if (a, row_key, col) in index]
-                if parts:
-                    relations.append(Relation([top, *parts], [1.0] + [-1.0] * len(parts),
-                                              float(values[top] - values[parts].sum())))
-    relations += partitions.get(region, [])
-    return relations
+                out.append(Relation([k, *members], [1.0] + [-1.0] * len(members),
+                                    float(values[k] - values[members].sum())))
+    return out
+
+
+def _scope_sums(index, values, margin, counts, academies, region) -> list[Relation]:
+    """A group's region cell is the sum of its academy cells (a difference, when the region
+    holds rows of no academy, is taken as known); a group of the region alone has none."""
+    out = []
+    for row_key in sorted({k for (s, k, _c) in index if s == region}, key=str):
+        for col in counts:
+            top = index.get((region, row_key, col))
+            if top is None or margin[top]:
+                continue
+            parts = [index[(a, row_key, col)] for a in academies if (a, row_key, col) in index]
+            if parts:
+                out.append(Relation([top, *parts], [1.0] + [-1.0] * len(parts),
+                                    float(values[top] - values[parts].sum())))
+    return out
 
 
 def _linked_secondary(values: np.ndarray, hidden: np.ndarray, reasons: np.ndarray, margin: np.ndarray,
