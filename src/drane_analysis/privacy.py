@@ -15,7 +15,10 @@ Three rules, set in ``params/privacy.yaml`` (``disclosure``):
    is published (headline, exports): when one group is hidden, the smallest other groups
    are hidden too, until at least two are and the hidden ones add up to the threshold, so
    that no hidden count can be recomputed by subtraction. The same holds across the
-   columns of a row that add up to another column (girls + boys = pupils);
+   columns of a row that add up to another column (girls + boys = pupils), and **across
+   the tables published together** — the same breakdown in the reports of the three
+   academies and of the region (:func:`protect_linked`, :func:`linked_breakdown`,
+   :func:`protect_scopes`, see "linked tables" below);
 3. **small bases**: a rate, share or mean computed on fewer persons than ``min_base``, or
    whose numerator or base is hidden, is not shown, nor its interval.
 
@@ -337,8 +340,8 @@ def protect_breakdown(table: pd.DataFrame, unit: str | None = None, *, persons: 
     preset, key, scope = None, "", ""
     if linked:
         labels = table["label"].astype(str).to_numpy() if "label" in table else np.array([], dtype=object)
-        preset = {col: np.isin(labels, sorted(hidden)) for col, hidden in linked["hidden"].items()
-                  if col in counts}
+        hidden_cells = linked["hidden"]() if callable(linked["hidden"]) else linked["hidden"]
+        preset = {col: np.isin(labels, sorted(hidden)) for col, hidden in hidden_cells.items() if col in counts}
         key, scope = linked["key"], linked["scope"]
     return protect(table, counts, rates=rates, follow=follow, rule=rule, preset=preset, key=key, scope=scope)
 
@@ -394,6 +397,7 @@ class Linked:
     hidden: np.ndarray
     relations: list[Relation]
     rules: Rules
+    margin: np.ndarray | None = None  # cells of total rows (published margins)
 
     def __getitem__(self, scope: str) -> Protected:
         return self.tables[scope]
@@ -410,8 +414,16 @@ class Linked:
         interval spans that total (the rules publish the scopes' totals as they are).
         """
         caps = _caps(np.zeros(len(self.cells), dtype=bool), self.relations)
-        return [(self.cells[k], lo, hi) for k, (lo, hi) in self.ranges().items()
-                if not _safe(lo, hi, self.rules.threshold, caps.get(k, np.inf))]
+        values = np.array([c[3] for c in self.cells], dtype=float)
+        everything = np.ones(len(self.cells), dtype=bool) if self.margin is None else ~self.margin
+        out = []
+        for k, (lo, hi) in self.ranges().items():
+            if _safe(lo, hi, self.rules.threshold, caps.get(k, np.inf)):
+                continue
+            base_lo, base_hi = _feasible_ranges(values, everything, self.relations, only=[k])[k]
+            if base_hi - base_lo > hi - lo + 1e-9:  # not what the published totals alone give
+                out.append((self.cells[k], lo, hi))
+        return out
 
 
 def _row_key(frame: pd.DataFrame, by: Sequence[str]) -> list[tuple]:
@@ -419,9 +431,10 @@ def _row_key(frame: pd.DataFrame, by: Sequence[str]) -> list[tuple]:
     return list(zip(*cols, strict=True)) if cols else [(k,) for k in range(len(frame))]
 
 
-def _feasible_ranges(values: np.ndarray, hidden: np.ndarray,
-                     relations: Sequence[Relation]) -> dict[int, tuple[float, float]]:
-    """For each hidden cell, its min and max over non-negative solutions of the relations."""
+def _feasible_ranges(values: np.ndarray, hidden: np.ndarray, relations: Sequence[Relation],
+                     only: Sequence[int] | None = None) -> dict[int, tuple[float, float]]:
+    """For each hidden cell (or those of ``only``), its min and max over non-negative
+    solutions of the relations."""
     unknown = np.flatnonzero(hidden)
     if not len(unknown):
         return {}
@@ -442,11 +455,13 @@ def _feasible_ranges(values: np.ndarray, hidden: np.ndarray,
             rhs.append(constant)
     out: dict[int, tuple[float, float]] = {}
     if not rows:
-        return {int(c): (0.0, float("inf")) for c in unknown}
+        return {int(c): (0.0, float("inf")) for c in unknown if only is None or int(c) in only}
     from scipy.optimize import linprog
 
     a_eq, b_eq = np.array(rows), np.array(rhs)
     for cell, k in pos.items():
+        if only is not None and cell not in only:
+            continue
         objective = np.zeros(len(unknown))
         bounds = []
         for sign in (1.0, -1.0):
@@ -522,7 +537,7 @@ def protect_linked(frames: Mapping[str, pd.DataFrame], by: str | Sequence[str], 
     tables = {scope: _scope_table(frame, scope, cells, hidden, reasons, counts, rates, follow, sums, totals,
                                   partition, key, rule)
               for scope, frame in frames.items()}
-    return Linked(key, tables, cells, hidden, relations, rule)
+    return Linked(key, tables, cells, hidden, relations, rule, margin)
 
 
 def _total_mask(frame: pd.DataFrame, totals: str | None) -> np.ndarray:
@@ -635,13 +650,18 @@ def _linked_secondary(values: np.ndarray, hidden: np.ndarray, reasons: np.ndarra
     caps = _caps(margin, relations)
     twins = _twins(relations)
     fixed: set[int] = set()  # exposed cells no further suppression can cover (published totals fix them)
+    everything = eligible.copy()  # every cell hidden: what the published totals alone give away
     for _ in range(len(values) + 1):
         _line_rule(values, hidden, reasons, eligible, relations, t, twins)
         exposed = [(cell, lo, hi) for cell, (lo, hi) in _feasible_ranges(values, hidden, relations).items()
                    if cell not in fixed and not _safe(lo, hi, t, caps.get(cell, np.inf))]
         if not exposed:
             return
-        cell = min(exposed, key=lambda e: (e[2] - e[1], e[0]))[0]
+        cell, lo, hi = min(exposed, key=lambda e: (e[2] - e[1], e[0]))
+        base_lo, base_hi = _feasible_ranges(values, everything, relations, only=[cell])[cell]
+        if base_hi - base_lo <= hi - lo + 1e-9:  # the totals alone pin it this much: nothing to gain
+            fixed.add(cell)
+            continue
         candidates = sorted({c for rel in relations if cell in rel.cells for c in rel.cells
                              if eligible[c] and not hidden[c]}, key=lambda c: _cost(c, values, hidden, twins))
         if not candidates:
@@ -724,8 +744,8 @@ def protect_scopes(data, key: str, table: Callable[[str], pd.DataFrame], scope: 
 # --------------------------------------------------------------------------- breakdowns of the targets
 
 #: Where a breakdown table carries the cells its family's joint suppression hides
-#: (``frame.attrs``): ``{"key", "scope", "hidden": {column: labels}}``, read by
-#: :func:`protect_breakdown`.
+#: (``frame.attrs``): ``{"key", "scope", "hidden"}``, ``hidden`` giving ``{column: labels}``
+#: (or a function returning it, called when needed), read by :func:`protect_breakdown`.
 DISCLOSURE_ATTR = "drane_disclosure"
 
 
@@ -764,16 +784,19 @@ def linked_breakdown(fn: Callable) -> Callable:
             call = signature.bind(**{**bound.arguments, "scope": s})
             return fn(*call.args, **call.kwargs)
 
-        family = data.memo(f"disclosure:{key}", lambda: _breakdown_family(
-            compute, scopes, str(others.get("indicator", "")), key))
-        if family is None:
-            return table
+        def hidden() -> dict[str, frozenset]:
+            """The scope's hidden cells by column (labels), from the family, computed once."""
+            family = data.memo(f"disclosure:{key}", lambda: _breakdown_family(
+                compute, scopes, str(others.get("indicator", "")), key))
+            if family is None:
+                return {}
+            labels = family[scope].frame["label"].astype(str).to_numpy()
+            return {col: frozenset(labels[mask]) for col, mask in family[scope].hidden.items() if mask.any()}
+
         table = table.copy(deep=False)
-        labels = family[scope].frame["label"].astype(str).to_numpy()
-        table.attrs[DISCLOSURE_ATTR] = {
-            "key": key, "scope": scope,
-            "hidden": {col: frozenset(labels[mask]) for col, mask in family[scope].hidden.items() if mask.any()},
-        }
+        # Resolved only when a table of persons is published (protect_breakdown): a breakdown
+        # of establishments, or one only read for a sentence, costs nothing.
+        table.attrs[DISCLOSURE_ATTR] = {"key": key, "scope": scope, "hidden": hidden}
         return table
 
     return wrapper
