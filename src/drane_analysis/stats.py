@@ -500,13 +500,23 @@ def two_proportion_test(k1: float, n1: float, k2: float, n2: float) -> dict:
 
 
 def holm(p_values: pd.Series) -> pd.Series:
-    """Holm-adjusted p-values (missing stay missing)."""
-    from statsmodels.stats.multitest import multipletests
+    """Holm-adjusted p-values (missing stay missing).
 
+    Step-down: the k-th smallest of m p-values is multiplied by m − k + 1, made
+    non-decreasing and capped at 1 — statsmodels' ``multipletests(method="holm")``, whose
+    numbers the unit tests check, without its full garbage collection at every call (a
+    quarter of a second in a report's process holding the data).
+    """
     out = pd.Series(np.nan, index=p_values.index, dtype=float)
-    valid = p_values.notna()
+    valid = p_values.notna().to_numpy()
     if valid.any():
-        out[valid] = multipletests(p_values[valid].astype(float), method="holm")[1]
+        p = p_values[valid].astype(float).to_numpy()
+        order = np.argsort(p, kind="mergesort")
+        m = len(p)
+        adjusted = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
+        result = np.empty(m)
+        result[order] = adjusted
+        out[valid] = result
     return out
 
 
