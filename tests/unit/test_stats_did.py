@@ -8,7 +8,12 @@ import pytest
 import statsmodels.api as sm
 from scipy.stats import t as scipy_t
 
-from drane_analysis.stats import conley_taber_interval, diff_in_diff, permutation_p_value, placebo_inference
+from drane_analysis.stats import (
+    conley_taber_interval,
+    diff_in_diff,
+    permutation_p_value,
+    placebo_inference,
+)
 
 
 def _two_by_two() -> pd.DataFrame:

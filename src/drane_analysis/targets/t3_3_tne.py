@@ -681,9 +681,11 @@ def inference_sentence(e: dict, unit: str) -> str:
         return f"Aucune inférence possible sur les départements : {permutation_text(p, n)}."
     rank = round(p * n)
     verdict = _significance(p, n)
-    if rank == 1:
+    if rank == 1 and 1 / n > SIGNIFICANCE:
         text = (f"Des {n} départements, la Vienne a l'écart le plus fort : {_p_with_floor(p, n)}. C'est le signal "
                 f"le plus net que ce plan puisse donner, mais avec un seul département traité, **{verdict}**.")
+    elif rank == 1:
+        text = f"Des {n} départements, la Vienne a l'écart le plus fort : {_p_with_floor(p, n)} ; **{verdict}**."
     else:
         text = (f"Des {n} départements, la Vienne n'a que le {rank}e écart le plus fort : {_p_with_floor(p, n)}. "
                 f"Son écart **ne se distingue pas** de ceux de départements sans TNE ({verdict}).")
@@ -717,7 +719,7 @@ def show_effects(rpt) -> None:
         return
     short = {"ent": "Connexions ENT par élève", "pix": "Certification Pix 3e", "pix_participation":
              "Participation Pix 3e"}
-    ct, perm, cluster = "Intervalle à 95 %", "p de permutation", "Par établissement (pour mémoire)"
+    ct, perm, cluster = "Intervalle à 95 %", "p de permutation", "Par établissement*"
     out = pd.DataFrame({
         "Indicateur": table["outcome"].map(short),
         "Comparaison": table["design_label"],
@@ -730,12 +732,18 @@ def show_effects(rpt) -> None:
                   zip(table["cluster_ci_low"], table["cluster_ci_high"], table["unit"], strict=True)],
         "Établ. Vienne / comp.": [f"{fr_number(a)} / {fr_number(b)}" for a, b in
                                   zip(table["n_treated"], table["n_control"], strict=True)],
-        "Années avant / après": [f"{a} / {b}" for a, b in zip(table["n_pre"], table["n_post"], strict=True)],
     })
+    years = {(a, b) for a, b, ok in zip(table["n_pre"], table["n_post"], table["identified"], strict=True) if ok}
+    span = "; ".join(f"{_years_label(a)} avant 2021, {_years_label(b)} après" for a, b in sorted(years))
     _display_html(html_table(out, align_right=["Effet estimé", ct, perm, cluster, "Établ. Vienne / comp."],
-                             caption=f"Effet estimé du TNE (différence de différences), données jusqu'à {rpt.period} : "
-                                     "intervalle de Conley–Taber (chocs départementaux), p de permutation (plus petit "
-                                     "possible entre parenthèses), intervalle par établissement (trop étroit)"))
+                             caption=f"Effet estimé du TNE (différence de différences), données jusqu'à {rpt.period} "
+                                     f"({span}) : intervalle de Conley–Taber (chocs départementaux), p de permutation "
+                                     "(plus petit possible entre parenthèses) ; * intervalle par établissement, pour "
+                                     "mémoire : il ignore les chocs départementaux (trop étroit)"))
+
+
+def _years_label(n: int) -> str:
+    return f"{n} année" if n == 1 else f"{n} années"
 
 
 def _permutation_cell(p: float, n: int) -> str:

@@ -251,7 +251,7 @@ def test_effect_vienne_tne_difference_in_differences(frames, world, params):
     # every connection of a department and year by the same factor: divided out, the effect
     # injected comes back to within the establishments' noise.
     shocks = world.department_year_shocks("ent_department_year", params["connections"]["department_year_sd"])
-    factor = np.exp(shocks.stack().rename("shock")).reset_index().rename(columns={"level_1": "period"})
+    factor = np.exp(shocks).reset_index().melt(id_vars="department", var_name="period", value_name="shock")
     yearly = yearly.merge(factor, on=["department", "period"], how="left", validate="many_to_one")
     assert yearly["shock"].notna().all()
     yearly["connections_net"] = yearly["connections"] / yearly["shock"]
