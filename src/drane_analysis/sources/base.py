@@ -9,7 +9,8 @@ was expected.
 
 Reading goes in four steps:
 
-1. *bytes*: size limit, empty file, encoding (UTF-8, BOM or not), line ends;
+1. *bytes*: size limit, empty file, encoding (UTF-8, BOM or not; a Windows-1252 file, as
+   Excel saves a CSV, is read with a warning: :mod:`drane_analysis.charsets`), line ends;
 2. *header*: separator, column names matched against the declared headers and aliases
    (case, accents and spacing ignored), missing and duplicated columns; direct
    identifiers (names, birth dates...) and undeclared columns are dropped here, before any
@@ -45,7 +46,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .. import referential
+from .. import charsets, referential
 from ..paths import params_dir
 
 if TYPE_CHECKING:  # pandera is imported where the checks run (a cache hit needs none)
@@ -129,6 +130,11 @@ def summarise(problems: Sequence[Problem], max_files: int = 3) -> list[str]:
             text += f", trouvé « {_shorten(found)} »"
         out.append(("avertissement — " if severity == "warning" else "") + text)
     return out
+
+
+class DataWarning(UserWarning):
+    """Something a loader read but that a user should know (a Windows-1252 file...): the
+    problem's French text, once per file when the file is parsed (a cache hit reads none)."""
 
 
 class DataError(Exception):
@@ -478,24 +484,35 @@ class ReadResult:
 # --------------------------------------------------------------------------- step 1: bytes
 
 
+#: What a file that is not UTF-8 is told to become.
+UTF8_EXPECTED = "un fichier encodé en UTF-8 (réenregistrez-le en « CSV UTF-8 »)"
+#: The warning of a file read as Windows-1252 (one per file; see :mod:`drane_analysis.charsets`).
+CP1252_EXPECTED = ("un fichier encodé en UTF-8 — il est lu quand même ; réenregistré en « CSV UTF-8 », "
+                   "il ne sera plus signalé")
+CP1252_FOUND = "encodage Windows-1252 (CSV point-virgule d'Excel)"
+
+
 def _decode(path: Path, rel: str, raw: bytes, problems: list[Problem]) -> str | None:
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        problems.append(Problem(rel, "un fichier encodé en UTF-8 (réenregistrez-le en « CSV UTF-8 »)",
-                                found="encodage UTF-16"))
-        return None
-    if raw[:3] == b"\xef\xbb\xbf":
-        raw = raw[3:]
+    """The file's text with ``\n`` line ends: UTF-8, or Windows-1252 with a warning (the
+    line named is the first with an accent, to check); None and a problem otherwise."""
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        bad = raw[exc.start : exc.start + 1]
-        guess = bad.decode("latin-1", errors="replace")
-        problems.append(Problem(rel, "un fichier encodé en UTF-8 (réenregistrez-le en « CSV UTF-8 »)",
-                                lines=[line],
-                                found=f"octet 0x{bad.hex()} (« {guess} » en Latin-1 / Windows-1252)"))
+        decoded = charsets.decode(raw)
+    except charsets.Undecodable as exc:
+        if exc.kind == "utf-16":
+            problems.append(Problem(rel, UTF8_EXPECTED, found="encodage UTF-16"))
+        elif exc.kind == "mixed":
+            where = f", ligne {_fr_int(exc.utf8_line)} en UTF-8" if exc.utf8_line else " (marque UTF-8 en tête)"
+            problems.append(Problem(rel, "un seul encodage dans le fichier, UTF-8 (réenregistrez-le en « CSV UTF-8 »)",
+                                    lines=[exc.line],
+                                    found=f"octet 0x{exc.byte.hex()} hors UTF-8{where} : encodages mélangés"))
+        else:
+            problems.append(Problem(rel, UTF8_EXPECTED, lines=[exc.line],
+                                    found=f"octet 0x{exc.byte.hex()}, illisible en UTF-8 comme en Windows-1252"))
         return None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    if decoded.encoding == charsets.CP1252:
+        problems.append(Problem(rel, CP1252_EXPECTED, lines=[decoded.line], found=CP1252_FOUND,
+                                severity="warning"))
+    return decoded.text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _split_header(text: str, sep: str) -> list[str]:
@@ -1122,12 +1139,13 @@ def read_files(contract: Contract, paths: Sequence[Path], base: Path | None = No
     }
     parsed: list[pd.DataFrame] = []
     for files in groups.values():
+        before = len(problems)
         positions = _match_header(contract, files[0], problems)
         if positions is None:
             for other in files[1:]:  # same header, same problems: name each file
                 problems.extend(
                     Problem(other.rel, p.expected, column=p.column, lines=p.lines, found=p.found)
-                    for p in [q for q in problems if q.file == files[0].rel]
+                    for p in problems[before:]
                 )
             continue
         for pos, name in positions.items():
