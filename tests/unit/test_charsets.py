@@ -21,7 +21,7 @@ CASES = {
     "binary": b"PK\x03\x04\x14\x00\x06\x00\x08\x00\xe9",
     "utf16": TEXT.encode("utf-16"),
     "mixed": TEXT.encode("utf-8") + "33;Lycée\n".encode("cp1252"),
-    "mixed-quote": "l’école\n".encode("utf-8") + "Lycée\n".encode("cp1252"),
+    "mixed-quote": "l’école\n".encode() + "Lycée\n".encode("cp1252"),
     "bom-then-cp1252": charsets.BOM + TEXT.encode("cp1252"),
     "empty": b"",
     "bom-only": charsets.BOM,
