@@ -23,20 +23,27 @@ No statistical guess (such as charset-normalizer's): the rule is exact, the same
 one-line file and a national one, and a file in another 8-bit code page that happens to
 pass step 3 shows its accents garbled at the line the warning names.
 
-:func:`sniff` gives the same verdict reading a file in chunks (for the build, which hashes
-every input file anyway and says in its log which ones are Windows-1252). Pure Python, no
-pandas: the build's planning imports it.
+:func:`sniff` gives the same verdict reading a file in chunks, and :func:`sniff_file` for
+a file, its bytes seen once (the build hashes every input file anyway and says in its log
+which ones are Windows-1252). Pure Python, no pandas: the build's planning imports it.
 """
 
 from __future__ import annotations
 
 import codecs
+import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 UTF8 = "UTF-8"
 CP1252 = "Windows-1252"
+#: What a file that is not UTF-8 is told to become (the reader's problems, in French).
+UTF8_EXPECTED = "un fichier encodé en UTF-8 (réenregistrez-le en « CSV UTF-8 »)"
+#: The warning of a file read as Windows-1252: what was expected, what was found.
+CP1252_EXPECTED = ("un fichier encodé en UTF-8 — il est lu quand même ; réenregistré en « CSV UTF-8 », "
+                   "il ne sera plus signalé")
+CP1252_FOUND = "encodage Windows-1252 (CSV point-virgule d'Excel)"
 BOM = b"\xef\xbb\xbf"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
@@ -142,3 +149,34 @@ def sniff(chunks: Iterable[bytes]) -> str:
     if other or accent or start == BOM:
         return ""
     return CP1252
+
+
+def _chunks(path: str | os.PathLike[str], size: int = 1 << 20) -> Iterator[bytes]:
+    with open(path, "rb") as fh:
+        yield from iter(lambda: fh.read(size), b"")
+
+
+def sniff_file(path: str | os.PathLike[str], each_chunk: Callable[[bytes], object] | None = None) -> str:
+    """:func:`sniff` of a file, reading it once (``each_chunk`` sees every chunk: the build
+    hashes them) when it is UTF-8, the usual case; a file that is not is read again for the
+    Windows-1252 checks."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    utf8 = True
+    start = b""
+    for chunk in _chunks(path):
+        if each_chunk is not None:
+            each_chunk(chunk)
+        if len(start) < 2:
+            start += chunk[:2]
+        if utf8:
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError:
+                utf8 = False
+    if utf8 and start[:2] not in UTF16_BOMS:
+        try:
+            decoder.decode(b"", final=True)
+            return UTF8
+        except UnicodeDecodeError:
+            pass
+    return sniff(_chunks(path))

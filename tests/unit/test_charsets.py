@@ -74,6 +74,15 @@ def test_sniff_agrees_with_decode_whatever_the_chunks(name):
         assert sniff(raw[k:k + size] for k in range(0, len(raw), size)) == expected, size
 
 
+def test_sniff_file_agrees_with_decode_and_sees_every_byte_once(tmp_path):
+    for name, raw in CASES.items():
+        path = tmp_path / f"{name}.csv"
+        path.write_bytes(raw)
+        seen: list[bytes] = []
+        assert charsets.sniff_file(path, seen.append) == _verdict(raw), name
+        assert b"".join(seen) == raw
+
+
 @given(st.binary(max_size=60), st.lists(st.integers(0, 60), max_size=4))
 def test_sniff_agrees_with_decode_on_any_bytes(raw, cuts):
     bounds = [0, *sorted(min(c, len(raw)) for c in cuts), len(raw)]

@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import warnings
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -181,18 +182,25 @@ def validate(data_dir: str | os.PathLike[str] | None = None,
     A source with no file gets an empty :class:`ReadResult` (no frame, no problem): which
     sources a folder must hold is the build's question, not the validator's.
     """
+    return dict(validate_each(data_dir, only))
+
+
+def validate_each(data_dir: str | os.PathLike[str] | None = None,
+                  only: list[str] | None = None) -> Iterator[tuple[str, ReadResult]]:
+    """:func:`validate` one source at a time: each ``(name, result)`` as soon as it is read
+    (``drane validate`` prints each source's result as it comes). Unknown names raise
+    :class:`KeyError` before any file is read."""
     base = resolve_data_dir(data_dir)
-    out: dict[str, ReadResult] = {}
+    chosen = [contract(name).name for name in (only or names())]
     listing = extract_listing(base)
-    for name in only or names():
+    for name in chosen:
         c = contract(name)
         files = c.files(base)
         if listing is not None:  # a partner-lab extract: already checked when it was made
-            out[name] = ReadResult(_load_extract(c, base, listing, False), [], files) if files else \
-                ReadResult(None, [], [])
+            yield name, (ReadResult(_load_extract(c, base, listing, False), [], files) if files else
+                         ReadResult(None, [], []))
             continue
-        out[name] = read_files(c, files, base=base) if files else ReadResult(None, [], [])
-    return out
+        yield name, (read_files(c, files, base=base) if files else ReadResult(None, [], []))
 
 
 def _load_extract(c: Contract, base: Path, listing: dict, required: bool) -> pd.DataFrame:
@@ -311,5 +319,5 @@ def contracts_as_json() -> str:
 __all__ = [
     "CONTRACTS", "EXTRACT_MARKER", "Contract", "DataError", "DataWarning", "MissingSourceError", "Problem", "ReadResult",
     "extract_listing",
-    "contract", "load", "names", "read", "register", "validate",
+    "contract", "load", "names", "read", "register", "validate", "validate_each",
 ]
