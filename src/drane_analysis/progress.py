@@ -60,6 +60,13 @@ def is_terminal(stream: IO[str]) -> bool:
         return False
 
 
+def _position() -> int | None:
+    """The line of this process's bars: a pool's k-th worker (``drane indicators --jobs``,
+    forked) draws on line k - 1 of its own; the command's process, under its other bars."""
+    identity = multiprocessing.current_process()._identity  # (k,) in a pool's worker, () otherwise
+    return identity[-1] - 1 if identity else None
+
+
 def _columns(stream: IO[str]) -> int:
     try:
         return os.get_terminal_size(stream.fileno()).columns
@@ -168,12 +175,11 @@ class Bar(NullBar):
 
         fmt = ("{desc} {percentage:3.0f} % |{bar}| " + ("{done}/{todo} · " if counts else "") + "{spent} · {left}"
                if total else "{desc} {done} · {spent} · {left}")
-        identity = multiprocessing.current_process()._identity  # a pool's worker: (k,)
         # The terminal's width, followed when it changes; a terminal that tells none gets 100 columns.
         width = {"dynamic_ncols": True} if _columns(_stream) else {"ncols": 100, "nrows": 24}
         self._t = _French(total=total, desc=desc, file=_stream, bar_format=fmt, smoothing=0, delay=delay,
                           leave=leave, mininterval=0.2, ascii=False,
-                          position=identity[-1] - 1 if identity else None, **width)
+                          position=_position(), **width)
         self._stop = threading.Event()
         self._ticker = None
         if tick:  # the elapsed time and the estimate move between items (long reports)

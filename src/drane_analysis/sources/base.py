@@ -1180,29 +1180,9 @@ def _read_files(contract: Contract, paths: Sequence[Path], base: Path | None, ba
         name: header for name, header in (contract.path_field_headers or {}).items()
     }
     lines = sum(len(ft.lines) for ft in texts) or 1
-    parsed: list[pd.DataFrame] = []
-    for files in groups.values():
-        share = sum(len(ft.lines) for ft in files) / lines
-        before = len(problems)
-        positions = _match_header(contract, files[0], problems)
-        if positions is None:
-            for other in files[1:]:  # same header, same problems: name each file
-                problems.extend(
-                    Problem(other.rel, p.expected, column=p.column, lines=p.lines, found=p.found)
-                    for p in problems[before:]
-                )
-            continue
-        for pos, name in positions.items():
-            headers_used.setdefault(name, files[0].header[pos])
-        frame = _parse_group(contract, files, positions, problems)
-        bar.step("parse", share)
-        if frame is None:
-            continue
-        frame = _add_path_fields(contract, frame)
-        cells = _Cells(frame, contract, headers_used)
-        typed = _parse_values(contract, frame, cells, lambda k: bar.step("values", share * k))
-        problems.extend(cells.problems())
-        parsed.append(typed)
+    parsed = [typed for files in groups.values()
+              if (typed := _read_group(contract, files, headers_used, problems, bar,
+                                       sum(len(ft.lines) for ft in files) / lines)) is not None]
     for p in problems:
         p.source = p.source or contract.name
     if not parsed:
@@ -1224,6 +1204,32 @@ def _read_files(contract: Contract, paths: Sequence[Path], base: Path | None, ba
         tidy = contract.tidy(tidy)
     bar.step("tidy")
     return ReadResult(tidy, _sorted(problems), list(paths))
+
+
+def _read_group(contract: Contract, files: list[_FileText], headers_used: dict[str, str], problems: list[Problem],
+                bar: _ReadBar, share: float) -> pd.DataFrame | None:
+    """Steps 2 and 3 for files sharing one header (``share`` of the read's lines): the typed
+    frame, or None when the header or the parse fails (the problems say why)."""
+    before = len(problems)
+    positions = _match_header(contract, files[0], problems)
+    if positions is None:
+        for other in files[1:]:  # same header, same problems: name each file
+            problems.extend(
+                Problem(other.rel, p.expected, column=p.column, lines=p.lines, found=p.found)
+                for p in problems[before:]
+            )
+        return None
+    for pos, name in positions.items():
+        headers_used.setdefault(name, files[0].header[pos])
+    frame = _parse_group(contract, files, positions, problems)
+    bar.step("parse", share)
+    if frame is None:
+        return None
+    frame = _add_path_fields(contract, frame)
+    cells = _Cells(frame, contract, headers_used)
+    typed = _parse_values(contract, frame, cells, lambda k: bar.step("values", share * k))
+    problems.extend(cells.problems())
+    return typed
 
 
 def _declared_columns(contract: Contract, frame: pd.DataFrame) -> pd.DataFrame:
