@@ -61,10 +61,13 @@ def is_terminal(stream: IO[str]) -> bool:
 
 
 def _position() -> int | None:
-    """The line of this process's bars: a pool's k-th worker (``drane indicators --jobs``,
-    forked) draws on line k - 1 of its own; the command's process, under its other bars."""
+    """The line of this process's bars: the command's process, under its other bars; a
+    pool's worker (``drane indicators --jobs``, forked), a line of its own. Workers are
+    numbered in the order the process made them, consecutively for one pool: modulo the
+    number of cores (the default number of workers), the workers of a pool no larger get
+    distinct lines."""
     identity = multiprocessing.current_process()._identity  # (k,) in a pool's worker, () otherwise
-    return identity[-1] - 1 if identity else None
+    return (identity[-1] - 1) % (os.cpu_count() or 1) if identity else None
 
 
 def _columns(stream: IO[str]) -> int:
