@@ -107,7 +107,7 @@ def test_a_build_on_a_terminal_shows_a_live_bar_and_warns_of_a_windows_1252_file
     assert shown[-1].startswith("Journal : ")
     (log,) = (out / "journaux").glob("*.log")
     assert warning in log.read_text(encoding="utf-8")
-    assert "avertissement" not in (out / "2025-2026" / "1.1-pix" / "limoges.html").read_text(encoding="utf-8")
+    assert "Windows-1252" not in (out / "2025-2026" / "1.1-pix" / "limoges.html").read_text(encoding="utf-8")
     # Not a terminal: the same lines, plain, and the warning again (nothing else to rebuild).
     again = subprocess.run(args, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stderr
