@@ -16,6 +16,7 @@ fetch-open-data`` (datasets, bytes). The worker processes that ``drane indicator
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import sys
@@ -155,34 +156,47 @@ class NullBar:
 NO_BAR = NullBar()
 
 
+@functools.cache
+def _french_tqdm() -> type:
+    """tqdm with the French texts of :func:`fields` (``{done}``, ``{todo}``, ``{spent}``,
+    ``{left}`` in its format), no monitor thread (processes are forked while bars live),
+    and the time of its last update (the estimate counts down from there)."""
+    from tqdm import tqdm
+
+    class FrenchTqdm(tqdm):
+        monitor_interval = 0
+        updated_s = 0.0  # elapsed time at the last update
+        units = ("", False)  # the units' name, whether they are bytes
+
+        def update(self, n=1):
+            self.updated_s = self._time() - self.start_t
+            return super().update(n)
+
+        @property
+        def format_dict(self):
+            d = super().format_dict
+            d.update(fields(d["n"], d["total"], d["elapsed"], self.updated_s, *self.units))
+            return d
+
+    return FrenchTqdm
+
+
 class Bar(NullBar):
     """A live bar (see :func:`bar`)."""
 
     def __init__(self, total: float | None, desc: str, unit: str, in_bytes: bool, delay: float, leave: bool,
                  tick: bool, counts: bool):
-        from tqdm import tqdm
-
-        class _French(tqdm):
-            monitor_interval = 0  # no monitor thread (processes are forked after bars)
-            updated_s = 0.0  # elapsed time at the last update
-
-            def update(self, n=1):
-                self.updated_s = self._time() - self.start_t
-                return super().update(n)
-
-            @property
-            def format_dict(self):
-                d = super().format_dict
-                d.update(fields(d["n"], d["total"], d["elapsed"], self.updated_s, unit, in_bytes))
-                return d
-
         fmt = ("{desc} {percentage:3.0f} % |{bar}| " + ("{done}/{todo} · " if counts else "") + "{spent} · {left}"
                if total else "{desc} {done} · {spent} · {left}")
         # The terminal's width, followed when it changes; a terminal that tells none gets 100 columns.
         width = {"dynamic_ncols": True} if _columns(_stream) else {"ncols": 100, "nrows": 24}
-        self._t = _French(total=total, desc=desc, file=_stream, bar_format=fmt, smoothing=0, delay=delay,
-                          leave=leave, mininterval=0.2, ascii=False,
-                          position=_position(), **width)
+        # Drawn once its units are known (tqdm draws at once unless delayed).
+        self._t = _french_tqdm()(total=total, desc=desc, file=_stream, bar_format=fmt, smoothing=0,
+                                 delay=max(delay, 1e-9), leave=leave, mininterval=0.2, ascii=False,
+                                 position=_position(), **width)
+        self._t.units = (unit, in_bytes)
+        if delay <= 0:
+            self._t.refresh()
         self._stop = threading.Event()
         self._ticker = None
         if tick:  # the elapsed time and the estimate move between items (long reports)

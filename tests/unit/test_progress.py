@@ -71,6 +71,7 @@ def test_on_a_terminal_a_live_bar_under_the_lines_erased_at_the_end(terminal):
             progress.echo(f"[{k + 1}/3] cible 1.1 … ok", stream)
     shown = screen()
     assert "\r" in shown
+    assert "Rapports   0 % |" in shown and "0/3 rapports" in shown and "estimation en cours" in shown  # at once
     assert "Rapports  33 % |" in shown and "1/3 rapports" in shown and "reste ≈" in shown
     assert "3/3 rapports" in shown and "terminé" in shown
     for k in range(3):
