@@ -23,14 +23,32 @@ def test_reached_and_not_reached_at_the_deadline():
 
 
 def test_projection_decides_on_track_at_risk_off_track():
-    # 10, 20, 30 a year: the line reaches 60 in 2025-2026 exactly.
+    # 10, 20, 30, 40 a year: the line reaches 70 in 2026-2027 exactly (a count: linear scale).
+    h = hist(**{"2020_2021": 10.0, "2021_2022": 20.0, "2022_2023": 30.0, "2023_2024": 40.0})
+    status, proj, lo, hi = status_of(40.0, 70.0, "increase", h, "2023-2024", "2026-2027")
+    assert status == "on_track" and proj == pytest.approx(70.0)
+    assert status_of(40.0, 80.0, "increase", h, "2023-2024", "2026-2027")[0] == "off_track"  # exact line: no room
+    noisy = hist(**{"2020_2021": 10.0, "2021_2022": 26.0, "2022_2023": 28.0, "2023_2024": 40.0})
+    status, proj, lo, hi = status_of(40.0, 75.0, "increase", noisy, "2023-2024", "2026-2027")
+    assert status == "at_risk" and proj < 75 < hi
+
+
+def test_fewer_than_four_years_give_an_indicative_projection_without_interval():
+    # 3 points: the line is drawn (« indicatif ») but has no prediction interval, so it can
+    # say « en bonne voie » or « à risque », never « hors trajectoire ».
     h = hist(**{"2020_2021": 10.0, "2021_2022": 20.0, "2022_2023": 30.0})
     status, proj, lo, hi = status_of(30.0, 60.0, "increase", h, "2022-2023", "2025-2026")
-    assert status == "on_track" and proj == pytest.approx(60.0)
-    assert status_of(30.0, 70.0, "increase", h, "2022-2023", "2025-2026")[0] == "off_track"  # exact line: no room
-    noisy = hist(**{"2020_2021": 10.0, "2021_2022": 26.0, "2022_2023": 28.0})
-    status, proj, lo, hi = status_of(28.0, 60.0, "increase", noisy, "2022-2023", "2025-2026")
-    assert status == "at_risk" and proj < 60 < hi
+    assert status == "on_track" and proj == pytest.approx(60.0) and np.isnan(lo) and np.isnan(hi)
+    status, proj, lo, hi = status_of(30.0, 70.0, "increase", h, "2022-2023", "2025-2026")
+    assert status == "at_risk" and np.isnan(lo) and np.isnan(hi)
+    rows = [{"target": "2.4", "indicator": "nsi_pupils_terminale", "academy": "region", "period": p, "value": v}
+            for p, v in (("2020-2021", 1000), ("2021-2022", 1150), ("2022-2023", 1300))]
+    row = evaluate(series_frame(rows), periods=["2022-2023"]).iloc[0]
+    assert row["projection"] == pytest.approx(1450) and row["projection_indicative"]  # deadline 2023-2024
+    assert np.isnan(row["projection_low"]) and row["status"] == "at_risk"  # 1 450 < 2 000, no interval
+    rows.append({**rows[-1], "period": "2023-2024", "value": 1450})
+    later = evaluate(series_frame(rows), periods=["2022-2023"]).iloc[0]  # the 2022-2023 row sees 3 years only
+    assert later["projection_indicative"]
 
 
 def test_one_year_of_history_is_at_risk_and_missing_value_is_no_data():
@@ -45,7 +63,11 @@ def test_relative_objective_is_the_base_years_value_times_the_factor():
             for p, v in (("2020-2021", 1000), ("2021-2022", 1150), ("2022-2023", 1300), ("2023-2024", 1450))]
     table = evaluate(series_frame(rows), periods=["2022-2023", "2023-2024"])
     assert table["objective"].tolist() == [2000, 2000]
-    assert table["status"].tolist() == ["off_track", "not_reached"]
+    # 2022-2023: three years, an indicative projection (1 450 in 2023-2024) short of 2 000 and
+    # no interval: « à risque ». 2023-2024: missed, 45 % of the gap from 1 000 closed: « en progrès ».
+    assert table["status"].tolist() == ["at_risk", "progressing"]
+    assert table["gap_closed"].tolist() == pytest.approx([30.0, 45.0])
+    assert table["baseline"].tolist() == [1000, 1000]
     assert table["objective_label"].iloc[0] == "× 2 par rapport à 2020-2021 (échéance 2023-2024)"
 
 
