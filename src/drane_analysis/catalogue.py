@@ -290,8 +290,6 @@ def _load(base: Path, _stamp: tuple) -> Catalogue:
         target = _build_target(tid, entry, data, path.name, units, breakdowns, seen_indicators, problems)
         if target:
             targets[tid] = target
-    if problems:
-        raise CatalogueError(problems)
     settings = _status_settings(status, problems)
     _check_units(units, problems)
     if problems:

@@ -101,3 +101,26 @@ def test_sparkline_is_an_image_with_its_values():
     assert "<title>" in svg and "polyline" in svg
     with pytest.raises(ValueError):
         sparkline([], "count", "vide")
+
+
+def test_readings_gap_closed_and_indicative_projections_reach_the_exports_and_the_index(tmp_path):
+    from drane_analysis.indicators import evaluate, series_frame
+    from drane_analysis.report import SIDECAR_FIELDS
+
+    rows = [{"target": "3.4", "indicator": "ent_lycee_usage_rate", "academy": "region", "period": p, "value": v}
+            for p, v in (("2020-2021", 80.0), ("2021-2022", 90.0))]
+    table = evaluate(series_frame(rows), periods=["2021-2022"])
+    sidecar = sidecar_rows(table)
+    assert {"reading", "baseline", "gap_closed", "projection_indicative"} <= set(SIDECAR_FIELDS)
+    assert sidecar[0]["gap_closed"] == pytest.approx(62.5) and sidecar[0]["status"] == "progressing"
+    manifest = {"reports": {"a": _entry("3.4", "region", sidecar)}}
+    out = indicator_rows(manifest).iloc[0]
+    assert out["gap_closed"] == pytest.approx(62.5) and out["baseline"] == 80
+    assert out["reading"].startswith("« augmentation de 20 % du taux d'usage »")
+    assert out["status_label"] == "Non atteint, en progrès" and not out["projection_indicative"]
+    header, line = csv_bytes(indicator_rows(manifest)).decode("utf-8-sig").split("\r\n")[:2]
+    assert "Lecture de l'objectif" in header and "Écart comblé depuis la référence (%)" in header
+    assert ";62,5;" in line and ";non;" in line
+    html = render_index(tmp_path, {**manifest, "reports": {
+        "0|region|2025-2026": _entry("0", "region", sidecar)}})
+    assert "Non atteint, en progrès" in html and "écart comblé" in html and "lue par rapport à 2020-2021" in html
