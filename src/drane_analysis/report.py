@@ -188,9 +188,9 @@ def status_cell(status: str, label: str, gap: float | None = None, reading: str 
     gap_text = fmt_gap_closed(gap) if status not in ("reached", "secondary", "no_data") else ""
     if gap_text:
         parts.append(f'<br><small class="gap-closed">{html.escape(gap_text)}</small>')
-    if reading:
-        what = "Lecture secondaire" if status == "secondary" else "Lecture"
-        parts.append(f'<br><small class="reading">{what}\u00a0: {html.escape(reading)}</small>')
+    if reading:  # a secondary indicator's reading says itself what it is (« lecture plus stricte de… »)
+        text = reading[:1].upper() + reading[1:] if status == "secondary" else f"Lecture\u00a0: {reading}"
+        parts.append(f'<br><small class="reading">{html.escape(text)}</small>')
     return "".join(parts)
 
 
@@ -396,6 +396,8 @@ class Report:
         """Every indicator of the target against its objective, with its status (and, under
         it, the gap closed since the baseline and the objective's reading when it is a choice)."""
         frame = self.headline_frame()
+        if frame.get("Projection à l'échéance", pd.Series(dtype=str)).eq("—").all():
+            frame = frame.drop(columns="Projection à l'échéance")  # every deadline passed: nothing projected
         _display_html(html_table(frame, raw_columns=["Statut"],
                                  align_right=["Valeur", "Intervalle à 95 %", "Projection à l'échéance"],
                                  caption=f"Indicateurs de la cible {self.target.id} — {self.scope_label}, "

@@ -680,9 +680,9 @@ def key_messages(rpt) -> str:
         text = (f"- **Usage** : {fmt_value(u['value'], 'per_account')} accès aux applications par compte activé dans "
                 f"l'année (intervalle {fmt_interval(u['ci_low'], u['ci_high'], 'per_account')})")
         if pd.notna(u["baseline"]) and pd.notna(u["objective"]):
-            text += (f", contre {fmt_value(u['baseline'], 'per_account')} en {rpt.catalogue.baseline_period} : "
-                     f"l'objectif de +20 % par rapport à {rpt.catalogue.baseline_period} "
-                     f"({fmt_value(u['objective'], 'per_account')}) est {status_phrase(u)}")
+            text += (f", contre {fmt_value(u['baseline'], 'per_account')} en {rpt.catalogue.baseline_period}, pour un "
+                     f"objectif de +20 % par rapport à {rpt.catalogue.baseline_period} "
+                     f"({fmt_value(u['objective'], 'per_account')}) : {status_phrase(u)}")
         elif pd.isna(u["objective"]):
             text += (f" ; sans l'année {rpt.catalogue.baseline_period} dans les données, l'objectif de +20 % ne peut pas "
                      "être chiffré")
