@@ -106,7 +106,7 @@ def meets(value: float, objective: float, direction: str, kind: str = "threshold
 
 def status_of(value: float, objective: float | None, direction: str, history: pd.Series, period: str,
               deadline: str | None, kind: str = "threshold", min_periods: int = 2, *, scale: str = "linear",
-              lower: float | None = None, upper: float | None = None, min_interval_periods: int = 4,
+              lower: float | None = None, upper: float | None = None, min_interval_periods: int | None = None,
               decimals: int | None = None) -> tuple[str, float, float, float]:
     """Status and projection of an indicator (see ``params/status.yaml``).
 
@@ -122,9 +122,9 @@ def status_of(value: float, objective: float | None, direction: str, history: pd
         min_periods: observed periods needed to project.
         scale, lower, upper: how the trend is projected (:func:`~.stats.fit_projection`:
             ``logit`` for a share, what is possible); ``Catalogue.projection_scale``.
-        min_interval_periods: observed periods needed for a prediction interval; with fewer
-            the projection is indicative (no interval) and cannot make an indicator
-            ``off_track``.
+        min_interval_periods: observed periods needed for a prediction interval (default:
+            ``params/status.yaml``); with fewer the projection is indicative (no interval)
+            and cannot make an indicator ``off_track``.
         decimals: the projection is compared with the objective rounded to this many
             decimals (as it is shown); None: unrounded.
 

@@ -2,8 +2,10 @@
 
 Rates are shares of a count (*numerator / denominator*), given with a 95 % Wilson
 interval; means with a Student interval; trends are ordinary least squares on the school
-years' first calendar year, projected to a deadline with a 95 % prediction interval.
-All functions are vectorised where it matters and deterministic.
+years' first calendar year, projected to a deadline with a 95 % prediction interval by one
+method everywhere (:func:`fit_projection`: the logit scale for shares, clipped to what is
+possible, no interval from fewer than four years). All functions are vectorised where it
+matters and deterministic.
 """
 
 from __future__ import annotations
@@ -211,7 +213,7 @@ class Projection:
 
 def fit_projection(years: np.ndarray | pd.Series | list[float], values: np.ndarray | pd.Series | list[float], *,
                    scale: str = "linear", lower: float | None = None, upper: float | None = None,
-                   min_points_for_interval: int = 4) -> Projection | None:
+                   min_points_for_interval: int | None = None) -> Projection | None:
     """Fit the projection of an indicator's yearly values (None with fewer than two years).
 
     Args:
@@ -220,7 +222,8 @@ def fit_projection(years: np.ndarray | pd.Series | list[float], values: np.ndarr
         scale: ``logit`` for a share in % (fitted on logit(value / 100), values clipped to
             [:data:`LOGIT_CLIP`, 1 − :data:`LOGIT_CLIP`] first), ``linear`` otherwise.
         lower, upper: what is possible (projections and bounds are clipped to it).
-        min_points_for_interval: observed years needed for a prediction interval.
+        min_points_for_interval: observed years needed for a prediction interval (default:
+            ``min_periods_for_interval`` of ``params/status.yaml``).
 
     >>> p = fit_projection([2020, 2021], [20.0, 50.0], scale="logit", upper=100)
     >>> round(p.predict(2022)[0], 3), p.indicative
@@ -235,6 +238,10 @@ def fit_projection(years: np.ndarray | pd.Series | list[float], values: np.ndarr
     trend = fit_trend(years, y)
     if trend is None:
         return None
+    if min_points_for_interval is None:
+        from .catalogue import load_catalogue
+
+        min_points_for_interval = load_catalogue().min_periods_for_interval
     return Projection(trend, scale, lower, upper, int(min_points_for_interval))
 
 
@@ -764,10 +771,6 @@ def logistic_trend(frame: pd.DataFrame, successes: str, trials: str, year: str =
                points_per_year=b * k, points_low=lo * k, points_high=hi * k,
                dispersion=float(max(1.0, res.scale)))
     if deadline is not None:
-        if min_points_for_interval is None:
-            from .catalogue import load_catalogue
-
-            min_points_for_interval = load_catalogue().min_periods_for_interval
         yearly = pd.DataFrame({"year": years, "s": s, "n": n}).groupby("year")[["s", "n"]].sum()
         proj = fit_projection(yearly.index.to_numpy(float), (yearly["s"] / yearly["n"] * 100).to_numpy(),
                               scale="logit", lower=0.0, upper=100.0, min_points_for_interval=min_points_for_interval)
