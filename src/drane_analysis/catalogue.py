@@ -17,6 +17,21 @@ Objectives
     For a given school year the objective in force is the first one due that year or later;
     after the last deadline the last objective stays in force ("reconduit"): the roadmap's
     objectives are re-set every year, and until they are, the last one holds.
+
+Readings
+    Where the roadmap's words leave a choice (which indicator carries an objective, which
+    establishments « 30 % des établissements » counts, against which year « +20 % » is
+    read), the objective says how it is read (``reading``, French): the text is printed next
+    to the status in every report, table and export. A range objective is read by its lower
+    bound (:meth:`Objective.reading_text` says so). A stricter or other reading of an
+    objective is kept as a *secondary* indicator (``secondary``: the reading it stands for),
+    which may carry no objective and gets no status.
+
+Projections
+    An indicator's trend is projected on its unit's scale (``units`` of ``catalogue.yaml``:
+    logit for shares, the value's own scale otherwise) and clipped to what is possible: the
+    unit's ``lower`` / ``upper`` and, for a count, the indicator's ``cap`` (a number, or one
+    per scope selector: ``{region: 12, bordeaux: 5}``).
 """
 
 from __future__ import annotations
@@ -55,6 +70,25 @@ class Indicator:
     sources: tuple[str, ...]
     breakdowns: tuple[str, ...] = ()
     definition: str = ""
+    secondary: str = ""
+    """Non-empty for a secondary indicator: the stricter or other reading it stands for (French)."""
+    cap: tuple[tuple[str, float], ...] = ()
+    """What is possible, per scope selector (``all``, ``academies``, ``region``, an academy)."""
+
+    @property
+    def is_secondary(self) -> bool:
+        return bool(self.secondary)
+
+    def cap_for(self, scope: str) -> float | None:
+        """The most the indicator can be in ``scope`` (a scope's own cap wins), or None."""
+        best: tuple[int, float] | None = None
+        for selector, value in self.cap:
+            rank = {"all": 0, "academies": 1}.get(selector, 2)
+            applies = (selector == "all" or (selector == "academies" and scope in referential.ACADEMIES)
+                       or selector == scope)
+            if applies and (best is None or rank > best[0]):
+                best = (rank, value)
+        return None if best is None else best[1]
 
 
 @dataclass(frozen=True)
@@ -68,6 +102,7 @@ class Objective:
     base_period: str | None = None
     kind: str = "threshold"  # threshold | relative | increase
     note: str = ""
+    reading: str = ""
 
     def applies_to(self, scope: str) -> bool:
         if self.scope == "all":
@@ -80,12 +115,27 @@ class Objective:
         """French description, e.g. ``100 %``, ``5 à 10``, ``× 2 par rapport à 2020-2021``."""
         suffix = f" {unit_label}" if unit_label and unit_label != "nombre" else ""
         if self.kind == "relative":
+            if self.factor is not None and not float(self.factor).is_integer():
+                change = (float(self.factor) - 1) * 100
+                return f"{'+' if change > 0 else '−'}{_fr_number(round(abs(change), 2))} % par rapport à {self.base_period}"
             return f"× {_fr_number(self.factor)} par rapport à {self.base_period}"
         if self.kind == "increase":
             return "en hausse sur l'année précédente"
         if self.upper is not None:
             return f"{_fr_number(self.value)} à {_fr_number(self.upper)}{suffix}"
         return f"{_fr_number(self.value)}{suffix}"
+
+    def reading_text(self, unit_label: str = "") -> str:
+        """How the objective is read when that is a choice (French), "" when it is not.
+
+        The parameters' ``reading``; for a range objective without one, the rule of ranges.
+        """
+        if self.reading:
+            return self.reading
+        if self.kind == "threshold" and self.upper is not None:
+            return (f"fourchette « {self.describe(unit_label)} » lue par sa borne basse : "
+                    f"{_fr_number(self.value)} ou plus est atteint (la borne haute est l'ambition, pas un plafond)")
+        return ""
 
 
 @dataclass(frozen=True)
@@ -129,6 +179,9 @@ class Catalogue:
     status_rule: str
     min_periods_for_trend: int
     roadmap: dict[str, Any]
+    min_periods_for_interval: int = 4
+    baseline_period: str = "2020-2021"
+    progress_min_gap_closed: float = 25.0
 
     def target(self, target_id: str) -> Target:
         try:
@@ -168,6 +221,21 @@ class Catalogue:
 
     def status_label(self, status: str) -> str:
         return self.statuses[status]["label"]
+
+    def projection_scale(self, indicator_id: str, scope: str) -> tuple[str, float | None, float | None]:
+        """(scale, lower, upper) an indicator's trend is projected on, for a scope.
+
+        ``scale`` is the unit's ``projection`` (``logit`` for shares, else ``linear``);
+        ``lower`` / ``upper`` what is possible: the unit's bounds, ``upper`` narrowed by the
+        indicator's ``cap`` for the scope.
+        """
+        ind = self.indicator(indicator_id)
+        unit = self.units.get(ind.unit, {})
+        lower, upper = _num(unit.get("lower")), _num(unit.get("upper"))
+        cap = ind.cap_for(scope)
+        if cap is not None:
+            upper = cap if upper is None else min(upper, cap)
+        return str(unit.get("projection", "linear")), lower, upper
 
 
 # --------------------------------------------------------------------------- loading
@@ -222,6 +290,8 @@ def _load(base: Path, _stamp: tuple) -> Catalogue:
         target = _build_target(tid, entry, data, path.name, units, breakdowns, seen_indicators, problems)
         if target:
             targets[tid] = target
+    settings = _status_settings(status, problems)
+    _check_units(units, problems)
     if problems:
         raise CatalogueError(problems)
     return Catalogue(
@@ -230,10 +300,50 @@ def _load(base: Path, _stamp: tuple) -> Catalogue:
         breakdowns=breakdowns,
         ambitions={int(k): v for k, v in (meta.get("ambitions") or {}).items()},
         statuses=status["statuses"],
-        status_rule=" ".join(str(status["rule"]).split()),
-        min_periods_for_trend=int(status.get("min_periods_for_trend", 2)),
+        status_rule=" ".join(str(status["rule"]).format(
+            **{k: _fr_number(v) if isinstance(v, float) else v for k, v in settings.items()}).split()),
+        min_periods_for_trend=settings["min_periods_for_trend"],
         roadmap=meta.get("roadmap") or {},
+        min_periods_for_interval=settings["min_periods_for_interval"],
+        baseline_period=settings["baseline_period"],
+        progress_min_gap_closed=settings["progress_min_gap_closed"],
     )
+
+
+def _check_units(units: dict, problems: list[str]) -> None:
+    """Each unit's projection scale is known and its bounds are numbers."""
+    for unit, spec in units.items():
+        spec = spec or {}
+        if spec.get("projection", "linear") not in ("linear", "logit"):
+            problems.append(f"catalogue.yaml : unité « {unit} » : projection « {spec.get('projection')} » inconnue ; "
+                            "attendu linear ou logit")
+        for bound in ("lower", "upper"):
+            if bound in spec and (not isinstance(spec[bound], (int, float)) or isinstance(spec[bound], bool)):
+                problems.append(f"catalogue.yaml : unité « {unit} » : « {bound} » numérique attendu, trouvé "
+                                f"« {spec[bound]} »")
+
+
+def _status_settings(status: dict, problems: list[str]) -> dict[str, Any]:
+    """The numbers of ``status.yaml`` (checked), as the rule's text refers to them."""
+    out: dict[str, Any] = {}
+    for key, default, low in (("min_periods_for_trend", 2, 2), ("min_periods_for_interval", 4, 3)):
+        value = status.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or value < low:
+            problems.append(f"status.yaml : « {key} » : entier ≥ {low} attendu, trouvé « {value} »")
+            value = default
+        out[key] = value
+    gap = status.get("progress_min_gap_closed", 25)
+    if not isinstance(gap, (int, float)) or isinstance(gap, bool) or not 0 < gap <= 100:
+        problems.append(f"status.yaml : « progress_min_gap_closed » : pourcentage entre 0 et 100 attendu, "
+                        f"trouvé « {gap} »")
+        gap = 25
+    out["progress_min_gap_closed"] = float(gap)
+    try:
+        out["baseline_period"] = Period.parse(str(status.get("baseline_period", "2020-2021"))).label
+    except ValueError as exc:
+        problems.append(f"status.yaml : « baseline_period » : {exc}")
+        out["baseline_period"] = "2020-2021"
+    return out
 
 
 def _read_yaml(path: Path, problems: list[str]) -> dict[str, Any]:
@@ -273,9 +383,13 @@ def _build_target(tid: str, entry: dict, data: dict, fname: str, units: dict, br
     # Objectives are checked against every declared id, valid or not (no cascading errors).
     ids = {str(raw["id"]) for raw in data.get("indicators") or [] if isinstance(raw, dict) and raw.get("id")}
     objectives = []
+    secondary = {i.id for i in indicators if i.is_secondary}
     for k, raw in enumerate(data.get("objectives") or []):
         obj = _build_objective(raw, f"{where}, objectif n° {k + 1}", ids, problems)
-        if obj:
+        if obj and obj.indicator in secondary:
+            problems.append(f"{where}, objectif n° {k + 1} : « {obj.indicator} » est un indicateur secondaire "
+                            "(« secondary ») : il ne porte pas d'objectif")
+        elif obj:
             objectives.append(obj)
     for key in ("title",):
         if not data.get(key):
@@ -324,10 +438,34 @@ def _build_indicator(tid: str, raw: Any, where: str, units: dict, breakdowns: di
         if b not in breakdowns:
             problems.append(f"{where} : ventilation inconnue « {b} » ; connues : {', '.join(breakdowns)}")
             ok = False
-    if not ok:
+    secondary = raw.get("secondary") or ""
+    if not isinstance(secondary, str):
+        problems.append(f"{where} : « secondary » : texte attendu (la lecture que l'indicateur représente)")
+        ok = False
+    cap = _build_cap(raw.get("cap"), where, problems)
+    if not ok or cap is None:
         return None
     return Indicator(iid, tid, str(raw["label"]), str(unit), str(direction), tuple(map(str, sources)),
-                     tuple(raw.get("breakdowns") or ()), " ".join(str(raw.get("definition", "")).split()))
+                     tuple(raw.get("breakdowns") or ()), " ".join(str(raw.get("definition", "")).split()),
+                     " ".join(secondary.split()), cap)
+
+
+def _build_cap(raw: Any, where: str, problems: list[str]) -> tuple[tuple[str, float], ...] | None:
+    """``cap``: a positive number (every scope) or {scope selector: positive number}; None if invalid."""
+    if raw is None:
+        return ()
+    items = raw.items() if isinstance(raw, dict) else [("all", raw)]
+    out = []
+    for selector, value in items:
+        if str(selector) not in SCOPE_SELECTORS:
+            problems.append(f"{where} : plafond (« cap ») : périmètre « {selector} » inconnu ; attendu "
+                            f"{', '.join(SCOPE_SELECTORS)}")
+            return None
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+            problems.append(f"{where} : plafond (« cap ») : nombre positif attendu, trouvé « {value} »")
+            return None
+        out.append((str(selector), float(value)))
+    return tuple(out)
 
 
 def _build_objective(raw: Any, where: str, ids: set[str], problems: list[str]) -> Objective | None:
@@ -373,7 +511,8 @@ def _build_objective(raw: Any, where: str, ids: set[str], problems: list[str]) -
     if not ok:
         return None
     return Objective(iid, scope, period, _num(value), _num(upper), _num(factor),
-                     base if kind == "relative" else None, kind, " ".join(str(raw.get("note", "")).split()))
+                     base if kind == "relative" else None, kind, " ".join(str(raw.get("note", "")).split()),
+                     " ".join(str(raw.get("reading", "")).split()))
 
 
 def _num(x: Any) -> float | None:

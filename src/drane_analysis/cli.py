@@ -301,6 +301,8 @@ def _indicators(args: argparse.Namespace) -> int:
             "IC 95 %": [fmt_interval(lo, hi, u) for lo, hi, u in zip(table["ci_low"], table["ci_high"],
                                                                      table["unit"], strict=True)],
             "objectif": table["objective_label"].replace("", "—"), "statut": table["status_label"],
+            "écart comblé": [fmt_value(g, "percent") for g in table["gap_closed"]],
+            "lecture": table["reading"].replace("", "—"),
         })
         with pd.option_context("display.max_rows", None, "display.max_colwidth", 60, "display.width", 200):
             print(view.to_string(index=False))

@@ -48,7 +48,13 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("objective", "Objectif", "value"),
     ("objective_label", "Objectif (libellé)", "text"),
     ("objective_deadline", "Échéance", "text"),
+    ("reading", "Lecture de l'objectif", "text"),
+    ("baseline", "Valeur de l'année de référence", "value"),
+    ("gap_closed", "Écart comblé depuis la référence (%)", "share"),
     ("projection", "Projection à l'échéance", "value"),
+    ("projection_low", "Borne basse de la projection (prévision 95 %)", "value"),
+    ("projection_high", "Borne haute de la projection (prévision 95 %)", "value"),
+    ("projection_indicative", "Projection indicative (sans intervalle de prévision)", "bool"),
     ("status", "Code du statut", "text"),
     ("status_label", "Statut", "text"),
     ("note", "Note", "text"),
@@ -56,7 +62,8 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("report", "Rapport", "text"),
     ("built_at", "Construit le", "text"),
 )
-NUMERIC = [c for c, _, k in COLUMNS if k in ("value", "count")]
+NUMERIC = [c for c, _, k in COLUMNS if k in ("value", "count", "share")]
+BOOLEAN = [c for c, _, k in COLUMNS if k == "bool"]
 
 
 def export_paths(out: Path) -> dict[str, Path]:
@@ -132,7 +139,8 @@ def indicator_rows(manifest: dict) -> pd.DataFrame:
     for col, _, kind in COLUMNS:
         if kind == "text":
             frame[col] = frame[col].astype("string").fillna("")
-    frame["demo_data"] = frame["demo_data"].astype(bool)
+    for col in BOOLEAN:
+        frame[col] = frame[col].fillna(False).astype(bool)
     ind_order = {i.id: k for k, i in enumerate(cat.indicators())}
     scope_order = {s: k for k, s in enumerate(referential.SCOPES)}
     keys = [(_target_key(t), ind_order.get(i, 10**6), scope_order.get(a, 99), p)
@@ -147,7 +155,8 @@ def _french(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in NUMERIC:
         out[col] = out[col].round(6)
-    out["demo_data"] = out["demo_data"].map({True: "oui", False: "non"})
+    for col in BOOLEAN:
+        out[col] = out[col].map({True: "oui", False: "non"})
     return out.rename(columns={c: fr for c, fr, _ in COLUMNS})
 
 
@@ -229,6 +238,8 @@ def xlsx_bytes(frame: pd.DataFrame) -> bytes:
                 kind = kinds[h]
                 if kind == "count":
                     ws.cell(r, k).number_format = "#,##0"
+                elif kind == "share":
+                    ws.cell(r, k).number_format = '0" %"'
                 elif kind == "value":
                     ws.cell(r, k).number_format = _value_format(unit, units)
         ws.freeze_panes = "A2"

@@ -4,7 +4,10 @@ Each target module (``targets/t1_1_pix.py``…) computes its indicators' *series
 per (indicator, scope, period) with ``value`` and, for rates, ``numerator``,
 ``denominator`` and the 95 % interval. :func:`evaluate` then attaches the objective in
 force (``params/targets/``), the projection to its deadline and the status, following the
-rule written in ``params/status.yaml`` (and printed in every report).
+rule written in ``params/status.yaml`` (and printed in every report), in separate steps:
+the status and projection (:func:`status_of`), the gap closed since the baseline
+(:func:`gap_closed`), « en progrès » after the deadline (:func:`is_progressing`), and the
+reading of the objective (or, for a secondary indicator, the reading it stands for).
 """
 
 from __future__ import annotations
@@ -18,14 +21,19 @@ import pandas as pd
 from . import referential
 from .catalogue import Catalogue, ObjectiveInForce, load_catalogue
 from .periods import Period
-from .stats import fit_trend
+from .stats import fit_projection
 
 SERIES_COLUMNS = ["target", "indicator", "academy", "period", "value", "numerator", "denominator",
                   "ci_low", "ci_high", "note"]
 TABLE_COLUMNS = ["target", "indicator", "label", "academy", "period", "value", "unit", "numerator",
                  "denominator", "ci_low", "ci_high", "objective", "objective_label", "objective_deadline",
-                 "objective_carried_forward", "projection", "projection_low", "projection_high", "status",
-                 "status_label", "note"]
+                 "objective_carried_forward", "reading", "baseline", "gap_closed", "projection", "projection_low",
+                 "projection_high", "projection_indicative", "status", "status_label", "note"]
+"""The indicator table's columns. ``reading``: how the objective is read when that is a choice
+(for a secondary indicator, the stricter reading it stands for); ``baseline``: the value of the
+baseline year (``params/status.yaml``); ``gap_closed``: the share (%) of the gap between the
+baseline and the objective closed, in [−100, 100]; ``projection_indicative``: a projection from
+too few years for a prediction interval."""
 
 
 def series_frame(rows: Iterable[dict]) -> pd.DataFrame:
@@ -97,7 +105,9 @@ def meets(value: float, objective: float, direction: str, kind: str = "threshold
 
 
 def status_of(value: float, objective: float | None, direction: str, history: pd.Series, period: str,
-              deadline: str | None, kind: str = "threshold", min_periods: int = 2) -> tuple[str, float, float, float]:
+              deadline: str | None, kind: str = "threshold", min_periods: int = 2, *, scale: str = "linear",
+              lower: float | None = None, upper: float | None = None, min_interval_periods: int | None = None,
+              decimals: int | None = None) -> tuple[str, float, float, float]:
     """Status and projection of an indicator (see ``params/status.yaml``).
 
     Args:
@@ -109,10 +119,19 @@ def status_of(value: float, objective: float | None, direction: str, history: pd
         deadline: the objective's deadline (a period label; carried-forward objectives are
             due the assessed year itself).
         kind: the objective's kind (``threshold``, ``relative``, ``increase``).
+        min_periods: observed periods needed to project.
+        scale, lower, upper: how the trend is projected (:func:`~.stats.fit_projection`:
+            ``logit`` for a share, what is possible); ``Catalogue.projection_scale``.
+        min_interval_periods: observed periods needed for a prediction interval (default:
+            ``params/status.yaml``); with fewer the projection is indicative (no interval)
+            and cannot make an indicator ``off_track``.
+        decimals: the projection is compared with the objective rounded to this many
+            decimals (as it is shown); None: unrounded.
 
     Returns:
         (status, projection, projection_low, projection_high); the projection is the
-        trend's value at the deadline when it lies after ``period``, else NaN.
+        trend's value at the deadline when it lies after ``period``, else NaN (its bounds
+        NaN too when indicative). ``not_reached`` is split by :func:`is_progressing`.
     """
     nan = float("nan")
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -128,16 +147,50 @@ def status_of(value: float, objective: float | None, direction: str, history: pd
     past = history[[Period.parse(k) <= p for k in history.index]].dropna()
     if len(past) < min_periods:
         return "at_risk", nan, nan, nan
-    trend = fit_trend([Period.parse(k).start for k in past.index], past.to_numpy(dtype=float))
+    trend = fit_projection([Period.parse(k).start for k in past.index], past.to_numpy(dtype=float), scale=scale,
+                           lower=lower, upper=upper, min_points_for_interval=min_interval_periods)
     if trend is None:
         return "at_risk", nan, nan, nan
     proj, lo, hi = trend.predict(d.start)
-    if meets(proj, objective, direction):
+
+    def shown(x: float) -> float:
+        return round(x, decimals) if decimals is not None and np.isfinite(x) else x
+
+    if meets(shown(proj), objective, direction):
         return "on_track", proj, lo, hi
     reachable = hi if direction != "decrease" else lo
-    if np.isfinite(reachable) and meets(reachable, objective, direction):
+    if np.isfinite(reachable) and meets(shown(reachable), objective, direction):
         return "at_risk", proj, lo, hi
     return ("off_track" if np.isfinite(reachable) else "at_risk"), proj, lo, hi
+
+
+def gap_closed(value: float, baseline: float | None, objective: float | None, direction: str = "increase") -> float:
+    """Share (%) of the gap between the baseline and the objective closed by ``value``.
+
+    ``(value − baseline) / (objective − baseline) × 100``, clipped to [−100, 100] (100: the
+    objective is met; below 0: further from it than at the baseline). NaN without a value,
+    a baseline or an objective, or when the baseline already met the objective (no gap).
+
+    >>> gap_closed(79.0, 40.0, 100.0)
+    65.0
+    """
+    if any(x is None or not np.isfinite(x) for x in (value, baseline, objective)):
+        return float("nan")
+    if meets(baseline, objective, direction) or objective == baseline:
+        return float("nan")
+    return float(np.clip((value - baseline) / (objective - baseline) * 100.0, -100.0, 100.0))
+
+
+def is_progressing(gap: float, baseline: float | None, ci_low: float | None, ci_high: float | None,
+                   direction: str, min_gap_closed: float) -> bool:
+    """« En progrès »: at least ``min_gap_closed`` % of the gap closed and, when the value has a
+    95 % interval, the baseline outside it on the side left behind."""
+    if gap is None or not np.isfinite(gap) or gap < min_gap_closed:
+        return False
+    bound = ci_low if direction != "decrease" else ci_high
+    if bound is None or not np.isfinite(bound) or baseline is None or not np.isfinite(baseline):
+        return True
+    return bool(baseline < bound) if direction != "decrease" else bool(baseline > bound)
 
 
 def evaluate(series: pd.DataFrame, periods: list[str] | None = None, scopes: list[str] | None = None,
@@ -162,34 +215,11 @@ def evaluate(series: pd.DataFrame, periods: list[str] | None = None, scopes: lis
         ind = cat.indicator(rec["indicator"])
         pos = positions.get((rec["indicator"], rec["academy"]), [])
         history = pd.Series(all_values[pos], index=all_periods[pos])
-        obj = cat.objective_for(ind.id, rec["academy"], rec["period"])
-        target_value = objective_value(obj, history, rec["period"])
-        deadline = None
-        if obj is not None:
-            deadline = rec["period"] if obj.carried_forward else obj.objective.period
-        kind = obj.objective.kind if obj else "threshold"
-        status, proj, lo, hi = status_of(rec["value"], target_value, ind.direction, history, rec["period"],
-                                         deadline, kind, cat.min_periods_for_trend)
-        unit_label = cat.unit_label(ind.unit)
-        label = ""
-        if obj is not None:
-            label = obj.objective.describe(unit_label)
-            if obj.carried_forward:
-                label += f" (objectif {obj.objective.period} reconduit)"
-            elif obj.objective.period != rec["period"]:
-                label += f" (échéance {obj.objective.period})"
-        rows.append({
-            **rec,
-            "label": ind.label,
-            "unit": ind.unit,
-            "objective": target_value if target_value is not None else np.nan,
-            "objective_label": label,
-            "objective_deadline": deadline or "",
-            "objective_carried_forward": bool(obj.carried_forward) if obj else False,
-            "projection": proj, "projection_low": lo, "projection_high": hi,
-            "status": status,
-            "status_label": cat.status_label(status),
-        })
+        row = _objective_and_status(rec, ind, history, cat)
+        row.update(_progress(rec, ind, history, row, cat))
+        row.update(_reading(ind, row, cat))
+        row["status_label"] = cat.status_label(row["status"])
+        rows.append({**rec, **row})
     if not rows:  # no series row for the periods / scopes asked
         return pd.DataFrame(columns=TABLE_COLUMNS)
     out = pd.DataFrame(rows)[TABLE_COLUMNS]
@@ -199,6 +229,66 @@ def evaluate(series: pd.DataFrame, periods: list[str] | None = None, scopes: lis
                           key=lambda s: s.map(order) if s.name == "indicator" else
                           (s.map(scope_order) if s.name == "academy" else s.map(lambda p: Period.parse(p).start)))
     return out.reset_index(drop=True)
+
+
+def _objective_and_status(rec: dict, ind, history: pd.Series, cat: Catalogue) -> dict:
+    """Step 1: the objective in force, the projection to its deadline and the status."""
+    obj = cat.objective_for(ind.id, rec["academy"], rec["period"])
+    target_value = objective_value(obj, history, rec["period"])
+    deadline = None
+    if obj is not None:
+        deadline = rec["period"] if obj.carried_forward else obj.objective.period
+    kind = obj.objective.kind if obj else "threshold"
+    scale, lower, upper = cat.projection_scale(ind.id, rec["academy"])
+    decimals = cat.units.get(ind.unit, {}).get("decimals")
+    status, proj, lo, hi = status_of(rec["value"], target_value, ind.direction, history, rec["period"],
+                                     deadline, kind, cat.min_periods_for_trend, scale=scale, lower=lower,
+                                     upper=upper, min_interval_periods=cat.min_periods_for_interval,
+                                     decimals=decimals)
+    label = ""
+    if obj is not None:
+        label = obj.objective.describe(cat.unit_label(ind.unit))
+        if obj.carried_forward:
+            label += f" (objectif {obj.objective.period} reconduit)"
+        elif obj.objective.period != rec["period"]:
+            label += f" (échéance {obj.objective.period})"
+    return {
+        "label": ind.label,
+        "unit": ind.unit,
+        "objective": target_value if target_value is not None else np.nan,
+        "objective_label": label,
+        "objective_deadline": deadline or "",
+        "objective_carried_forward": bool(obj.carried_forward) if obj else False,
+        "projection": proj, "projection_low": lo, "projection_high": hi,
+        "projection_indicative": bool(np.isfinite(proj) and not np.isfinite(lo)),
+        "status": status,
+        "_objective": obj,
+    }
+
+
+def _progress(rec: dict, ind, history: pd.Series, row: dict, cat: Catalogue) -> dict:
+    """Step 2: the baseline year's value, the gap closed since, « en progrès » after the deadline."""
+    base = history.get(cat.baseline_period)
+    base = float(base) if base is not None and pd.notna(base) else np.nan
+    value = float(rec["value"]) if pd.notna(rec["value"]) else np.nan
+    obj = row["_objective"]
+    gap = np.nan  # « more than the year before » has no gap to close
+    if obj is not None and obj.objective.kind != "increase" and pd.notna(row["objective"]):
+        gap = gap_closed(value, base, row["objective"], ind.direction)
+    out = {"baseline": base, "gap_closed": gap}
+    if row["status"] == "not_reached" and is_progressing(gap, base, rec.get("ci_low"), rec.get("ci_high"),
+                                                         ind.direction, cat.progress_min_gap_closed):
+        out["status"] = "progressing"
+    return out
+
+
+def _reading(ind, row: dict, cat: Catalogue) -> dict:
+    """Step 3: how the objective is read; a secondary indicator gets the reading it stands for
+    and no status."""
+    if ind.is_secondary:
+        return {"reading": ind.secondary, "status": "secondary" if row["status"] != "no_data" else "no_data"}
+    obj = row["_objective"]
+    return {"reading": obj.objective.reading_text(cat.unit_label(ind.unit)) if obj else ""}
 
 
 def indicator_table(data, targets: list[str] | None = None, scopes: list[str] | None = None,

@@ -31,9 +31,10 @@ from .periods import Period
 from .runner import INDEX, MANIFEST, SYNTHESIS_ID, SYNTHESIS_TITLE, TEMPLATES
 
 #: Statuses that call for action, most worrying first.
-WORRYING = ("off_track", "not_reached", "at_risk")
+WORRYING = ("off_track", "not_reached", "progressing", "at_risk")
 #: Order in which statuses are listed (worrying first, then good news, then no objective/data).
-STATUS_ORDER = ("off_track", "not_reached", "at_risk", "on_track", "reached", "no_objective", "no_data")
+STATUS_ORDER = ("off_track", "not_reached", "progressing", "at_risk", "on_track", "reached", "no_objective",
+                "secondary", "no_data")
 FAILED = "failed"
 FAILED_LABEL = "Échec de construction"
 EXPORT_LABELS = {
@@ -85,6 +86,15 @@ def _label(status: str, cat) -> str:
 
 def _badge(status: str, text: str) -> str:
     return f'<span class="badge" style="background:{_colour(status)}">{_e(text)}</span>'
+
+
+def _status_cell(h: dict, cat) -> str:
+    """A headline row's status badge with the gap closed and the objective's reading under it."""
+    from .report import status_cell
+
+    gap = h.get("gap_closed")
+    return status_cell(h["status"], _label(h["status"], cat), float(gap) if gap is not None else None,
+                       h.get("reading") or "")
 
 
 def _fmt(value, unit: str | None) -> str:
@@ -269,7 +279,7 @@ def _synthesis_section(reports: list[dict], latest: str, cat, href_of) -> list[s
                        f'<td class="num" data-label="Valeur">{_e(_fmt(h.get("value"), h.get("unit")))}</td>'
                        f'<td data-label="Objectif">'
                        f'{_e(h.get("objective_label") or _fmt(h.get("objective"), h.get("unit")))}</td>'
-                       f'<td data-label="Statut">{_badge(h["status"], _label(h["status"], cat))}</td></tr>')
+                       f'<td data-label="Statut">{_status_cell(h, cat)}</td></tr>')
         more = (f"<p class=\"muted\">… et {len(worrying) - 12} autre(s) : voir la synthèse complète.</p>"
                 if len(worrying) > 12 else "")
         parts.append('<div class="scroll"><table class="drane-table cards"><caption>Indicateurs de la région hors '

@@ -48,7 +48,9 @@ STATUS_COLOURS = {
     "at_risk": "#B34000",
     "off_track": "#CE0500",
     "not_reached": "#CE0500",
+    "progressing": "#8F4A00",  # not reached, but moving: between « à risque » and « non atteint »
     "no_objective": "#666666",
+    "secondary": "#53657D",  # a secondary reading, no status
     "no_data": "#6A6A6A",  # 5.4:1 with white text (WCAG AA)
 }
 PALETTE = [BLUE, "#E4794A", "#009081", "#A558A0", "#C3992A", "#417DC4", "#CE614A", "#3A3A3A"]
@@ -148,6 +150,50 @@ def status_badge(status: str, label: str) -> str:
     return f'<span class="badge" style="background:{colour}">{html.escape(label)}</span>'
 
 
+def fmt_gap_closed(gap: float | None) -> str:
+    """« écart comblé : 62 % » (the share of the gap to the objective closed since the
+    baseline year); "" when there is none."""
+    if gap is None or gap is pd.NA or not np.isfinite(float(gap)):
+        return ""
+    return f"écart comblé\u00a0: {fr_number(gap)}\u202f%"
+
+
+def fmt_projection(value: float | None, low: float | None, high: float | None, unit: str,
+                   indicative: bool = False) -> str:
+    """A projection with its prediction interval, or « (indicatif) » without one; « — » if none."""
+    if value is None or value is pd.NA or not np.isfinite(float(value)):
+        return "—"
+    text = fmt_value(value, unit)
+    if indicative or low is None or pd.isna(low):
+        return f"{text} (indicatif)"
+    return f"{text} {fmt_interval(low, high, unit)}"
+
+
+def status_phrase(row) -> str:
+    """The status in words for prose: « non atteint, en progrès (écart comblé : 62 %) ».
+
+    ``row``: an indicator table row (a Series, a dict or a named tuple).
+    """
+    def get(key: str):
+        return row.get(key) if isinstance(row, (dict, pd.Series)) else getattr(row, key, None)
+
+    text = str(get("status_label")).lower()
+    gap = fmt_gap_closed(get("gap_closed")) if get("status") not in ("reached", "secondary", "no_data") else ""
+    return f"{text} ({gap})" if gap else text
+
+
+def status_cell(status: str, label: str, gap: float | None = None, reading: str = "") -> str:
+    """The status badge, with the gap closed and the objective's reading under it (HTML)."""
+    parts = [status_badge(status, label)]
+    gap_text = fmt_gap_closed(gap) if status not in ("reached", "secondary", "no_data") else ""
+    if gap_text:
+        parts.append(f'<br><small class="gap-closed">{html.escape(gap_text)}</small>')
+    if reading:  # a secondary indicator's reading says itself what it is (« lecture plus stricte de… »)
+        text = reading[:1].upper() + reading[1:] if status == "secondary" else f"Lecture\u00a0: {reading}"
+        parts.append(f'<br><small class="reading">{html.escape(text)}</small>')
+    return "".join(parts)
+
+
 def _display_html(text: str) -> None:
     from IPython.display import HTML, display
 
@@ -206,7 +252,8 @@ def setup_plots() -> None:
 
 SIDECAR_FIELDS = ("target", "indicator", "label", "academy", "period", "value", "unit", "numerator",
                   "denominator", "ci_low", "ci_high", "objective", "objective_label", "objective_deadline",
-                  "projection", "projection_low", "projection_high", "status", "status_label", "note")
+                  "reading", "baseline", "gap_closed", "projection", "projection_low", "projection_high",
+                  "projection_indicative", "status", "status_label", "note")
 
 
 def _plain(value):
@@ -339,14 +386,20 @@ class Report:
                 "Valeur": fmt_value(r.value, r.unit),
                 "Intervalle à 95 %": fmt_interval(r.ci_low, r.ci_high, r.unit),
                 "Objectif": r.objective_label or "—",
-                "Statut": status_badge(r.status, r.status_label),
+                "Projection à l'échéance": fmt_projection(r.projection, r.projection_low, r.projection_high, r.unit,
+                                                          bool(r.projection_indicative)),
+                "Statut": status_cell(r.status, r.status_label, r.gap_closed, r.reading),
             })
         return pd.DataFrame(rows)
 
     def headline(self) -> None:
-        """Every indicator of the target against its objective, with its status."""
+        """Every indicator of the target against its objective, with its status (and, under
+        it, the gap closed since the baseline and the objective's reading when it is a choice)."""
         frame = self.headline_frame()
-        _display_html(html_table(frame, raw_columns=["Statut"], align_right=["Valeur", "Intervalle à 95 %"],
+        if frame.get("Projection à l'échéance", pd.Series(dtype=str)).eq("—").all():
+            frame = frame.drop(columns="Projection à l'échéance")  # every deadline passed: nothing projected
+        _display_html(html_table(frame, raw_columns=["Statut"],
+                                 align_right=["Valeur", "Intervalle à 95 %", "Projection à l'échéance"],
                                  caption=f"Indicateurs de la cible {self.target.id} — {self.scope_label}, "
                                          f"{self.period}"))
 
@@ -462,8 +515,16 @@ class Report:
                         ax.errorbar([dl], [r["projection"]], yerr=[[r["projection"] - r["projection_low"]],
                                                                    [r["projection_high"] - r["projection"]]],
                                     color=colour, capsize=4)
+                    else:  # too few years for a prediction interval: the projection is indicative
+                        ax.annotate("projection indicative", (dl, r["projection"]), color=colour, fontsize=8,
+                                    va="bottom", ha="right")
             values = ", ".join(f"{Period(int(y)).label} : {fmt_value(v, unit)}" for y, v in
                                zip(h["year"], h["value"], strict=True))
+            if not row.empty and pd.notna(row.iloc[0]["projection"]):
+                r = row.iloc[0]
+                values += (f" ; projection en {r['objective_deadline']} : "
+                           + fmt_projection(r["projection"], r["projection_low"], r["projection_high"], unit,
+                                            bool(r["projection_indicative"])))
             descriptions.append(f"{label} — {values}")
         ax.set_xticks(sorted(shown_years), [f"{y}-{str(y + 1)[2:]}" for y in sorted(shown_years)])
         if len(shown_years) == 1:

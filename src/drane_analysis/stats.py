@@ -2,8 +2,10 @@
 
 Rates are shares of a count (*numerator / denominator*), given with a 95 % Wilson
 interval; means with a Student interval; trends are ordinary least squares on the school
-years' first calendar year, projected to a deadline with a 95 % prediction interval.
-All functions are vectorised where it matters and deterministic.
+years' first calendar year, projected to a deadline with a 95 % prediction interval by one
+method everywhere (:func:`fit_projection`: the logit scale for shares, clipped to what is
+possible, no interval from fewer than four years). All functions are vectorised where it
+matters and deterministic.
 """
 
 from __future__ import annotations
@@ -157,6 +159,90 @@ def fit_trend(years: np.ndarray | pd.Series | list[float], values: np.ndarray | 
     n = len(x)
     residual_sd = float(np.sqrt((residuals ** 2).sum() / (n - 2))) if n > 2 else np.nan
     return Trend(float(slope), float(intercept), n, residual_sd, float(x.mean()), float(((x - x.mean()) ** 2).sum()))
+
+
+# --------------------------------------------------------------------------- projections
+
+LOGIT_CLIP = 0.001
+"""Shares are clipped to [0,1 %, 99,9 %] before the logit (a share of 0 or 100 % has none)."""
+
+
+@dataclass(frozen=True)
+class Projection:
+    """The observatory's one projection method: a linear trend on the indicator's own scale.
+
+    Fitted by :func:`fit_projection`. ``scale`` is ``logit`` for shares in % (the line is
+    fitted on logit(value / 100), so a projection stays between 0 and 100 %) or ``linear``;
+    projected values and bounds are clipped to [``lower``, ``upper``] (what is possible: a
+    count is never negative, 12 departments at most…). With fewer than
+    ``min_points_for_interval`` observed years the projection is *indicative*: no
+    prediction interval.
+    """
+
+    trend: Trend
+    scale: str
+    lower: float | None
+    upper: float | None
+    min_points_for_interval: int
+
+    @property
+    def n(self) -> int:
+        """Observed years the trend is fitted on."""
+        return self.trend.n
+
+    @property
+    def indicative(self) -> bool:
+        """Too few years for a prediction interval (the projection is only indicative)."""
+        return self.n < self.min_points_for_interval
+
+    def predict(self, year: float, level: float = Z95) -> tuple[float, float, float]:
+        """Projected value at ``year`` and its 95 % prediction interval (NaN when indicative)."""
+        value, lo, hi = self.trend.predict(year, level)
+        if self.indicative:
+            lo = hi = np.nan
+        out = []
+        for v in (value, lo, hi):
+            if self.scale == "logit" and np.isfinite(v):
+                v = 100.0 * float(special.expit(v))
+            if np.isfinite(v):
+                v = float(np.clip(v, -np.inf if self.lower is None else self.lower,
+                                  np.inf if self.upper is None else self.upper))
+            out.append(float(v))
+        return out[0], out[1], out[2]
+
+
+def fit_projection(years: np.ndarray | pd.Series | list[float], values: np.ndarray | pd.Series | list[float], *,
+                   scale: str = "linear", lower: float | None = None, upper: float | None = None,
+                   min_points_for_interval: int | None = None) -> Projection | None:
+    """Fit the projection of an indicator's yearly values (None with fewer than two years).
+
+    Args:
+        years: the school years' first calendar years.
+        values: the indicator's values (in % when ``scale`` is ``logit``).
+        scale: ``logit`` for a share in % (fitted on logit(value / 100), values clipped to
+            [:data:`LOGIT_CLIP`, 1 − :data:`LOGIT_CLIP`] first), ``linear`` otherwise.
+        lower, upper: what is possible (projections and bounds are clipped to it).
+        min_points_for_interval: observed years needed for a prediction interval (default:
+            ``min_periods_for_interval`` of ``params/status.yaml``).
+
+    >>> p = fit_projection([2020, 2021], [20.0, 50.0], scale="logit", upper=100)
+    >>> round(p.predict(2022)[0], 3), p.indicative
+    (80.0, True)
+    """
+    if scale not in ("linear", "logit"):
+        raise ValueError(f"échelle de projection inconnue « {scale} » ; attendu linear ou logit")
+    y = np.asarray(values, dtype=float)
+    if scale == "logit":
+        with np.errstate(invalid="ignore"):
+            y = special.logit(np.clip(y / 100.0, LOGIT_CLIP, 1 - LOGIT_CLIP))
+    trend = fit_trend(years, y)
+    if trend is None:
+        return None
+    if min_points_for_interval is None:
+        from .catalogue import load_catalogue
+
+        min_points_for_interval = load_catalogue().min_periods_for_interval
+    return Projection(trend, scale, lower, upper, int(min_points_for_interval))
 
 
 def quartile_labels(values: pd.Series, labels: tuple[str, ...] = ("Q1", "Q2", "Q3", "Q4")) -> pd.Series:
@@ -844,7 +930,7 @@ def _fit_quasi_binomial(successes: np.ndarray, trials: np.ndarray, exog: np.ndar
 
 
 def logistic_trend(frame: pd.DataFrame, successes: str, trials: str, year: str = "year",
-                   deadline: int | None = None) -> dict:
+                   deadline: int | None = None, min_points_for_interval: int | None = None) -> dict:
     """Trend of a share over the years: logit(share) = a + b × year (quasi-binomial GLM).
 
     ``frame`` has one row per unit and year (e.g. lycée × year) with counts; the dispersion
@@ -853,14 +939,17 @@ def logistic_trend(frame: pd.DataFrame, successes: str, trials: str, year: str =
     Returns ``n_years``, ``odds_ratio`` per year with its 95 % interval (``or_low``,
     ``or_high``), ``p_value`` (slope = 0), ``points_per_year`` (average change of the share
     in points a year, slope × p̄(1 − p̄)) with its interval, ``dispersion``, and, when
-    ``deadline`` (a first calendar year) is given, the trend's ``projection`` there (%)
-    with its 95 % interval (``projection_low``, ``projection_high``). NaN when fewer than
-    two years or a degenerate share (always 0 or 100 %).
+    ``deadline`` (a first calendar year) is given, the ``projection`` there (%) with its 95 %
+    prediction interval (``projection_low``, ``projection_high``) and ``projection_indicative``.
+    The projection is the observatory's one method, the status rule's (:func:`fit_projection`
+    on the yearly shares, logit scale): no interval with fewer than ``min_points_for_interval``
+    years (default: ``params/status.yaml``), the projection then indicative. NaN when fewer
+    than two years or a degenerate share (always 0 or 100 %).
     """
     nan = float("nan")
     out = {"n_years": 0, "odds_ratio": nan, "or_low": nan, "or_high": nan, "p_value": nan,
            "points_per_year": nan, "points_low": nan, "points_high": nan, "dispersion": nan,
-           "projection": nan, "projection_low": nan, "projection_high": nan}
+           "projection": nan, "projection_low": nan, "projection_high": nan, "projection_indicative": False}
     f = frame[frame[trials].astype(float) > 0]
     years = f[year].astype(float).to_numpy()
     out["n_years"] = int(len(np.unique(years)))
@@ -882,8 +971,11 @@ def logistic_trend(frame: pd.DataFrame, successes: str, trials: str, year: str =
                points_per_year=b * k, points_low=lo * k, points_high=hi * k,
                dispersion=float(max(1.0, res.scale)))
     if deadline is not None:
-        pred = res.get_prediction(np.array([[1.0, float(deadline) - x0]])).summary_frame(alpha=0.05)
-        out.update(projection=float(pred["mean"].iloc[0]) * 100,
-                   projection_low=float(pred["mean_ci_lower"].iloc[0]) * 100,
-                   projection_high=float(pred["mean_ci_upper"].iloc[0]) * 100)
+        yearly = pd.DataFrame({"year": years, "s": s, "n": n}).groupby("year")[["s", "n"]].sum()
+        proj = fit_projection(yearly.index.to_numpy(float), (yearly["s"] / yearly["n"] * 100).to_numpy(),
+                              scale="logit", lower=0.0, upper=100.0, min_points_for_interval=min_points_for_interval)
+        if proj is not None:
+            value, low, high = proj.predict(float(deadline))
+            out.update(projection=value, projection_low=low, projection_high=high,
+                       projection_indicative=proj.indicative)
     return out

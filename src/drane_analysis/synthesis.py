@@ -21,7 +21,8 @@ from .privacy import published
 from .targets import modules
 
 # Statuses from the most worrying to the least; the synthesis lists indicators in this order.
-STATUS_PRIORITY = ["off_track", "not_reached", "at_risk", "on_track", "reached", "no_objective", "no_data"]
+STATUS_PRIORITY = ["off_track", "not_reached", "progressing", "at_risk", "on_track", "reached", "no_objective",
+                   "secondary", "no_data"]
 GAP_BREAKDOWNS = ("territory", "ips_quartile", "priority_education", "department")
 
 
@@ -113,7 +114,7 @@ def report_link(target: str, scope: str) -> str:
 
 def show_synthesis(rpt_scope: str, table: pd.DataFrame) -> None:
     """Display the synthesis table (status badges, links to the target reports)."""
-    from .report import _display_html, fmt_value, html_table, status_badge
+    from .report import _display_html, fmt_projection, fmt_value, html_table, status_cell
 
     rows = []
     for r in table.itertuples(index=False):
@@ -122,8 +123,9 @@ def show_synthesis(rpt_scope: str, table: pd.DataFrame) -> None:
             "Indicateur": html.escape(r.label),
             "Valeur": html.escape(fmt_value(r.value, r.unit)),
             "Objectif": html.escape(r.objective_label or "—"),
-            "Projection à l'échéance": html.escape(fmt_value(r.projection, r.unit)) if pd.notna(r.projection) else "—",
-            "Statut": status_badge(r.status, r.status_label),
+            "Projection à l'échéance": html.escape(fmt_projection(r.projection, r.projection_low, r.projection_high,
+                                                                  r.unit, bool(r.projection_indicative))),
+            "Statut": status_cell(r.status, r.status_label, r.gap_closed, r.reading),
         })
     frame = pd.DataFrame(rows)
     _display_html(html_table(frame, raw_columns=list(frame.columns),

@@ -96,3 +96,50 @@ def test_all_problems_are_reported_at_once(params_copy):
     with pytest.raises(CatalogueError) as err:
         load_catalogue(params_copy)
     assert len(err.value.problems) == 2
+
+
+def test_readings_secondary_indicators_and_caps():
+    cat = load_catalogue()
+    # The reading of an objective is printed next to its status when it is a choice.
+    usage = cat.objective_for("ent_lycee_usage_rate", "region", "2024-2025").objective
+    assert usage.reading_text().startswith("« augmentation de 20 % du taux d'usage » lue par rapport à 2020-2021")
+    assert usage.describe() == "+20 % par rapport à 2020-2021"
+    # A range objective is read by its lower bound, said without a reading in the parameters.
+    model = cat.objective_for("eac_model_actions", "region", "2020-2021").objective
+    assert not model.reading and model.reading_text().startswith("fourchette « 7 à 10 » lue par sa borne basse")
+    assert cat.objective_for("teacher_training_days", "region", "2020-2021").objective.reading_text() == ""
+    # A secondary indicator stands for another reading and has no objective.
+    rate = cat.indicator("authorities_min_committees_rate")
+    assert rate.is_secondary and "chaque collectivité" in rate.secondary
+    assert cat.objectives_for("authorities_min_committees_rate", "region") == []
+    # Caps: what a count can be, per scope; the unit's bounds for the others.
+    assert cat.projection_scale("ent_college_departments_shared", "limoges") == ("linear", 0.0, 3.0)
+    assert cat.projection_scale("ent_college_departments_shared", "region") == ("linear", 0.0, 12.0)
+    assert cat.projection_scale("robots_deployed_second_degree", "bordeaux") == ("linear", 0.0, 117.0)
+    assert cat.projection_scale("pix_orga_activation_rate", "region") == ("logit", 0.0, 100.0)
+    assert cat.projection_scale("ent_lycee_usage_growth", "region") == ("linear", -100.0, None)
+    # The status rule prints the settings it uses.
+    assert cat.min_periods_for_interval == 4 and cat.baseline_period == "2020-2021"
+    assert "au moins 25 % depuis 2020-2021" in cat.status_rule and "moins de 4 années" in cat.status_rule
+
+
+def test_a_secondary_indicator_with_an_objective_is_an_error(params_copy):
+    edit(params_copy / "targets" / "3.1-partenariat.yaml", lambda d: d["objectives"].append(
+        {"indicator": "authorities_min_committees_rate", "scope": "all", "period": "2020-2021", "value": 100}))
+    with pytest.raises(CatalogueError, match="« authorities_min_committees_rate » est un indicateur secondaire"):
+        load_catalogue(params_copy)
+
+
+def test_bad_caps_and_status_settings_are_errors(params_copy):
+    edit(params_copy / "targets" / "3.4-ent.yaml",
+         lambda d: next(i for i in d["indicators"] if i["id"] == "ent_college_departments_shared").update(
+             cap={"lyon": 3}))
+    edit(params_copy / "targets" / "2.1-inclusion.yaml",
+         lambda d: next(i for i in d["indicators"] if i["id"] == "robots_deployed_first_degree").update(cap=-1))
+    edit(params_copy / "status.yaml", lambda d: d.update(min_periods_for_interval=1, baseline_period="l'an 2020"))
+    with pytest.raises(CatalogueError) as err:
+        load_catalogue(params_copy)
+    text = str(err.value)
+    assert "plafond (« cap ») : périmètre « lyon » inconnu" in text
+    assert "plafond (« cap ») : nombre positif attendu, trouvé « -1 »" in text
+    assert "« min_periods_for_interval » : entier ≥ 3 attendu" in text and "« baseline_period »" in text

@@ -2,7 +2,10 @@
 
 One entry per indicator of ``params/`` (no more, no fewer), under its target's heading,
 with the catalogue's French label, every source the catalogue declares for it, and code
-locations that exist. Reads the YAML catalogue and text files only (no data).
+locations that exist; and every reading of the roadmap the parameters make (an objective's
+``reading``, a range objective, a secondary indicator) in the *Readings of the roadmap*
+list, with its text as written in ``params/``. Reads the YAML catalogue and text files only
+(no data).
 """
 
 from __future__ import annotations
@@ -128,3 +131,45 @@ def test_no_establishment_code_in_the_log():
     """The log ships in partner-lab bundles, which must hold no UAI."""
     text = (project_root() / DOC).read_text(encoding="utf-8")
     assert not re.search(r"\b\d{7}[A-Z]\b", text)
+
+
+READINGS_HEADING = "## Readings of the roadmap"
+
+
+def _reading_items() -> list[str]:
+    """The bullets of the *Readings of the roadmap* section, each on one line (spaces normalised)."""
+    text = (project_root() / DOC).read_text(encoding="utf-8")
+    assert READINGS_HEADING in text, f"{DOC}: no section « {READINGS_HEADING[3:]} »"
+    section = text.split(READINGS_HEADING, 1)[1].split("\n## ", 1)[0]
+    items: list[str] = []
+    for line in section.splitlines():
+        if line.startswith("- "):
+            items.append(line[2:])
+        elif items and line.startswith("  "):
+            items[-1] += " " + line.strip()
+    return [" ".join(i.split()) for i in items]
+
+
+def test_every_reading_of_the_parameters_is_listed_with_its_text():
+    cat = load_catalogue()
+    items = _reading_items()
+    expected: dict[str, list[str]] = {}  # indicator → texts its bullet must hold
+    for target in cat.targets.values():
+        for o in target.objectives:
+            if o.reading:
+                expected.setdefault(o.indicator, []).append(" ".join(o.reading.split()))
+            elif o.kind == "threshold" and o.upper is not None:
+                expected.setdefault(o.indicator, []).append("borne basse")
+    for ind in cat.indicators():
+        if ind.is_secondary:
+            expected.setdefault(ind.id, []).append(ind.secondary)
+    assert expected, "the parameters hold no reading: the test would check nothing"
+    for indicator, texts in expected.items():
+        mine = [i for i in items if f"`{indicator}`" in i]
+        assert mine, f"{DOC}: « {READINGS_HEADING[3:]} » does not list `{indicator}`"
+        for text in texts:
+            assert any(text in i for i in mine), \
+                f"{DOC}: the reading of `{indicator}` is not written as in params/: « {text} »"
+    listed = {m for i in items for m in re.findall(r"`([a-z0-9_]+)`", i)}
+    unknown = sorted(x for x in listed - set(expected) if x in {i.id for i in cat.indicators()})
+    assert not unknown, f"{DOC}: readings listed for indicators whose parameters make none: {unknown}"

@@ -101,3 +101,43 @@ def test_sparkline_is_an_image_with_its_values():
     assert "<title>" in svg and "polyline" in svg
     with pytest.raises(ValueError):
         sparkline([], "count", "vide")
+
+
+def test_readings_gap_closed_and_indicative_projections_reach_the_exports_and_the_index(tmp_path):
+    from drane_analysis.indicators import evaluate, series_frame
+    from drane_analysis.report import SIDECAR_FIELDS
+
+    rows = [{"target": "3.4", "indicator": "ent_lycee_usage_rate", "academy": "region", "period": p, "value": v}
+            for p, v in (("2020-2021", 80.0), ("2021-2022", 90.0))]
+    table = evaluate(series_frame(rows), periods=["2021-2022"])
+    sidecar = sidecar_rows(table)
+    assert {"reading", "baseline", "gap_closed", "projection_indicative"} <= set(SIDECAR_FIELDS)
+    assert sidecar[0]["gap_closed"] == pytest.approx(62.5) and sidecar[0]["status"] == "progressing"
+    manifest = {"reports": {"a": _entry("3.4", "region", sidecar)}}
+    out = indicator_rows(manifest).iloc[0]
+    assert out["gap_closed"] == pytest.approx(62.5) and out["baseline"] == 80
+    assert out["reading"].startswith("« augmentation de 20 % du taux d'usage »")
+    assert out["status_label"] == "Non atteint, en progrès" and not out["projection_indicative"]
+    header, line = csv_bytes(indicator_rows(manifest)).decode("utf-8-sig").split("\r\n")[:2]
+    assert "Lecture de l'objectif" in header and "Écart comblé depuis la référence (%)" in header
+    assert ";62,5;" in line and ";non;" in line
+    html = render_index(tmp_path, {**manifest, "reports": {
+        "0|region|2025-2026": _entry("0", "region", sidecar)}})
+    assert "Non atteint, en progrès" in html and "écart comblé" in html and "lue par rapport à 2020-2021" in html
+
+
+def test_the_status_cell_says_the_gap_closed_and_the_reading_and_projections_say_indicatif():
+    from drane_analysis.report import fmt_projection, status_cell, status_phrase
+
+    cell = status_cell("progressing", "Non atteint, en progrès", 61.77, "« +20 % » lu par rapport à 2020-2021")
+    assert "Non atteint, en progrès" in cell and "écart comblé\u00a0: 62\u202f%" in cell
+    assert "Lecture\u00a0: « +20 % » lu par rapport à 2020-2021" in cell
+    assert "écart comblé" not in status_cell("reached", "Atteint", 100.0)  # nothing to say once reached
+    secondary = status_cell("secondary", "Indicateur secondaire (sans objectif)", None, "lecture plus stricte de x")
+    assert "Lecture plus stricte de x" in secondary and "Lecture\u00a0:" not in secondary
+    assert fmt_projection(1450.0, np.nan, np.nan, "count", True) == "1\u202f450 (indicatif)"
+    assert fmt_projection(80.0, 70.0, 90.0, "percent") == "80,0\u202f% [70,0\u202f; 90,0]"
+    assert fmt_projection(np.nan, np.nan, np.nan, "percent") == "—"
+    row = pd.Series({"status": "progressing", "status_label": "Non atteint, en progrès", "gap_closed": 65.0})
+    assert status_phrase(row) == "non atteint, en progrès (écart comblé\u00a0: 65\u202f%)"
+    assert status_phrase({"status": "reached", "status_label": "Atteint", "gap_closed": 100.0}) == "atteint"

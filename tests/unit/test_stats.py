@@ -69,6 +69,42 @@ def test_trend_and_prediction_interval_by_hand():
     assert v == pytest.approx(5.3) and lo < v < hi
 
 
+def test_one_projection_method_logit_for_shares_capped_counts_no_interval_under_four_points():
+    # Logit: 20 % then 50 % → odds × 4 a year → 80 % a year later, exactly as the logistic trend.
+    p = stats.fit_projection([2020, 2021], [20.0, 50.0], scale="logit", lower=0, upper=100)
+    value, lo, hi = p.predict(2022)
+    assert value == pytest.approx(80.0) and p.indicative and np.isnan(lo) and np.isnan(hi)
+    # Three points: still indicative (no interval); four: an interval, on the logit scale, within [0, 100].
+    three = stats.fit_projection([2020, 2021, 2022], [10.0, 30.0, 55.0], scale="logit", lower=0, upper=100)
+    assert three.indicative and np.isnan(three.predict(2030)[1])
+    four = stats.fit_projection([2020, 2021, 2022, 2023], [10.0, 30.0, 55.0, 80.0], scale="logit", lower=0,
+                                upper=100)
+    value, lo, hi = four.predict(2030)
+    assert not four.indicative and 0 <= lo < value < hi <= 100 and value > 99
+    # Counts: the straight line, clipped to what is possible.
+    count = stats.fit_projection([2020, 2021, 2022, 2023], [2.0, 5.0, 9.0, 11.0], lower=0, upper=12)
+    value, lo, hi = count.predict(2026)
+    assert value == 12 and hi == 12 and lo <= 12
+    down = stats.fit_projection([2020, 2021, 2022, 2023], [9.0, 6.0, 4.0, 1.0], lower=0)
+    assert down.predict(2027)[0] == 0.0
+    assert stats.fit_projection([2020], [1.0]) is None
+    with pytest.raises(ValueError, match="échelle de projection inconnue"):
+        stats.fit_projection([2020, 2021], [1.0, 2.0], scale="log")
+
+
+def test_logistic_trend_projects_with_the_status_rule_method():
+    # 4 years of lycée counts: the projection is fit_projection on the yearly shares.
+    frame = pd.DataFrame({"year": [2020, 2020, 2021, 2021, 2022, 2023], "k": [5, 5, 15, 10, 30, 40],
+                          "n": [50, 50, 50, 50, 100, 100]})
+    out = stats.logistic_trend(frame, "k", "n", deadline=2025, min_points_for_interval=4)
+    same = stats.fit_projection([2020, 2021, 2022, 2023], [10.0, 25.0, 30.0, 40.0], scale="logit", lower=0,
+                                upper=100).predict(2025)
+    assert (out["projection"], out["projection_low"], out["projection_high"]) == pytest.approx(same)
+    assert not out["projection_indicative"]
+    three = stats.logistic_trend(frame[frame["year"] < 2023], "k", "n", deadline=2025, min_points_for_interval=4)
+    assert three["projection_indicative"] and np.isnan(three["projection_low"])
+
+
 def test_trend_needs_two_years():
     assert stats.fit_trend([2020], [1.0]) is None
     two = stats.fit_trend([2020, 2021], [1.0, 2.0])

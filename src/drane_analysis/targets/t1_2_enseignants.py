@@ -39,7 +39,7 @@ from ..privacy import linked_breakdown
 from ..sources.formations import DOMAIN_LABELS, MODALITY_LABELS, OPERATOR_LABELS, PUBLIC_LABELS
 from ..sources.pix import is_pix_certification, persons
 from ..stats import (
-    fit_trend,
+    fit_projection,
     mean_interval,
     poisson_interval,  # noqa: F401  (shared statistics)
     wilson_interval,
@@ -446,8 +446,9 @@ def projection(data: Data, scope: str, period: str, horizon: int = 3) -> pd.Data
 
     Two projections, from the years observed up to ``period`` only:
 
-    - ``trend``: the linear trend of the yearly cumulative counts (the status rule's), with
-      its 95 % prediction interval (needs two years; the interval three);
+    - ``trend``: the linear trend of the yearly cumulative counts, projected as the status
+      rule does (:func:`~drane_analysis.stats.fit_projection`: never below 0), with its 95 %
+      prediction interval (needs two years; the interval ``min_periods_for_interval``);
     - ``pace``: the report year's new certified added every later year (constant pace), with
       the exact Poisson interval of that yearly count.
 
@@ -461,7 +462,12 @@ def projection(data: Data, scope: str, period: str, horizon: int = 3) -> pd.Data
     deadlines = {o["deadline"]: o["value"] for o in objectives(scope)}
     last = max([p.shift(horizon), *[Period.parse(d) for d in deadlines]])
     rows = []
-    trend = fit_trend([Period.parse(x).start for x in seen["period"]], seen["cumulative"].astype(float))
+    from ..catalogue import load_catalogue
+
+    cat = load_catalogue()
+    scale, lower, upper = cat.projection_scale(CERTIFICATION_INDICATOR, scope)
+    trend = fit_projection([Period.parse(x).start for x in seen["period"]], seen["cumulative"].astype(float),
+                           scale=scale, lower=lower, upper=upper, min_points_for_interval=cat.min_periods_for_interval)
     now = float(seen["cumulative"].iloc[-1]) if len(seen) else np.nan
     current = seen[seen["period"] == period]
     pace = float(current["new"].iloc[0]) if len(current) else np.nan

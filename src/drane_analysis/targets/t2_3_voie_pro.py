@@ -4,10 +4,14 @@ Indicators (``params/targets/2.3-voie-pro.yaml``):
 
 - ``vr_ar_training_days``: trainee-days of the virtual / augmented reality and digital twin
   training sessions (``formations``, domain ``vr_ar``), against 30;
-- ``conversational_agents_rate``: share of the lycées with a vocational track (LP and LPO,
+- ``conversational_agents_establishments_rate`` (the roadmap's « 30 % des
+  établissements »): share of the second-degree establishments (collèges, lycées, EREA,
   public or private under contract, open on 15 January of the school year, from the
   annuaire) where at least one class used a conversational agent (``agents_conversationnels``:
-  a row with ``classes_using`` ≥ 1), against 30 %, with a Wilson interval.
+  a row with ``classes_using`` ≥ 1), against 30 %, with a Wilson interval; an establishment
+  absent from the agents file counts as not using one;
+- ``conversational_agents_rate`` (secondary, the pole's narrower reading): the same share
+  among the lycées with a vocational track (LP and LPO) only.
 
 Beyond the headline, vocational lycées against the others: LP against LPO (rates with
 intervals, the difference with its Newcombe interval and Fisher's exact test,
@@ -110,6 +114,21 @@ def open_on(frame: pd.DataFrame, period: str) -> pd.DataFrame:
     return frame[frame["opening_date"].isna() | (frame["opening_date"] <= day)]
 
 
+def secondary_establishments(data: Data) -> pd.DataFrame:
+    """Second-degree establishments (collèges, lycées, EREA) of the annuaire, public or private
+    under contract, with the lycées' ``track`` (:func:`lycees`; ``other`` for collèges and EREA)."""
+    def _compute() -> pd.DataFrame:
+        est = data.establishments()
+        est = est[est["kind"].isin(list(referential.SECONDARY_KINDS))
+                  & est["under_contract"].fillna(False).astype(bool)].copy()
+        track = lycees(data).set_index("uai")["track"]
+        est["lycee_type"] = est["lycee_type"].astype("string")
+        est["track"] = est["uai"].map(track).fillna("other")
+        return est.reset_index(drop=True)
+
+    return data.memo("secondary_establishments", _compute)
+
+
 def lycee_usage(data: Data) -> pd.DataFrame:
     """One row per lycée open in each school year the agents file covers.
 
@@ -119,10 +138,26 @@ def lycee_usage(data: Data) -> pd.DataFrame:
     not a lycée under contract of the annuaire), ``general_covered`` (the file names at
     least one LEGT).
     """
-    return data.memo("lycee_usage", lambda: _lycee_usage(data))
+    return data.memo("lycee_usage", lambda: _usage(data, lycees(data)))
 
 
-def _lycee_usage(data: Data) -> pd.DataFrame:
+def establishment_usage(data: Data) -> pd.DataFrame:
+    """As :func:`lycee_usage`, for every second-degree establishment (collèges, lycées, EREA).
+
+    ``attrs`` also has ``registered_kinds``: the establishments of each kind named in the
+    agents file over the years (``{"lycee": 150, "college": 0, "erea": 0}``).
+    """
+    def _compute() -> pd.DataFrame:
+        out = _usage(data, secondary_establishments(data))
+        named = out[out["registered"] == 1].drop_duplicates("uai")["kind"].value_counts()
+        out.attrs["registered_kinds"] = {k: int(named.get(k, 0)) for k in referential.SECONDARY_KINDS}
+        return out
+
+    return data.memo("establishment_usage", _compute)
+
+
+def _usage(data: Data, universe: pd.DataFrame) -> pd.DataFrame:
+    """The agents file's use, one row per establishment of ``universe`` open in each covered year."""
     agents = data.source("agents_conversationnels").copy()
     periods = covered_periods(agents)
     agents["used"] = (agents["classes_using"].fillna(0) >= 1).astype(int)
@@ -138,9 +173,9 @@ def _lycee_usage(data: Data) -> pd.DataFrame:
     per = per.merge(names, left_on=["period", "uai"], right_index=True, how="left")
     per["agents"] = per["agents"].fillna("").astype("string")
     per["registered"] = 1
-    lyc = lycees(data)
-    parts = [open_on(lyc, p).assign(period=p) for p in periods]
-    base = pd.concat(parts, ignore_index=True) if parts else lyc.head(0).assign(period=pd.Series(dtype="string"))
+    parts = [open_on(universe, p).assign(period=p) for p in periods]
+    base = (pd.concat(parts, ignore_index=True) if parts
+            else universe.head(0).assign(period=pd.Series(dtype="string")))
     out = base.merge(per, on=["period", "uai"], how="left")
     for col in ("user", "registered", "classes", "sessions"):
         out[col] = out[col].fillna(0).astype(int)
@@ -171,11 +206,12 @@ def compute(data: Data) -> pd.DataFrame:
     if data.has("formations"):
         rows += training_rows("vr_ar_training_days", data, VR_DOMAIN, target=TARGET)
     if data.has("agents_conversationnels") and data.has("annuaire"):
-        voc = vocational(data)
-        for scope, part in by_scope(voc, scopes=data.scopes):
-            table = rate_table(part, "user", "one", by=["period"]).assign(academy=scope)
-            rows += rate_rows(TARGET, "conversational_agents_rate", table)
-        rows = fill_missing(rows, TARGET, "conversational_agents_rate", voc.attrs["periods"], scopes=data.scopes)
+        for indicator, frame in (("conversational_agents_establishments_rate", establishment_usage(data)),
+                                 ("conversational_agents_rate", vocational(data))):
+            for scope, part in by_scope(frame, scopes=data.scopes):
+                table = rate_table(part, "user", "one", by=["period"]).assign(academy=scope)
+                rows += rate_rows(TARGET, indicator, table)
+            rows = fill_missing(rows, TARGET, indicator, frame.attrs["periods"], scopes=data.scopes)
     return series_frame(rows)
 
 
@@ -183,8 +219,9 @@ def compute(data: Data) -> pd.DataFrame:
 
 
 def _group_labels(by: str, values: pd.Series) -> pd.Series:
-    if by in ("kind", "lycee_type"):
-        return values.map(lambda v: LYCEE_TYPE_LABELS.get(str(v), str(v)) if pd.notna(v) else "Non renseigné")
+    if by in ("kind", "lycee_type"):  # LP / LPO / LEGT, or collège / lycée / EREA
+        return values.map(lambda v: (LYCEE_TYPE_LABELS.get(str(v)) or breakdown_label("kind", v)) if pd.notna(v)
+                          else "Non renseigné")
     if by == "track":
         return values.map(lambda v: TRACK_LABELS.get(str(v), str(v)))
     return values.map(lambda v: breakdown_label(by, v))
@@ -198,10 +235,13 @@ def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> p
     """
     if indicator == "vr_ar_training_days":
         return training_breakdown(data, VR_DOMAIN, scope, period, by)
-    if indicator != "conversational_agents_rate":
+    if indicator == "conversational_agents_establishments_rate":
+        column, universe = by, establishment_usage(data)  # kind: collège, lycée, EREA
+    elif indicator == "conversational_agents_rate":
+        column, universe = ("lycee_type" if by == "kind" else by), vocational(data)  # kind: LP, LPO
+    else:
         raise KeyError(f"indicateur inconnu pour la cible 2.3 : {indicator}")
-    column = "lycee_type" if by == "kind" else by
-    frame = referential.in_scope(vocational(data), scope)
+    frame = referential.in_scope(universe, scope)
     frame = frame[frame["period"] == period]
     table = rate_table(frame, "user", "one", by=[column]).rename(columns={column: "group"})
     table["label"] = _group_labels(column, table["group"])
@@ -325,7 +365,7 @@ def samr_by_track(data: Data, scope: str, period: str) -> tuple[pd.DataFrame, di
 
 def key_messages(rpt) -> str:
     """The report's opening sentences (French Markdown), every number from the data."""
-    from ..report import fmt_interval, fmt_value, fr_number
+    from ..report import fmt_interval, fmt_value, fr_number, status_phrase
 
     lines = []
     r = rpt.table.set_index("indicator")
@@ -345,14 +385,21 @@ def key_messages(rpt) -> str:
             ok = "atteint" if v["value"] >= obj.objective.value else "non atteint"
             text += f", pour un objectif de {fmt_value(obj.objective.value, 'trainee_days')} ({ok})"
         lines.append(text + ".")
+    est = "conversational_agents_establishments_rate"
+    if est in r.index and pd.notna(r.loc[est, "value"]):
+        v = r.loc[est]
+        ok = f", pour un objectif de {fmt_value(v['objective'], 'percent')} : {status_phrase(v)}" if pd.notna(
+            v["objective"]) else ""
+        lines.append(f"- **{fmt_value(v['value'], 'percent')}** des établissements du second degré (collèges, lycées, "
+                     f"EREA) ont utilisé un agent conversationnel ({fr_number(v['numerator'])} sur "
+                     f"{fr_number(v['denominator'])} ; intervalle à 95 % "
+                     f"{fmt_interval(v['ci_low'], v['ci_high'], 'percent')}){ok}.")
     if "conversational_agents_rate" in r.index and pd.notna(r.loc["conversational_agents_rate", "value"]):
         v = r.loc["conversational_agents_rate"]
-        ok = ""
-        if pd.notna(v["objective"]):
-            ok = f", pour un objectif de {fmt_value(v['objective'], 'percent')} ({v['status_label'].lower()})"
-        lines.append(f"- **{fmt_value(v['value'], 'percent')}** des lycées à voie professionnelle ont utilisé un agent "
-                     f"conversationnel ({fr_number(v['numerator'])} sur {fr_number(v['denominator'])} ; intervalle à "
-                     f"95 % {fmt_interval(v['ci_low'], v['ci_high'], 'percent')}){ok}.")
+        lines.append(f"- Dans les lycées à voie professionnelle, champ du pôle (lecture plus étroite, suivie sans "
+                     f"objectif) : **{fmt_value(v['value'], 'percent')}** ({fr_number(v['numerator'])} sur "
+                     f"{fr_number(v['denominator'])} ; intervalle à 95 % "
+                     f"{fmt_interval(v['ci_low'], v['ci_high'], 'percent')}).")
         cmp = compare_lycee_types(rpt.data, rpt.scope, rpt.period)
         lp = cmp[cmp["comparison"] == "lp_lpo"]
         if not lp.empty and pd.notna(lp.iloc[0]["diff"]):
@@ -502,13 +549,28 @@ def coverage_notes(rpt) -> list[str]:
         notes.append(training_note(rpt, VR_DOMAIN, "Réalité virtuelle / augmentée et jumeaux numériques"))
     if data.has("agents_conversationnels") and data.has("annuaire"):
         usage = lycee_usage(data)
-        notes.append("**Dénominateur** : lycées professionnels (LP) et polyvalents (LPO), publics et privés sous "
-                     "contrat, ouverts au 15 janvier de l'année scolaire selon l'annuaire de l'éducation ; un lycée est "
+        kinds = establishment_usage(data).attrs["registered_kinds"]
+        absent = [label for kind, label in (("college", "aucun collège"), ("erea", "aucun EREA"))
+                  if not kinds.get(kind)]
+        notes.append("**Objectif de 30 %** : la feuille de route dit « 30 % des établissements », sans les limiter "
+                     "aux lycées professionnels ; il est rapporté aux établissements du second degré (collèges, "
+                     "lycées, EREA), publics et privés sous contrat, ouverts au 15 janvier de l'année scolaire selon "
+                     "l'annuaire. Un établissement absent du fichier des agents compte comme non utilisateur"
+                     + (f" : le fichier ne nomme {' ni '.join(absent)}, la plateforme n'y est donc suivie que dans "
+                        "les lycées, et la part est une borne basse si d'autres établissements utilisent un agent "
+                        "hors de ce suivi." if absent else "."))
+        notes.append("**Lycées à voie professionnelle** (indicateur secondaire) : lycées professionnels (LP) et "
+                     "polyvalents (LPO), publics et privés sous contrat, ouverts au 15 janvier ; un lycée est "
                      "utilisateur si au moins une classe a utilisé un agent dans l'année.")
-        if usage.attrs.get("outside"):
-            notes.append(f"**Hors champ** : {fr_number(usage.attrs['outside'])} ligne(s) d'usage (toutes années) "
-                         "concernent un établissement qui n'est pas un lycée sous contrat de l'annuaire ; elles ne "
-                         "sont pas comptées.")
+        outside = establishment_usage(data).attrs.get("outside", 0)
+        if outside:
+            notes.append(f"**Hors champ** : {fr_number(outside)} ligne(s) d'usage (toutes années) concernent un "
+                         "établissement qui n'est pas un établissement du second degré sous contrat de l'annuaire ; "
+                         "elles ne sont pas comptées.")
+        if usage.attrs.get("outside", 0) > outside:
+            notes.append(f"**Collèges et EREA** : {fr_number(usage.attrs['outside'] - outside)} ligne(s) d'usage "
+                         "(toutes années) concernent un collège ou un EREA : comptées dans la part des établissements, "
+                         "pas dans celle des lycées.")
         if data.has("pratiques_samr"):
             notes.append("**Pratiques SAMR** : déclarations des enseignants des établissements candidats de la "
                          "cible 2.2 (source « Pratiques numériques déclarées ») ; échantillon volontaire, qui ne "

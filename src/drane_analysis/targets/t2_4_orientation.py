@@ -6,12 +6,14 @@ Indicators (``params/targets/2.4-orientation.yaml``):
   the school year (``projets_orientation``: Femmes@Numérique, « Un scientifique, une
   classe, chiche », Cordées de la réussite…), against 50 in 2020-2021 (region);
 - ``nsi_pupils_premiere`` / ``_terminale``: pupils of première / terminale générale taking
-  the NSI specialty (``0747``) in the DEPP files of specialties by sex;
-- ``nsi_girls_share_premiere`` / ``_terminale``: girls among those NSI pupils — both
-  against "double in 3 years" (× 2 the 2020-2021 value in 2023-2024);
+  the NSI specialty (``0747``) in the DEPP files of specialties by sex — against "double in
+  3 years" (× 2 the 2020-2021 value in 2023-2024);
 - ``nsi_rate_terminale``: NSI pupils over the pupils of terminale générale (the roadmap's
   2.1 % baseline); ``nsi_rate_girls_terminale``: NSI girls over the girls of terminale
-  générale (0.4 %).
+  générale (the roadmap's « 0,4 % de filles »), which carries the doubling of « % de filles
+  en NSI »;
+- ``nsi_girls_share_premiere`` / ``_terminale`` (secondary, another reading of « % de filles
+  en NSI »): girls among the NSI pupils.
 
 Beyond the headline: the gender gap (girls' and boys' NSI rates, two-proportion test per
 year and per group, Holm-adjusted across groups), the trend of the girls' share among NSI
@@ -351,15 +353,18 @@ def gender_gap(data: Data, level: str, scope: str, by: str = "period", period: s
 
 
 def girls_share_trend(data: Data, level: str, scope: str, by: str | None = None, up_to: str | None = None,
-                      deadline: str | None = None) -> pd.DataFrame:
-    """Trend of the girls' share among NSI pupils, overall or per group (``by``).
+                      deadline: str | None = None, of: str = "nsi") -> pd.DataFrame:
+    """Trend of the girls' share among NSI pupils (``of="nsi"``) or of the share of girls
+    taking NSI (``of="girls"``), overall or per group (``by``).
 
-    Quasi-binomial logistic regression of NSI girls over NSI pupils on the year, on lycée ×
-    year counts (:func:`logistic_trend`), with the years up to ``up_to``. One row per group
-    (``group`` ``all`` when ``by`` is None) with ``label``, ``first``/``last`` period, the
-    observed shares then (%), and the trend's fields: ``odds_ratio`` per year and interval,
-    ``p_value``, ``points_per_year`` and interval, ``projection`` at ``deadline`` and interval.
+    Quasi-binomial logistic regression of NSI girls over NSI pupils (or over all girls) on the
+    year, on lycée × year counts (:func:`logistic_trend`), with the years up to ``up_to``. One
+    row per group (``group`` ``all`` when ``by`` is None) with ``label``, ``first``/``last``
+    period, the observed shares then (%), and the trend's fields: ``odds_ratio`` per year and
+    interval, ``p_value``, ``points_per_year`` and interval, ``projection`` at ``deadline``
+    with its prediction interval and ``projection_indicative`` (the status rule's projection).
     """
+    den = {"nsi": "nsi", "girls": "total_girls"}[of]
     frame = referential.in_scope(nsi_frame(data, level), scope)
     if up_to is not None:
         frame = frame[frame["period"].map(_year) <= _year(up_to)]
@@ -368,9 +373,9 @@ def girls_share_trend(data: Data, level: str, scope: str, by: str | None = None,
     rows = []
     dl = _year(deadline) if deadline else None
     for group, part in groups:
-        years = part.groupby("year")[["nsi_girls", "nsi"]].sum()
-        years = years[years["nsi"] > 0]
-        trend = logistic_trend(part, "nsi_girls", "nsi", "year", deadline=dl)
+        years = part.groupby("year")[["nsi_girls", den]].sum()
+        years = years[years[den] > 0]
+        trend = logistic_trend(part, "nsi_girls", den, "year", deadline=dl)
         first = years.iloc[0] if len(years) else None
         last = years.iloc[-1] if len(years) else None
         rows.append({
@@ -378,8 +383,8 @@ def girls_share_trend(data: Data, level: str, scope: str, by: str | None = None,
             "label": "Ensemble" if by is None else _label(by, group),
             "first": Period(int(years.index[0])).label if len(years) else None,
             "last": Period(int(years.index[-1])).label if len(years) else None,
-            "first_share": first["nsi_girls"] / first["nsi"] * 100 if first is not None else np.nan,
-            "last_share": last["nsi_girls"] / last["nsi"] * 100 if last is not None else np.nan,
+            "first_share": first["nsi_girls"] / first[den] * 100 if first is not None else np.nan,
+            "last_share": last["nsi_girls"] / last[den] * 100 if last is not None else np.nan,
             **trend,
         })
     out = pd.DataFrame(rows)
@@ -430,8 +435,7 @@ def gender_gap_trend(data: Data, level: str, scope: str, up_to: str | None = Non
 # --------------------------------------------------------------------------- doubling, baseline
 
 
-DOUBLING_INDICATORS = ("nsi_pupils_premiere", "nsi_pupils_terminale", "nsi_girls_share_premiere",
-                       "nsi_girls_share_terminale")
+DOUBLING_INDICATORS = ("nsi_pupils_premiere", "nsi_pupils_terminale", "nsi_rate_girls_terminale")
 
 
 def _relative_objective(indicator: str) -> tuple[float, str, str] | None:
@@ -444,14 +448,25 @@ def _relative_objective(indicator: str) -> tuple[float, str, str] | None:
     return None
 
 
-def progress_by_group(data: Data, indicator: str, scope: str, period: str, by: str) -> pd.DataFrame:
-    """Progress of an indicator with a "double in 3 years" objective, group by group.
+def doubling() -> tuple[float, str, str] | None:
+    """(factor, base period, deadline) of the target's « doubler en 3 ans », if any."""
+    for ind in DOUBLING_INDICATORS:
+        rel = _relative_objective(ind)
+        if rel is not None:
+            return rel
+    return None
 
-    Columns: ``group``, ``label``, ``base`` (value in the base year), ``objective``
-    (factor × base), ``value`` (this year) with ``ci_low``/``ci_high`` for rates, ``ratio``
-    (value / base) and ``reached``. Empty when the base year is not in the data.
+
+def progress_by_group(data: Data, indicator: str, scope: str, period: str, by: str) -> pd.DataFrame:
+    """Progress of an indicator towards a "double in 3 years" objective, group by group.
+
+    The indicator's own relative objective, else the target's doubling (for an indicator
+    shown beside it, such as the girls' NSI rate in première). Columns: ``group``,
+    ``label``, ``base`` (value in the base year), ``objective`` (factor × base), ``value``
+    (this year) with ``ci_low``/``ci_high`` for rates, ``ratio`` (value / base) and
+    ``reached``. Empty when the base year is not in the data.
     """
-    rel = _relative_objective(indicator)
+    rel = _relative_objective(indicator) or doubling()
     if rel is None:
         raise KeyError(f"pas d'objectif relatif pour {indicator}")
     factor, base_period, _ = rel
@@ -618,18 +633,21 @@ def key_messages(rpt) -> str:
             continue
         text = f"- En {LEVEL_LABELS[level]}, **{_int(n.value)}** élèves suivent la spécialité NSI"
         if pd.notna(n.objective):
-            text += f" (objectif de doublement : {_int(n.objective)} en {n.objective_deadline or '—'})"
+            text += (f" (objectif de doublement : {_int(n.objective)} en {n.objective_deadline or '—'} ; "
+                     f"{_status(n)})")
         if s is not None and pd.notna(s.value):
             text += (f" ; les filles en sont **{_fmt(s.value)}** ({_interval(s.ci_low, s.ci_high)} à 95 %)")
-            if pd.notna(s.objective):
-                text += f", pour un objectif de {_fmt(s.objective)}"
         lines.append(text + ".")
     t, g = r.get("nsi_rate_terminale"), r.get("nsi_rate_girls_terminale")
     if t is not None and pd.notna(t.value):
         text = f"- **{_fmt(t.value)}** des élèves de terminale générale suivent NSI"
         if g is not None and pd.notna(g.value):
             text += f", mais seulement **{_fmt(g.value)}** des filles"
-        lines.append(text + " (point de départ de la feuille de route : 2,1 % et 0,4 %).")
+        text += " (point de départ de la feuille de route : 2,1 % et 0,4 %)"
+        if g is not None and pd.notna(g.value) and pd.notna(g.objective):
+            text += (f" ; doubler la part des filles qui suivent NSI, c'est atteindre {_fmt(g.objective)} en "
+                     f"{g.objective_deadline or '—'} : {_status(g)}")
+        lines.append(text + ".")
     gap = gender_gap(rpt.data, "terminale", rpt.scope, by="period", period=rpt.period)
     cur = gap[gap["group"] == rpt.period]
     if not cur.empty and pd.notna(cur.iloc[0]["gap"]):
@@ -640,6 +658,12 @@ def key_messages(rpt) -> str:
     if not lines:
         lines.append("- Aucune donnée de la cible pour ce périmètre et cette année scolaire.")
     return "\n".join(lines)
+
+
+def _status(row) -> str:
+    from ..report import status_phrase
+
+    return status_phrase(row)
 
 
 def _p_text(p: float) -> str:
@@ -768,8 +792,8 @@ def show_doubling(rpt) -> None:
 
 
 def show_progress(rpt, level: str, by: str) -> None:
-    """NSI pupils and girls' share of a level by group: 2020-2021, this year, ratio
-    (:func:`progress_by_group` for both indicators, in one table)."""
+    """NSI pupils and share of girls taking NSI of a level by group: 2020-2021, this year,
+    ratio (:func:`progress_by_group` for both, in one table)."""
     from ..report import _display_html, _display_markdown, html_table
 
     pupils = progress_by_group(rpt.data, f"nsi_pupils_{level}", rpt.scope, rpt.period, by)
@@ -781,11 +805,12 @@ def show_progress(rpt, level: str, by: str) -> None:
             _display_markdown(f"*NSI en {LEVEL_LABELS[level]} : l'année de référence 2020-2021 ou l'année "
                               f"{rpt.period} manque dans les données ; pas de comparaison par groupe.*")
         return
-    # NSI pupils by group (both years) are counts of persons; the girls' share of a group is a
-    # share of its NSI pupils of that year. Protected with the same table of every scope.
+    # NSI pupils by group (both years) are counts of persons; the girls' NSI rate of a group is
+    # hidden with its NSI pupils (its numerator, the NSI girls, is a part of them). Protected
+    # with the same table of every scope.
     def table_of(scope: str) -> pd.DataFrame:
         counts = progress_by_group(rpt.data, f"nsi_pupils_{level}", scope, rpt.period, by)
-        shares = progress_by_group(rpt.data, f"nsi_girls_share_{level}", scope, rpt.period, by)
+        shares = progress_by_group(rpt.data, f"nsi_rate_girls_{level}", scope, rpt.period, by)
         merged = counts.merge(shares, on="label", how="outer", suffixes=("", "_share"))
         return merged.sort_values("label", key=sort_key).reset_index(drop=True)
 
@@ -801,15 +826,15 @@ def show_progress(rpt, level: str, by: str) -> None:
         "Élèves (réf.)": p.text("base", _int),
         f"Élèves {rpt.period}": p.text("value", _int),
         "× élèves": [marker if h else x for x, h in zip(ratio, p.mask("ratio"), strict=True)],
-        "Filles (réf.)": p.text("base_share", _fmt),
-        f"Filles {rpt.period}": [marker if h else f"{_fmt(v)} {_interval(lo, hi)}" for v, lo, hi, h in
-                                 zip(t["value_share"], t["ci_low_share"], t["ci_high_share"], p.mask("value_share"),
-                                     strict=True)],
+        "Filles suivant NSI (réf.)": p.text("base_share", _fmt),
+        f"Filles suivant NSI {rpt.period}": [marker if h else f"{_fmt(v)} {_interval(lo, hi)}" for v, lo, hi, h in
+                                             zip(t["value_share"], t["ci_low_share"], t["ci_high_share"],
+                                                 p.mask("value_share"), strict=True)],
         "× filles": [marker if h else x for x, h in zip(ratio_s, p.mask("ratio_share"), strict=True)],
     })
     _display_html(html_table(out, align_right=list(out.columns[1:]),
-                             caption=f"{title} — élèves de NSI et part des filles parmi eux, référence (réf.) "
-                                     "2020-2021, objectif × 2") + p.note_html())
+                             caption=f"{title} — élèves de NSI et part des filles du niveau qui suivent NSI, "
+                                     "référence (réf.) 2020-2021, objectif × 2") + p.note_html())
 
 
 def show_gender_gap(rpt, level: str, by: str = "period") -> None:
@@ -892,6 +917,14 @@ def gap_chart(rpt, level: str) -> None:
     show_figure(fig, f"Part des élèves de {LEVEL_LABELS[level]} générale suivant NSI selon le sexe. " + " ; ".join(alt))
 
 
+def _projection(trend) -> str:
+    """A trend's projection with its prediction interval, « (indicatif) » without one."""
+    from ..report import fmt_projection
+
+    return fmt_projection(trend["projection"], trend["projection_low"], trend["projection_high"], "percent",
+                          bool(trend.get("projection_indicative", False)))
+
+
 def _odds(x: float) -> str:
     from ..report import fr_number
 
@@ -916,14 +949,14 @@ def show_trends(rpt) -> None:
     from ..report import _display_html, _display_markdown, html_table
 
     columns, sentences = {}, []
-    deadline = None
+    rel = doubling()
+    deadline = rel[2] if rel else None
     for level in LEVELS:
-        rel = _relative_objective(f"nsi_girls_share_{level}")
-        deadline = rel[2] if rel else None
         tr = girls_share_trend(rpt.data, level, rpt.scope, up_to=rpt.period, deadline=deadline)
         if tr.empty or tr.iloc[0]["n_years"] < 2:
             continue
         t = tr.iloc[0]
+        rate = girls_share_trend(rpt.data, level, rpt.scope, up_to=rpt.period, deadline=deadline, of="girls").iloc[0]
         gt = gender_gap_trend(rpt.data, level, rpt.scope, up_to=rpt.period)
         columns[LEVEL_LABELS[level].capitalize()] = [
             f"{t['first']} à {t['last']} ({int(t['n_years'])})",
@@ -932,8 +965,8 @@ def show_trends(rpt) -> None:
             f"{_interval(t['points_low'], t['points_high'], 'percent_points')}",
             f"{_odds(t['odds_ratio'])} {_odds_interval(t['or_low'], t['or_high'])}",
             _p(t["p_value"]),
-            f"{_fmt(t['projection'])} {_interval(t['projection_low'], t['projection_high'])}"
-            if np.isfinite(t["projection"]) else "—",
+            _projection(t),
+            _projection(rate),
             _with_interval(_odds(gt["or_girls_last"]), _odds_interval(gt["or_last_low"], gt["or_last_high"])),
             _with_interval(_odds(gt["or_change"]), _odds_interval(gt["change_low"], gt["change_high"])),
             _p(gt["p_value"]),
@@ -957,13 +990,16 @@ def show_trends(rpt) -> None:
     out = pd.DataFrame({"Mesure": [
         "Années observées", "Part des filles parmi les élèves de NSI (première → dernière année)",
         "Évolution annuelle de cette part (points)", "Rapport de cotes annuel", "p (tendance)",
-        f"Tendance prolongée jusqu'en {deadline}" if deadline else "Tendance prolongée",
+        f"Cette part, tendance prolongée jusqu'en {deadline}" if deadline else "Cette part, tendance prolongée",
+        (f"Part des filles du niveau suivant NSI, tendance prolongée jusqu'en {deadline}" if deadline
+         else "Part des filles du niveau suivant NSI, tendance prolongée"),
         "Chances des filles de choisir NSI / celles des garçons (dernière année)",
         "Évolution annuelle de ce rapport (> 1 : l'écart se resserre)", "p (évolution de l'écart)",
     ], **columns})
     _display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption="Tendance de la part des filles en NSI et de l'écart filles / garçons "
-                                     "(régression logistique, intervalles à 95 %)"))
+                                     "(régression logistique sur les effectifs par lycée, intervalles à 95 % ; "
+                                     "projections : la méthode des statuts, intervalle de prévision à 95 %)"))
     if sentences:
         _display_markdown(" ".join(sentences))
 
@@ -1071,7 +1107,9 @@ def coverage_notes(rpt) -> list[str]:
         "régression logistique sur les effectifs par lycée et par année, avec la surdispersion entre lycées "
         "(quasi-binomiale).",
         "**Objectif « doubler en 3 ans »** : deux fois la valeur de 2020-2021, à l'échéance 2023-2024, pour le "
-        "nombre d'élèves de NSI et pour la part des filles, en première et en terminale.",
+        "nombre d'élèves de NSI (en première et en terminale) et pour la part des filles de terminale générale qui "
+        "suivent NSI (le « 0,4 % de filles » du constat de la feuille de route). La part des filles parmi les élèves "
+        "de NSI, autre lecture de « % de filles en NSI », est donnée comme indicateur secondaire, sans objectif.",
     ]
     proj = projects(rpt.data)
     cur = referential.in_scope(proj[proj["period"] == rpt.period], rpt.scope)

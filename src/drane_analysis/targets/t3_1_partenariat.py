@@ -4,10 +4,12 @@ Indicators (``params/targets/3.1-partenariat.yaml``):
 
 - ``steering_committees``: steering committees (``committee_type == "pilotage"``) held in
   the school year with a partner authority (``comites``, ``collectivites``) — an exhaustive
-  count;
-- ``authorities_min_committees_rate``: partner authorities with at least
-  :data:`MINIMUM_PER_YEAR` steering committees in the year, over every authority partner
-  during the year (an authority with no committee counts as falling short).
+  count, the roadmap's own indicator (« Nombre de comités de pilotage avec les
+  collectivités », objective « minimum 2 réunions / an »);
+- ``authorities_min_committees_rate`` (secondary, the stricter reading): partner
+  authorities with at least :data:`MINIMUM_PER_YEAR` steering committees in the year, over
+  every authority partner during the year (an authority with no committee counts as
+  falling short).
 
 Scopes: an authority belongs to the academy of its department; the Région (no department)
 belongs to the regional scope only. A committee counts for the year of its date.
@@ -27,7 +29,8 @@ from ..stats import rate_table
 
 TARGET = "3.1"
 MINIMUM_PER_YEAR = 2
-"""The roadmap's minimum: at least 2 steering committees a year with each authority."""
+"""The stricter reading of the roadmap's « minimum 2 réunions / an »: at least 2 steering
+committees a year with *each* authority (the secondary indicator, the report's tables)."""
 
 AUTHORITY_TYPE_LABELS = {
     "region": "Région",
@@ -237,7 +240,7 @@ def committees_matrix(data: Data, scope: str, period: str) -> pd.DataFrame:
 
 def key_messages(rpt) -> str:
     """The report's opening sentences (French Markdown), every number from the data."""
-    from ..report import fmt_value
+    from ..report import fmt_value, status_phrase
 
     lines = []
     try:
@@ -246,12 +249,15 @@ def key_messages(rpt) -> str:
     except KeyError:
         return "*Aucun comité n'est enregistré pour cette année scolaire dans ce périmètre.*"
     n_auth = _int(rate["denominator"])
+    text = f"- **{_int(count['value'])}** comités de pilotage ont été tenus avec les collectivités partenaires"
+    if pd.notna(count["objective"]):
+        text += f", pour un objectif d'au moins {_int(count['objective'])} par an : {status_phrase(count)}"
+    lines.append(text + ".")
     if pd.notna(rate["value"]):
-        lines.append(f"- **{fmt_value(rate['value'], 'percent')}** des collectivités partenaires ont été réunies "
-                     f"au moins {MINIMUM_PER_YEAR} fois en comité de pilotage ({_int(rate['numerator'])} sur "
-                     f"{n_auth}), pour un objectif de 100 %.")
-    lines.append(f"- **{_int(count['value'])}** comités de pilotage ont été tenus, pour un minimum attendu de "
-                 f"{_int(count['denominator'] * MINIMUM_PER_YEAR)} ({MINIMUM_PER_YEAR} par collectivité).")
+        lines.append(f"- Lecture plus stricte, suivie sans objectif : **{fmt_value(rate['value'], 'percent')}** des "
+                     f"collectivités partenaires ont été réunies au moins {MINIMUM_PER_YEAR} fois en comité de "
+                     f"pilotage ({_int(rate['numerator'])} sur {n_auth}) ; il aurait fallu "
+                     f"{_int(count['denominator'] * MINIMUM_PER_YEAR)} comités pour réunir chacune deux fois.")
     short = short_authorities(rpt.data, rpt.scope, rpt.period)
     if short.empty:
         lines.append("- Aucune collectivité n'est en deçà du minimum cette année.")
@@ -392,13 +398,17 @@ def committees_chart(rpt) -> None:
 def coverage_notes(rpt) -> list[str]:
     """Caveats with their figures, for the report's method section."""
     notes = [
-        f"**Dénominateur** : toutes les collectivités partenaires pendant l'année scolaire (partenariat commencé "
-        f"avant le 31 août et non terminé avant le 1er septembre) ; une collectivité sans comité compte comme en "
-        f"deçà du minimum de {MINIMUM_PER_YEAR}.",
+        "**Objectif** : la feuille de route compte les comités de pilotage (« Nombre de comités de pilotage avec les "
+        "collectivités : minimum 2 réunions / an ») ; l'objectif porte sur ce nombre, dans chaque académie et dans "
+        "la région. Réunir chaque collectivité au moins deux fois est une lecture plus stricte, suivie sans "
+        "objectif ni statut (indicateur secondaire).",
+        f"**Part des collectivités réunies deux fois** : dénominateur, toutes les collectivités partenaires pendant "
+        f"l'année scolaire (partenariat commencé avant le 31 août et non terminé avant le 1er septembre) ; une "
+        f"collectivité sans comité compte comme en deçà du minimum de {MINIMUM_PER_YEAR}.",
         "**Périmètre** : une collectivité relève de l'académie de son département ; la Région, sans département, "
         "n'apparaît que dans le rapport régional.",
-        "**Comités comptés** : seuls les comités de pilotage (COPIL) comptent pour l'objectif ; les comités "
-        "techniques et de suivi sont montrés à titre d'information.",
+        "**Comités comptés** : seuls les comités de pilotage (COPIL) comptent ; les comités techniques et de "
+        "suivi sont montrés à titre d'information.",
         "**Intervalles** : les comptages sont exhaustifs ; l'intervalle de Wilson donné pour la part de "
         "collectivités réunies deux fois rend compte du petit nombre de collectivités (il ne s'agit pas d'un "
         "échantillon).",

@@ -3,14 +3,21 @@
 Indicators (``params/targets/3.4-ent.yaml``), all read from the ENT statistics exports
 (``ent_comptes``, ``ent_acces``) joined to the ``annuaire``:
 
-- ``ent_lycee_activation_rate``: activated over loaded accounts (students and teachers) of
-  the **public lycées** on ``lycee-connecte``, at the reference month (June, else the
-  latest month exported for the establishment);
-- ``ent_lycee_usage_growth``: year-on-year change (%) of the accesses to applications per
-  activated account (accesses summed over the year; accounts: monthly mean of the
-  activated stock, for the profiles present in the access export), over the lycées and
-  EREA of ``lycee-connecte``; 95 % interval by the delta method with establishments as
-  clusters (paired between the two years);
+- ``ent_lycee_establishment_activation_rate`` (the roadmap's « 100 % d'activation »):
+  **public lycées** of the annuaire, open in the year, whose Lycée connecté ENT is
+  activated — at least one student and one teacher account activated at the reference month
+  (June, else the latest month exported for the establishment) —, over the public lycées
+  (a lycée absent from the export is not activated); read like the écoles' indicator;
+- ``ent_lycee_activation_rate`` (secondary, the stricter reading): activated over loaded
+  accounts (students and teachers) of the public lycées on ``lycee-connecte``, at the
+  reference month;
+- ``ent_lycee_usage_rate`` (the roadmap's « +20 % du taux d'usage », against 2020-2021):
+  accesses to applications per activated account (accesses summed over the year;
+  accounts: monthly mean of the activated stock, for the profiles present in the access
+  export), over the lycées and EREA of ``lycee-connecte``; 95 % interval of the ratio with
+  establishments as clusters;
+- ``ent_lycee_usage_growth`` (secondary): its year-on-year change (%); 95 % interval by the
+  delta method with establishments as clusters (paired between the two years);
 - ``ent_teachers_services_users``: teachers using a pedagogical service (Moodle, web
   conference, audio rooms) — with monthly unique visitors only, the **lower bound** of
   the peak month (the most used service of each establishment); the upper bound (sum over
@@ -185,6 +192,43 @@ def _lycee_activation(data: Data) -> pd.DataFrame:
     keep = ((acc["platform"] == LYCEE_PLATFORM) & acc["profile"].isin(ACTIVATION_PROFILES)
             & (acc["kind"] == "lycee") & (acc["sector"] == "public"))
     return acc[keep].reset_index(drop=True)
+
+
+def lycee_establishments(data: Data) -> pd.DataFrame:
+    """Public lycées open in each year of Lycée connecté's export, and whether their ENT is activated.
+
+    One row per (period, uai): ``activated`` (1 when the lycée has at least one activated
+    account of each profile of :data:`ACTIVATION_PROFILES` at its reference month),
+    ``in_export`` (1 when the lycée is in the year's export), ``one``, attributes. A public
+    lycée absent from the export is not activated.
+    """
+    return data.memo("t34_lycee_establishments", lambda: _lycee_establishments(data))
+
+
+def _lycee_establishments(data: Data) -> pd.DataFrame:
+    lyc = lycee_activation(data)
+    acc = account_year(data)
+    periods = _periods_sorted(acc.loc[acc["platform"] == LYCEE_PLATFORM, "period"].unique())
+    est = data.establishments()
+    public = est[(est["kind"] == "lycee") & (est["sector"] == "public")]
+    per_profile = lyc[lyc["activated"] > 0].groupby(["period", "uai"], observed=True)["profile"].nunique()
+    activated = per_profile[per_profile >= len(ACTIVATION_PROFILES)].reset_index()
+    activated_sets = activated.groupby("period", observed=True)["uai"].agg(set).to_dict()
+    present_sets = lyc.groupby("period", observed=True)["uai"].agg(set).to_dict()
+    parts = []
+    for period in periods:
+        end = pd.Timestamp(Period.parse(period).last_day)
+        open_est = public
+        if "opening_date" in public:
+            open_est = public[public["opening_date"].isna() | (public["opening_date"] <= end)]
+        part = open_est[["uai", "academy", "department", *ATTRIBUTES]].copy()
+        part["period"] = period
+        part["activated"] = part["uai"].isin(activated_sets.get(period, set())).astype(int)
+        part["in_export"] = part["uai"].isin(present_sets.get(period, set())).astype(int)
+        part["one"] = 1
+        parts.append(part)
+    cols = ["period", "uai", "academy", "department", *ATTRIBUTES, "activated", "in_export", "one"]
+    return pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
 
 
 def lycee_usage(data: Data) -> pd.DataFrame:
@@ -397,6 +441,10 @@ def departments_shared(platforms: pd.DataFrame, periods: list[str],
 def compute(data: Data) -> pd.DataFrame:
     """Every 3.4 indicator for each scope and each school year with data."""
     rows: list[dict] = []
+    est = lycee_establishments(data)
+    for scope, part in by_scope(est, scopes=data.scopes):
+        table = rate_table(part, "activated", "one", by=["period"]).assign(academy=scope)
+        rows += rate_rows(TARGET, "ent_lycee_establishment_activation_rate", table)
     lyc = lycee_activation(data)
     for scope, part in by_scope(lyc, scopes=data.scopes):
         table = rate_table(part, "activated", "loaded", by=["period"]).assign(academy=scope)
@@ -404,6 +452,9 @@ def compute(data: Data) -> pd.DataFrame:
     usage = lycee_usage(data)
     for scope, part in by_scope(usage, scopes=data.scopes):
         for rec in usage_growth(part).itertuples(index=False):
+            rows.append({"target": TARGET, "indicator": "ent_lycee_usage_rate", "academy": scope,
+                         "period": rec.period, "value": rec.per_account, "ci_low": rec.per_account_low,
+                         "ci_high": rec.per_account_high, "numerator": rec.accesses, "denominator": rec.accounts})
             rows.append({"target": TARGET, "indicator": "ent_lycee_usage_growth", "academy": scope,
                          "period": rec.period, "value": rec.value, "ci_low": rec.ci_low, "ci_high": rec.ci_high,
                          "numerator": rec.per_account, "denominator": rec.establishments,
@@ -442,9 +493,18 @@ def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> p
 
     Returns group, label, value, numerator, denominator, ci_low, ci_high, sorted by label.
     """
-    if indicator == "ent_lycee_activation_rate":
+    if indicator == "ent_lycee_establishment_activation_rate":
+        frame = referential.in_scope(lycee_establishments(data), scope)
+        table = rate_table(frame[frame["period"] == period], "activated", "one", by=[by])
+    elif indicator == "ent_lycee_activation_rate":
         frame = referential.in_scope(lycee_activation(data), scope)
         table = rate_table(frame[frame["period"] == period], "activated", "loaded", by=[by])
+    elif indicator == "ent_lycee_usage_rate":
+        frame = referential.in_scope(lycee_usage(data), scope)
+        table = usage_growth(frame[frame["period"] == period], by=[by])
+        table = table.drop(columns=["value", "ci_low", "ci_high"]).rename(columns={
+            "per_account": "value", "per_account_low": "ci_low", "per_account_high": "ci_high",
+            "accesses": "numerator", "accounts": "denominator"})
     elif indicator == "ent_ecole_activation_rate":
         frame = referential.in_scope(ecole_frame(data), scope)
         table = rate_table(frame[frame["period"] == period], "has_ent", "one", by=[by])
@@ -600,25 +660,43 @@ def seasonal_shares(monthly: pd.DataFrame) -> pd.DataFrame:
 
 def key_messages(rpt) -> str:
     """The report's opening sentences (French Markdown), every number from the data."""
-    from ..report import fmt_value
+    from ..report import fmt_interval, fmt_value, status_phrase
 
     r = {i: rpt.row(i) for i in rpt.table["indicator"]}
     lines = []
+    e = r.get("ent_lycee_establishment_activation_rate")
+    if e is not None and pd.notna(e["value"]):
+        lines.append(f"- **Lycée connecté** : l'ENT est activé (comptes élèves et enseignants activés) dans "
+                     f"{fmt_value(e['value'], 'percent')} des lycées publics ({_int(e['numerator'])} sur "
+                     f"{_int(e['denominator'])}), pour un objectif de {fmt_value(e['objective'], 'percent')} : "
+                     f"{status_phrase(e)}.")
     a = r.get("ent_lycee_activation_rate")
     if a is not None and pd.notna(a["value"]):
-        lines.append(f"- **Lycée connecté** : {fmt_value(a['value'], 'percent')} des comptes élèves et enseignants "
-                     f"des lycées publics sont activés ({_int(a['numerator'])} sur {_int(a['denominator'])}, "
-                     f"intervalle {fmt_value(a['ci_low'], 'percent', False)} à {fmt_value(a['ci_high'], 'percent')}), "
-                     f"pour un objectif de {fmt_value(a['objective'], 'percent')} : {a['status_label'].lower()}.")
+        lines.append(f"- Dans ces lycées, {fmt_value(a['value'], 'percent')} des comptes élèves et enseignants chargés "
+                     f"sont activés ({_int(a['numerator'])} sur {_int(a['denominator'])}, intervalle "
+                     f"{fmt_interval(a['ci_low'], a['ci_high'], 'percent')}) : lecture plus stricte de l'objectif, "
+                     "suivie sans statut (les comptes des élèves arrivés dans l'année ne sont pas tous activés).")
+    u = r.get("ent_lycee_usage_rate")
+    if u is not None and pd.notna(u["value"]):
+        text = (f"- **Usage** : {fmt_value(u['value'], 'per_account')} accès aux applications par compte activé dans "
+                f"l'année (intervalle {fmt_interval(u['ci_low'], u['ci_high'], 'per_account')})")
+        if pd.notna(u["baseline"]) and pd.notna(u["objective"]):
+            text += (f", contre {fmt_value(u['baseline'], 'per_account')} en {rpt.catalogue.baseline_period}, pour un "
+                     f"objectif de +20 % par rapport à {rpt.catalogue.baseline_period} "
+                     f"({fmt_value(u['objective'], 'per_account')}) : {status_phrase(u)}")
+        elif pd.isna(u["objective"]):
+            text += (f" ; sans l'année {rpt.catalogue.baseline_period} dans les données, l'objectif de +20 % ne peut pas "
+                     "être chiffré")
+        lines.append(text + ".")
     g = r.get("ent_lycee_usage_growth")
     if g is not None:
         if pd.notna(g["value"]):
-            lines.append(f"- Les accès aux applications par compte activé évoluent de **{fmt_value(g['value'], 'percent_change')}** "
-                         f"sur un an ({fmt_value(g['ci_low'], 'percent_change')} à "
-                         f"{fmt_value(g['ci_high'], 'percent_change')}), pour un objectif de "
-                         f"{fmt_value(g['objective'], 'percent_change')} : {g['status_label'].lower()}.")
+            lines.append(f"- Sur un an, les accès par compte activé évoluent de "
+                         f"**{fmt_value(g['value'], 'percent_change')}** ({fmt_value(g['ci_low'], 'percent_change')} à "
+                         f"{fmt_value(g['ci_high'], 'percent_change')}) ; la lecture « +20 % chaque année » est suivie "
+                         "sans statut.")
         else:
-            lines.append("- L'évolution de l'usage ne se mesure pas cette année : les données ne couvrent pas l'année "
+            lines.append("- L'évolution sur un an ne se mesure pas cette année : les données ne couvrent pas l'année "
                          "précédente.")
     t = r.get("ent_teachers_services_users")
     if t is not None and pd.notna(t["value"]):
@@ -632,12 +710,12 @@ def key_messages(rpt) -> str:
     if c is not None and pd.notna(c["value"]):
         obj = f" pour un objectif de {_int(c['objective'])}" if pd.notna(c["objective"]) else ""
         lines.append(f"- **{_int(c['value'])} département(s)** ont leurs collèges sur l'ENT des lycées{obj}"
-                     f"{' : ' + c['status_label'].lower() if pd.notna(c['objective']) else ''}.")
+                     f"{' : ' + status_phrase(c) if pd.notna(c['objective']) else ''}.")
     e = r.get("ent_ecole_activation_rate")
     if e is not None and pd.notna(e["value"]):
         lines.append(f"- **{fmt_value(e['value'], 'percent')}** des écoles publiques ont un ENT ouvert "
                      f"({_int(e['numerator'])} sur {_int(e['denominator'])}), pour un objectif de "
-                     f"{fmt_value(e['objective'], 'percent')} : {e['status_label'].lower()}.")
+                     f"{fmt_value(e['objective'], 'percent')} : {status_phrase(e)}.")
     return "\n".join(lines)
 
 
@@ -858,9 +936,17 @@ def coverage_notes(rpt) -> list[str]:
     absent = len(public_lycees - set(lyc["uai"]))
     private = lyc.loc[(lyc["kind"] == "lycee") & (lyc["sector"] != "public"), "uai"].nunique()
     months = sorted(set(lyc["ref_month"].dropna().astype(int)))
+    est_year = referential.in_scope(lycee_establishments(data), rpt.scope)
+    est_year = est_year[est_year["period"] == rpt.period]
+    not_activated = est_year[est_year["activated"] == 0]
     notes = [
-        "**Taux d'activation** : comptes activés (première connexion faite) rapportés aux comptes chargés depuis "
-        "l'annuaire académique, lus au mois de juin (le stock de comptes activés est au plus bas en septembre, "
+        "**Lycées dont l'ENT est activé** (l'indicateur de l'objectif de 100 %) : un lycée public de l'annuaire, "
+        "ouvert dans l'année, a son ENT activé quand au moins un compte élève et un compte enseignant y sont "
+        "activés au mois de référence, comme une école a son ENT ouvert dès qu'un compte y est activé ; un lycée "
+        f"absent de l'export n'est pas activé. Cette année : {_int(len(not_activated))} lycée(s) public(s) non "
+        f"activé(s), dont {_int((not_activated['in_export'] == 0).sum())} absent(s) de l'export.",
+        "**Taux d'activation des comptes** (indicateur secondaire) : comptes activés (première connexion faite) "
+        "rapportés aux comptes chargés depuis l'annuaire académique, lus au mois de juin (le stock de comptes activés est au plus bas en septembre, "
         "quand les comptes des nouveaux élèves sont chargés) ; à défaut de juin, au dernier mois exporté"
         + (f" (mois retenus cette année : {', '.join(MONTH_LABELS[(m - 9) % 12] for m in months)})" if months else "")
         + ".",
@@ -868,7 +954,10 @@ def coverage_notes(rpt) -> list[str]:
         f"comptent pas dans le taux d'activation ; {absent} lycée(s) public(s) de l'annuaire sont absents de "
         "l'export de l'année. Les EREA sont comptés dans l'usage, pas dans le taux d'activation.",
         "**Usage** : accès de l'année (tous mois, toutes applications) par compte activé (moyenne des 12 stocks "
-        "mensuels), profils présents dans l'export des accès ; l'intervalle de l'évolution est celui de la méthode "
+        "mensuels), profils présents dans l'export des accès, avec un intervalle qui prend les établissements "
+        f"pour unités. L'objectif « augmentation de 20 % du taux d'usage » est lu par rapport à "
+        f"{rpt.catalogue.baseline_period}, l'année du constat de la feuille de route : au moins 1,2 fois les accès "
+        "par compte de cette année-là. L'évolution sur un an (indicateur secondaire) a un intervalle par la méthode "
         "delta, les établissements étant appariés d'une année sur l'autre (unités de tirage).",
         "**Enseignants utilisateurs** : l'export mensuel donne des visiteurs uniques par service, qu'on ne peut "
         "additionner ni entre mois ni entre services ; le chiffre retenu est une borne basse (au mois de pointe, "

@@ -105,10 +105,41 @@ def test_agents_rate_over_open_vocational_lycees_under_contract():
     assert t.lycee_usage(make()).attrs["outside"] == 1
 
 
-def test_status_against_30_percent_in_every_scope():
+def test_agents_objective_counts_every_second_degree_establishment():
+    # « 30 % des établissements »: collèges, lycées and EREA under contract, open on 15 January.
+    # 2020-2021: LP_33, LP_86, LPO_86, LPO_87, LEGT_24 and COL_33 (LP_NEW not yet open, LP_PRIV out
+    # of contract); LP_33 is the only user.
+    s = t.compute(make())
+    row = value(s, "conversational_agents_establishments_rate", "region")
+    assert (row["numerator"], row["denominator"]) == (1, 6)
+    assert (value(s, "conversational_agents_establishments_rate", "bordeaux")[["numerator", "denominator"]]
+            .tolist() == [1, 3])  # LP_33, LEGT_24, COL_33
+    nxt = value(s, "conversational_agents_establishments_rate", "region", "2021-2022")
+    assert (nxt["numerator"], nxt["denominator"]) == (3, 7)
+    kind = t.breakdown(make(), "conversational_agents_establishments_rate", "region", "2020-2021", "kind")
+    kind = kind.set_index("label")
+    assert kind.loc["Collège", "denominator"] == 1 and kind.loc["Lycée", "numerator"] == 1
+    assert kind.loc["Lycée", "denominator"] == 5
+    usage = t.establishment_usage(make())
+    assert usage.attrs["registered_kinds"] == {"college": 0, "lycee": 3, "erea": 0}
+    # A collège using an agent counts for the objective, not for the vocational lycées.
+    frames = {"annuaire": annuaire(), "communes": communes(), "formations": formations(),
+              "agents_conversationnels": pd.concat([agents(), agents().iloc[[0]].assign(uai=COL_33)],
+                                                   ignore_index=True)}
+    with_college = t.compute(Data.from_frames(frames))
+    assert value(with_college, "conversational_agents_establishments_rate", "region")["numerator"] == 2
+    assert value(with_college, "conversational_agents_rate", "region")["numerator"] == 1
+
+
+def test_status_against_30_percent_in_every_scope_and_the_vocational_reading_has_none():
     table = evaluate(t.compute(make()), periods=["2020-2021"])
-    rate = table[table["indicator"] == "conversational_agents_rate"].set_index("academy")["status"]
-    assert rate["bordeaux"] == "reached" and rate["region"] == "not_reached"
+    rate = table[table["indicator"] == "conversational_agents_establishments_rate"].set_index("academy")
+    assert rate.loc["bordeaux", "status"] == "reached" and rate.loc["region", "status"] == "not_reached"
+    assert rate.loc["region", "reading"].startswith("« 30 % des établissements » lu comme")
+    voc = table[table["indicator"] == "conversational_agents_rate"].set_index("academy")
+    assert (voc["status"] == "secondary").all() and voc["objective"].isna().all()
+    assert voc.loc["region", "status_label"] == "Indicateur secondaire (sans objectif)"
+    assert "lycées à voie professionnelle" in voc.loc["region", "reading"]
 
 
 def test_breakdowns_by_kind_and_territory():
@@ -195,8 +226,16 @@ def test_demo_agents_pole_and_objective(demo_dir):
     pooled = by_dept.assign(rural=rural).groupby("rural")[["numerator", "denominator"]].sum()
     share = pooled["numerator"] / pooled["denominator"]
     assert share[False] - share[True] > 0.1  # rural departments lag (adoption weight × 0.4)
-    table = evaluate(s, periods=["2020-2021"], scopes=["region"]).set_index("indicator")
-    assert table.loc["conversational_agents_rate", "status"] == "not_reached"
+    table = evaluate(s, periods=["2020-2021", "2025-2026"], scopes=["region"]).set_index(["indicator", "period"])
+    assert (table.loc["conversational_agents_rate", "status"] == "secondary").all()
+    # Over every second-degree establishment (the demo's agents are in LP and LPO only): about
+    # 4 % in 2020-2021 (30 % missed), 11 % in 2025-2026.
+    est = table.loc["conversational_agents_establishments_rate"]
+    assert est.loc["2020-2021", "value"] == pytest.approx(4.2, abs=0.5)
+    assert est.loc["2020-2021", "status"] == "not_reached" and est.loc["2020-2021", "gap_closed"] == 0
+    assert est.loc["2025-2026", "value"] == pytest.approx(10.7, abs=0.5)
+    base, now = est.loc["2020-2021", "value"], est.loc["2025-2026", "value"]
+    assert est.loc["2025-2026", "gap_closed"] == pytest.approx((now - base) / (30 - base) * 100)
 
 
 def test_lycee_without_nature_code_counts_by_its_vocational_track():

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from drane_analysis.data import Data
+from drane_analysis.indicators import evaluate
 from drane_analysis.targets import t3_1_partenariat as t31
 
 
@@ -77,6 +78,19 @@ def test_compute_region(data):
     rate = _value(series, "authorities_min_committees_rate", "region", "2021-2022")
     assert (rate["numerator"], rate["denominator"]) == (3, 4)     # the unknown code counts for nobody
     assert _value(series, "steering_committees", "region", "2021-2022")["value"] == 8
+
+
+def test_the_count_of_committees_carries_the_objective_and_the_share_is_secondary(data):
+    # The roadmap: « Nombre de comités de pilotage avec les collectivités — minimum 2 réunions / an ».
+    table = evaluate(t31.compute(data), periods=["2020-2021"]).set_index(["indicator", "academy"])
+    count = table.loc[("steering_committees", "region")]
+    assert count["objective"] == 2 and count["status"] == "reached"          # 5 committees
+    assert count["reading"].startswith("« minimum 2 réunions / an » lu comme au moins 2 comités")
+    assert table.loc[("steering_committees", "limoges"), "status"] == "reached"  # CD19 met twice
+    assert table.loc[("steering_committees", "poitiers"), "status"] == "not_reached"  # CD86 once, GPO never
+    rate = table.loc[("authorities_min_committees_rate", "region")]
+    assert rate["status"] == "secondary" and np.isnan(rate["objective"])  # 50 %: no « non atteint » any more
+    assert "chaque collectivité" in rate["reading"]
 
 
 def test_compute_academies_leave_the_region_out(data):

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from drane_analysis.data import Data
-from drane_analysis.indicators import evaluate
+from drane_analysis.indicators import evaluate, series_frame
 from drane_analysis.stats import wilson_interval
 from drane_analysis.targets import t3_4_ent as t
 
@@ -191,6 +191,47 @@ def test_account_year_reads_june_else_the_latest_month(data):
     assert acc.loc[("ecoles", "2020-2021", ECO_1, "parent")]["ever_activated"]
 
 
+def test_lycee_establishment_activation_counts_public_lycees_with_students_and_teachers_activated(data, series):
+    # 2020-2021: the Vienne's lycée has activated students and teachers in June (activated); the
+    # Corrèze's has students only (not activated); the private lycée is out.
+    region = value(series, "ent_lycee_establishment_activation_rate", "region", "2020-2021")
+    assert (region["numerator"], region["denominator"]) == (1, 2)
+    assert value(series, "ent_lycee_establishment_activation_rate", "poitiers", "2020-2021")["value"] == 100
+    assert value(series, "ent_lycee_establishment_activation_rate", "limoges", "2020-2021")["value"] == 0
+    # 2021-2022: the Vienne's lycée exports students only; the Corrèze's is absent from the export.
+    est = t.lycee_establishments(data).set_index(["period", "uai"])
+    assert est.loc[("2021-2022", LYC_19), "in_export"] == 0 and est.loc[("2021-2022", LYC_19), "activated"] == 0
+    assert value(series, "ent_lycee_establishment_activation_rate", "region", "2021-2022")["numerator"] == 0
+    # It carries the roadmap's 100 % (reachable: Poitiers reaches it); the accounts' rate is secondary.
+    table = evaluate(series, periods=["2020-2021"], scopes=["poitiers"]).set_index("indicator")
+    assert table.loc["ent_lycee_establishment_activation_rate", "status"] == "reached"
+    assert "niveau des établissements" in table.loc["ent_lycee_establishment_activation_rate", "reading"]
+    assert table.loc["ent_lycee_activation_rate", "status"] == "secondary"
+    assert np.isnan(table.loc["ent_lycee_activation_rate", "objective"])
+    by_terr = t.breakdown(data, "ent_lycee_establishment_activation_rate", "region", "2020-2021", "territory")
+    assert by_terr.set_index("group").loc["urban", "value"] == 100
+
+
+def test_usage_rate_is_read_against_2020_2021(data, series):
+    row = value(series, "ent_lycee_usage_rate", "region", "2020-2021")
+    usage = t.usage_growth(t.lycee_usage(data)).set_index("period").loc["2020-2021"]
+    assert row["value"] == pytest.approx(usage["per_account"])
+    assert (row["numerator"], row["denominator"]) == (usage["accesses"], usage["accounts"])
+    assert row["ci_low"] == pytest.approx(usage["per_account_low"])
+    # « +20 % »: 1.2 × the 2020-2021 level, due 2021-2022 then carried forward; not a yearly rise.
+    rows = [{"target": "3.4", "indicator": "ent_lycee_usage_rate", "academy": "region", "period": p, "value": v}
+            for p, v in (("2020-2021", 80.0), ("2021-2022", 90.0), ("2022-2023", 97.0), ("2023-2024", 99.0))]
+    table = evaluate(series_frame(rows)).set_index("period")
+    assert table["objective"].tolist() == pytest.approx([96.0] * 4)
+    assert table["status"].tolist() == ["at_risk", "progressing", "reached", "reached"]
+    assert table.loc["2021-2022", "gap_closed"] == pytest.approx(62.5)  # (90 − 80) / (96 − 80)
+    assert table.loc["2021-2022", "objective_label"] == "+20 % par rapport à 2020-2021"
+    assert table.loc["2021-2022", "reading"].startswith("« augmentation de 20 % du taux d'usage » lue par rapport")
+    # A rise of 3 % on the year before (99 after 97) still meets it: the yearly reading is secondary.
+    growth = evaluate(series, periods=["2020-2021"]).set_index(["indicator", "academy"])
+    assert growth.loc[("ent_lycee_usage_growth", "region"), "status"] in ("secondary", "no_data")
+
+
 def test_lycee_activation_rate_counts_public_lycees_students_and_teachers(data, series):
     region = value(series, "ent_lycee_activation_rate", "region", "2020-2021")
     # (95 + 10 + 40) / (100 + 10 + 50): parents and the private lycée are out
@@ -201,7 +242,7 @@ def test_lycee_activation_rate_counts_public_lycees_students_and_teachers(data, 
     assert region["ci_high"] == pytest.approx(float(hi) * 100)
     assert value(series, "ent_lycee_activation_rate", "limoges", "2020-2021")["value"] == pytest.approx(80)
     table = evaluate(series, periods=["2020-2021"], scopes=["poitiers"])
-    assert table.set_index("indicator").loc["ent_lycee_activation_rate", "status"] == "not_reached"
+    assert table.set_index("indicator").loc["ent_lycee_activation_rate", "status"] == "secondary"
 
 
 def test_lycee_activation_breakdown_by_territory_and_profile(data):
@@ -321,12 +362,16 @@ def test_demo_effects_are_found(demo_dir):
     assert get("ent_ecole_activation_rate", "2021-2022") == pytest.approx(45, abs=1)
     terr = t.breakdown(data, "ent_ecole_activation_rate", "region", "2020-2021", "territory").set_index("group")
     assert terr.loc["rural", "ci_high"] < terr.loc["urban", "ci_low"]   # rural écoles open later
-    # lycée activation 92 % → 98.6 %, never 100 %
+    # lycée accounts' activation 92 % → 98.6 %, never 100 %; every public lycée's ENT is activated
     assert get("ent_lycee_activation_rate", "2020-2021") == pytest.approx(92, abs=1)
     assert get("ent_lycee_activation_rate", "2025-2026") == pytest.approx(98.6, abs=0.6)
-    # usage per account about +11 % a year, objective +20 % missed; the Vienne's TNE jump in 2021-2022
+    assert get("ent_lycee_establishment_activation_rate", "2025-2026") == 100
+    # usage per account about +11 % a year: +20 % on 2020-2021 missed in 2021-2022, met from 2022-2023;
+    # the Vienne's TNE jump in 2021-2022
     for period in ("2022-2023", "2023-2024", "2024-2025"):
         assert 9 < get("ent_lycee_usage_growth", period) < 13
+    table = evaluate(series, scopes=["region"]).set_index(["indicator", "period"]).loc["ent_lycee_usage_rate"]
+    assert table.loc["2021-2022", "status"] == "progressing" and table.loc["2022-2023", "status"] == "reached"
     dept = t.breakdown(data, "ent_lycee_usage_growth", "region", "2021-2022", "department").set_index("group")
     assert dept["value"].idxmax() == "86"
     # teachers on pedagogical services grow every year; the upper bound about doubles
