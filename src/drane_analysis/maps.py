@@ -326,6 +326,20 @@ def _legend(fig, rules, hidden: list[str], missing: list[str], scope: str) -> No
                    handlelength=2.2)
 
 
+def draw_outlines(ax, scope: str = referential.REGION_SCOPE) -> None:
+    """The departments' outlines as a background (the scope's in light grey, the academies'
+    borders thicker), for a chart in longitude / latitude such as 3.2's establishments."""
+    from matplotlib.collections import LineCollection, PatchCollection
+    from matplotlib.patches import Polygon
+
+    in_scope = set(referential.departments_of(scope))
+    patches = [Polygon(ring, closed=True, facecolor="#F6F6F6" if code in in_scope else "#FFFFFF",
+                       edgecolor="#929292", linewidth=0.5)
+               for code, shape in load_departments().items() for ring in shape.rings]
+    ax.add_collection(PatchCollection(patches, match_original=True, zorder=0), autolim=False)
+    ax.add_collection(LineCollection(academy_borders(), colors="#666666", linewidths=1.2, zorder=0), autolim=False)
+
+
 def _frame_axes(ax, shapes, in_scope, scope) -> None:
     """The region's extent, or the academy's departments with a margin."""
     chosen = [s for c, s in shapes.items() if scope == referential.REGION_SCOPE or c in in_scope]
@@ -336,5 +350,5 @@ def _frame_axes(ax, shapes, in_scope, scope) -> None:
     ax.set_ylim(y0 - my, y1 + my)
 
 
-__all__ = ["DepartmentMap", "DepartmentShape", "academy_borders", "colour_scale", "department_map",
+__all__ = ["DepartmentMap", "DepartmentShape", "academy_borders", "colour_scale", "department_map", "draw_outlines",
            "geometry_metadata", "load_departments", "relative_luminance"]

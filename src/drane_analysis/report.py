@@ -162,6 +162,25 @@ def published_data(p, columns: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def published_counts(frame: pd.DataFrame, counts: Sequence[str], *, partition: bool, **kwargs) -> pd.DataFrame:
+    """A chart's own table of counts of persons for its CSV, after disclosure control
+    (:func:`.privacy.protect`: a count under the threshold, and those that would give it back
+    when ``partition`` says the rows add up to a published total, are ``s``).
+
+    ``kwargs`` go to :func:`.privacy.protect` (``follow``: columns hidden with a count).
+    """
+    from .privacy import protect
+
+    p = protect(frame, counts, partition=partition, **kwargs)
+    out = p.frame.astype(object)
+    for col in p.hidden:
+        mask = p.mask(col)
+        if mask.any():
+            p.values(col)  # recorded as published (the attack tests read what reports publish)
+            out.loc[mask, col] = p.rules.marker
+    return out
+
+
 def _display_html(text: str) -> None:
     from IPython.display import HTML, display
 
@@ -538,38 +557,8 @@ class Report:
 
         Hidden departments (:mod:`.privacy`) are hatched, the reason in the legend.
         """
-        from .maps import department_map, geometry_metadata
+        _display_html(department_map_html(frame, title, unit, self.scope, persons=persons))
 
-        if frame.empty:
-            return
-        m = department_map(frame, unit, scope=self.scope, title=title, persons=persons,
-                           unit_label=self.catalogue.unit_label(unit))
-        t = m.table
-        marker = protect_breakdown(frame.iloc[:0], unit).rules.marker
-        shown = pd.DataFrame({
-            "Département": [f"{n} ({c})" for n, c in zip(t["département"], t["code"], strict=True)],
-            "Valeur": [marker if s == "secret" else fmt_value(v, unit) for v, s in zip(t["valeur"], t["statut"],
-                                                                                    strict=True)],
-            "Intervalle à 95 %": [marker if s == "secret" else fmt_interval(lo, hi, unit) for lo, hi, s in
-                                  zip(t["borne basse"], t["borne haute"], t["statut"], strict=True)],
-        })
-        data = pd.DataFrame({
-            "Code du département": t["code"], "Département": t["département"],
-            f"Valeur ({self.catalogue.unit_label(unit)})": [marker if s == "secret" else v
-                                                           for v, s in zip(t["valeur"], t["statut"], strict=True)],
-            "Borne basse IC 95 %": [marker if s == "secret" else v for v, s in zip(t["borne basse"], t["statut"],
-                                                                                  strict=True)],
-            "Borne haute IC 95 %": [marker if s == "secret" else v for v, s in zip(t["borne haute"], t["statut"],
-                                                                                  strict=True)],
-        })
-        meta = geometry_metadata()
-        source = (f"Fond de carte : {meta['source']} ({meta['licence']}), simplifié. Les teintes vont de la plus "
-                  "basse à la plus haute valeur du périmètre : un écart de teinte n'est pas un écart établi, "
-                  "voir les intervalles.")
-        figure = figure_html(m.figure, m.alt, source, data=data, name=f"carte {title}")
-        table = html_table(shown, align_right=["Valeur", "Intervalle à 95 %"], caption=title)
-        note = f'<p class="drane-secret">{html.escape(m.note)}</p>' if m.note else ""
-        _display_html(f'<div class="drane-map">{figure}<div class="drane-map-table">{table}{note}</div></div>')
 
     def trend(self, indicators: Sequence[str], title: str | None = None) -> None:
         """Series over the school years with their interval, objective and projection.
@@ -669,3 +658,44 @@ class Report:
         lines += [f"- {c}" for c in caveats]
         lines.append(f"- Rapport produit le {date.today():%d/%m/%Y} par drane-analysis.")
         _display_markdown("\n".join(lines))
+
+
+def department_map_html(frame: pd.DataFrame, title: str, unit: str, scope: str, *, persons: bool = True,
+                        table_folded: bool = False) -> str:
+    """The HTML of :meth:`Report.department_map` (also the synthesis's maps): the map with its
+    source, the table of values and intervals (``table_folded``: in a ``<details>``), the
+    downloads; empty for an empty breakdown."""
+    from .maps import department_map, geometry_metadata
+
+    if frame.empty:
+        return ""
+    catalogue = load_catalogue()
+    m = department_map(frame, unit, scope=scope, title=title, persons=persons, unit_label=catalogue.unit_label(unit))
+    t = m.table
+    marker = protect_breakdown(frame.iloc[:0], unit).rules.marker
+    shown = pd.DataFrame({
+        "Département": [f"{n} ({c})" for n, c in zip(t["département"], t["code"], strict=True)],
+        "Valeur": [marker if s == "secret" else fmt_value(v, unit) for v, s in zip(t["valeur"], t["statut"],
+                                                                                strict=True)],
+        "Intervalle à 95 %": [marker if s == "secret" else fmt_interval(lo, hi, unit) for lo, hi, s in
+                              zip(t["borne basse"], t["borne haute"], t["statut"], strict=True)],
+    })
+    data = pd.DataFrame({
+        "Code du département": t["code"], "Département": t["département"],
+        f"Valeur ({catalogue.unit_label(unit)})": [marker if s == "secret" else v
+                                                       for v, s in zip(t["valeur"], t["statut"], strict=True)],
+        "Borne basse IC 95 %": [marker if s == "secret" else v for v, s in zip(t["borne basse"], t["statut"],
+                                                                              strict=True)],
+        "Borne haute IC 95 %": [marker if s == "secret" else v for v, s in zip(t["borne haute"], t["statut"],
+                                                                              strict=True)],
+    })
+    meta = geometry_metadata()
+    source = (f"Fond de carte : {meta['source']} ({meta['licence']}), simplifié. Les teintes vont de la plus "
+              "basse à la plus haute valeur du périmètre : un écart de teinte n'est pas un écart établi, "
+              "voir les intervalles.")
+    figure = figure_html(m.figure, m.alt, source, data=data, name=f"carte {title}")
+    table = html_table(shown, align_right=["Valeur", "Intervalle à 95 %"], caption=title)
+    note = f'<p class="drane-secret">{html.escape(m.note)}</p>' if m.note else ""
+    if table_folded:
+        table = f"<details><summary>Valeurs et intervalles</summary>{table}</details>"
+    return f'<div class="drane-map">{figure}<div class="drane-map-table">{table}{note}</div></div>'

@@ -506,7 +506,7 @@ def score_histogram(rpt) -> None:
     """Distribution of validated scores by level, with the 128 / 256 objectives."""
     import matplotlib.pyplot as plt
 
-    from ..report import BLUE, PALETTE, RED, fmt_value, show_figure
+    from ..report import BLUE, PALETTE, RED, fmt_value, published_counts, show_figure
 
     frame = score_distribution(rpt.data, rpt.scope, rpt.period)
     if frame.empty:
@@ -514,11 +514,13 @@ def score_histogram(rpt) -> None:
     fig, ax = plt.subplots()
     bins = np.arange(0, 769, 32)
     alt = []
+    data = pd.DataFrame({"Score de (pix)": bins[:-1], "à moins de (pix)": bins[1:]})
     for k, level in enumerate(("3e", "terminale")):
         scores = frame.loc[frame["level"] == level, "score"].astype(float)
         if scores.empty:
             continue
         ax.hist(scores, bins=bins, alpha=0.55, color=[BLUE, PALETTE[1]][k], label=f"{level} (n = {len(scores)})")
+        data[f"Certifiés en {level}"] = np.histogram(scores, bins=bins)[0]
         objective = rpt.row(f"pix_mean_score_{level}")["objective"]
         ax.axvline(objective, color=[BLUE, PALETTE[1]][k], ls="--")
         ax.axvline(scores.mean(), color=RED if scores.mean() < objective else "#18753C", lw=1)
@@ -528,7 +530,9 @@ def score_histogram(rpt) -> None:
     ax.set_ylabel("certifiés")
     ax.set_title("Scores des élèves certifiés (tirets : objectifs 128 et 256 pix)", loc="left")
     ax.legend(frameon=False)
-    show_figure(fig, "Histogramme des scores Pix. " + " ; ".join(alt))
+    counts = [c for c in data.columns if c.startswith("Certifiés")]
+    show_figure(fig, "Histogramme des scores Pix. " + " ; ".join(alt),
+                data=published_counts(data, counts, partition=True), name="scores Pix des certifiés")
 
 
 def coverage_notes(rpt) -> list[str]:

@@ -691,7 +691,7 @@ def deployment_chart(rpt) -> None:
     import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
-    from ..report import BLUE, GREY, RED, fr_number, show_figure
+    from ..report import BLUE, GREY, RED, fr_number, published_counts, show_figure
 
     monthly = robot_monthly(rpt.data, rpt.scope, until=rpt.period)
     if monthly.empty:
@@ -729,7 +729,14 @@ def deployment_chart(rpt) -> None:
     fig.autofmt_xdate()
     fig.text(0.01, -0.1, "Zone colorée : l'année scolaire du rapport. Juillet et août : pas de prêt.",
              fontsize=8, color=GREY)
-    show_figure(fig, "Robots en service et inutilisés, mois par mois. " + " ; ".join(alt))
+    data = pd.DataFrame({"Degré": [DEGREE_LABELS[d] for d in monthly["degree"]],
+                         "Mois": [f"{m:%Y-%m}" for m in monthly["month"]], "Robots en service": monthly["in_service"],
+                         "Robots inutilisés": monthly["idle"], "Parc": monthly["fleet"]})
+    # A robot in service is a pupil: a small monthly count is secret, and the idle count with it.
+    data = published_counts(data, ["Robots en service"], partition=False,
+                            follow={"Robots inutilisés": "Robots en service"})
+    show_figure(fig, "Robots en service et inutilisés, mois par mois. " + " ; ".join(alt), data=data,
+                name="robots en service par mois")
 
 
 def department_fleet(data: Data, scope: str, period: str) -> pd.DataFrame:
@@ -814,14 +821,17 @@ def heatmap(rpt) -> None:
     if secret:
         caption = f"Non représentés (secret statistique) : {', '.join(sorted(secret))}."
         alt += f". {caption}"
-    show_figure(fig, "Carte de chaleur du temps en service des robots par département et par mois. " + alt, caption)
+    data = pd.DataFrame(table.to_numpy(dtype=float), columns=[f"{m:%Y-%m} (%)" for m in table.columns])
+    data.insert(0, "Département", list(table.index))
+    show_figure(fig, "Carte de chaleur du temps en service des robots par département et par mois. " + alt, caption,
+                data=data, name=f"temps en service des robots par mois {rpt.period}")
 
 
 def share_histogram(rpt) -> None:
     """Distribution of each robot's share of days in service over the year, by degree."""
     import matplotlib.pyplot as plt
 
-    from ..report import BLUE, PALETTE, fmt_value, show_figure
+    from ..report import BLUE, PALETTE, fmt_value, published_counts, show_figure
 
     frame = robot_share_distribution(rpt.data, rpt.scope, rpt.period)
     if frame.empty:
@@ -843,7 +853,12 @@ def share_histogram(rpt) -> None:
     ax.set_ylabel("robots")
     ax.set_title("Utilisation de chaque robot sur l'année", loc="left")
     ax.legend(frameon=False, fontsize=8)
-    show_figure(fig, "Histogramme de la part du temps en service de chaque robot. " + " ; ".join(alt))
+    data = pd.DataFrame({"Part du temps de (%)": bins[:-1], "à moins de (%)": bins[1:]})
+    for label, v in zip(labels, values, strict=True):
+        data[f"Robots — {label.split(' (n')[0]}"] = np.histogram(v, bins=bins)[0]
+    data = published_counts(data, [c for c in data.columns if c.startswith("Robots")], partition=True)
+    show_figure(fig, "Histogramme de la part du temps en service de chaque robot. " + " ; ".join(alt), data=data,
+                name="utilisation de chaque robot")
 
 
 def show_fleet_status(rpt) -> None:
