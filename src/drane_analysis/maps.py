@@ -155,16 +155,31 @@ class DepartmentMap:
     note: str                # the disclosure note (empty when nothing is hidden)
 
 
+#: The colour scale spans at least this much (points of percentage; other units: this share
+#: of the largest value), so that departments a point apart are not drawn light and dark.
+MIN_SPAN_POINTS = 10.0
+MIN_SPAN_SHARE = 0.2
+
+
 def _nice_bounds(lo: float, hi: float, unit: str) -> tuple[float, float]:
+    """The colour scale's domain: the published values' range, widened to a minimum span
+    around its middle (kept within 0–100 for a rate), rounded outwards."""
     if not np.isfinite(lo) or not np.isfinite(hi):
         return 0.0, 1.0
-    if hi - lo < 1e-9:
-        pad = max(abs(hi) * 0.05, 1.0)
-        return lo - pad, hi + pad
+    rate = unit == "percent" and lo >= 0 and hi <= 100
+    span = MIN_SPAN_POINTS if unit in ("percent", "percent_points", "percent_change") else \
+        MIN_SPAN_SHARE * max(abs(lo), abs(hi), 1e-9)
+    if hi - lo < span:
+        mid = (lo + hi) / 2
+        lo, hi = mid - span / 2, mid + span / 2
+        if rate and lo < 0:
+            lo, hi = 0.0, span
+        if rate and hi > 100:
+            lo, hi = 100.0 - span, 100.0
     step = 10 ** math.floor(math.log10(hi - lo)) / 2
     lo2, hi2 = math.floor(lo / step) * step, math.ceil(hi / step) * step
-    if unit == "percent":
-        lo2, hi2 = max(lo2, 0.0), min(hi2, 100.0) if hi <= 100 else hi2
+    if rate:
+        lo2, hi2 = max(lo2, 0.0), min(hi2, 100.0)
     return lo2, hi2
 
 

@@ -690,9 +690,9 @@ def department_map_html(frame: pd.DataFrame, title: str, unit: str, scope: str, 
                                                                               strict=True)],
     })
     meta = geometry_metadata()
-    source = (f"Fond de carte : {meta['source']} ({meta['licence']}), simplifié. Les teintes vont de la plus "
-              "basse à la plus haute valeur du périmètre : un écart de teinte n'est pas un écart établi, "
-              "voir les intervalles.")
+    source = (f"Fond de carte : {meta['source']} ({meta['licence']}), simplifié. L'échelle des teintes couvre les "
+              "valeurs du périmètre (au moins 10 points pour un taux) : un écart de teinte n'est pas un écart "
+              "établi, voir les intervalles.")
     figure = figure_html(m.figure, m.alt, source, data=data, name=f"carte {title}")
     table = html_table(shown, align_right=["Valeur", "Intervalle à 95 %"], caption=title)
     note = f'<p class="drane-secret">{html.escape(m.note)}</p>' if m.note else ""

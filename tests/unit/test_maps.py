@@ -183,3 +183,21 @@ def test_figure_html_is_deterministic():
         ax.plot([0, 1, 2], [3, 1, 2])
         return figure_html(fig, "Une ligne", data=pd.DataFrame({"x": [0, 1, 2]}))
     assert one() == one()
+
+
+def test_close_values_are_not_stretched_over_the_whole_scale():
+    table = breakdown()
+    table["value"] = np.linspace(97.4, 98.5, len(table))
+    m = department_map(table, "percent")
+    try:
+        lo, hi = m.figure.axes[1].get_xlim()  # the colour bar
+        assert hi - lo >= 10 and hi <= 100 and lo <= 97.4
+    finally:
+        pyplot().close(m.figure)
+    table["value"] = np.linspace(20, 80, len(table))
+    m = department_map(table, "percent")
+    try:
+        lo, hi = m.figure.axes[1].get_xlim()
+        assert lo <= 20 and 80 <= hi <= 85
+    finally:
+        pyplot().close(m.figure)
