@@ -162,16 +162,29 @@ def published_data(p, columns: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def published_counts(frame: pd.DataFrame, counts: Sequence[str], *, partition: bool, **kwargs) -> pd.DataFrame:
-    """A chart's own table of counts of persons for its CSV, after disclosure control
-    (:func:`.privacy.protect`: a count under the threshold, and those that would give it back
-    when ``partition`` says the rows add up to a published total, are ``s``).
+def published_scope_counts(data, key: str, table, scope: str, counts: Sequence[str], by: str | Sequence[str],
+                           **kwargs) -> pd.DataFrame:
+    """A chart's own table of counts of persons for its CSV (a histogram of pupils, a monthly
+    count), after disclosure control: protected with the same table of the other scopes
+    (:func:`.privacy.protect_scopes`), so that no hidden cell of an academy comes back as
+    region − other academies. A hidden cell is the marker ``s``.
 
-    ``kwargs`` go to :func:`.privacy.protect` (``follow``: columns hidden with a count).
+    Args:
+        data: the report's data (the family is computed once per data folder).
+        key: the family's name, with the school year.
+        table: ``table(scope)`` builds the table of a scope (same columns for every scope).
+        scope: the report's scope.
+        counts: the columns counting persons.
+        by: the column(s) naming a row (a bin, a month).
+        kwargs: as for :func:`.privacy.protect_linked` (``partition``, ``follow``…).
     """
-    from .privacy import protect
+    from .privacy import protect_scopes
 
-    p = protect(frame, counts, partition=partition, **kwargs)
+    return _marked(protect_scopes(data, key, table, scope, counts, by=by, **kwargs))
+
+
+def _marked(p) -> pd.DataFrame:
+    """A protected table with the marker ``s`` in its hidden cells (for a CSV)."""
     out = p.frame.astype(object)
     for col in p.hidden:
         mask = p.mask(col)

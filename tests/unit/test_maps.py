@@ -201,3 +201,37 @@ def test_close_values_are_not_stretched_over_the_whole_scale():
         assert lo <= 20 and 80 <= hi <= 85
     finally:
         pyplot().close(m.figure)
+
+
+class _Data:
+    """What :func:`privacy.protect_scopes` needs of a data folder: its scopes and a memo."""
+
+    scopes = ("bordeaux", "limoges", "poitiers", "region")
+
+    def __init__(self):
+        self.memos: dict = {}
+
+    def memo(self, key, compute):
+        if key not in self.memos:
+            self.memos[key] = compute()
+        return self.memos[key]
+
+
+def test_chart_counts_are_protected_with_the_other_scopes():
+    from drane_analysis.report import published_scope_counts
+
+    per_academy = {"bordeaux": [40, 30, 12, 9], "limoges": [20, 2, 15, 8], "poitiers": [35, 25, 10, 7]}
+
+    def histogram(scope: str) -> pd.DataFrame:
+        counts = (np.sum(list(per_academy.values()), axis=0) if scope == "region" else per_academy[scope])
+        return pd.DataFrame({"Bande": ["0-10", "10-20", "20-30", "30-40"], "Élèves": counts})
+
+    data = _Data()
+    published = {s: published_scope_counts(data, "essai:2025-2026", histogram, s, ["Élèves"], by="Bande")
+                 for s in _Data.scopes}
+    assert published["limoges"].loc[1, "Élèves"] == "s"
+    # the hidden 2 cannot come back as region − Bordeaux − Poitiers: one of them is hidden too
+    assert "s" in {published[s].loc[1, "Élèves"] for s in ("region", "bordeaux", "poitiers")}
+    # nor as the academy's total (published) minus its other bands
+    assert (published["limoges"]["Élèves"] == "s").sum() >= 2
+    assert chart_csv(published["limoges"]).decode("utf-8-sig").split("\r\n")[2] == "10-20;s"

@@ -506,7 +506,7 @@ def score_histogram(rpt) -> None:
     """Distribution of validated scores by level, with the 128 / 256 objectives."""
     import matplotlib.pyplot as plt
 
-    from ..report import BLUE, PALETTE, RED, fmt_value, published_counts, show_figure
+    from ..report import BLUE, PALETTE, RED, fmt_value, published_scope_counts, show_figure
 
     frame = score_distribution(rpt.data, rpt.scope, rpt.period)
     if frame.empty:
@@ -514,13 +514,11 @@ def score_histogram(rpt) -> None:
     fig, ax = plt.subplots()
     bins = np.arange(0, 769, 32)
     alt = []
-    data = pd.DataFrame({"Score de (pix)": bins[:-1], "à moins de (pix)": bins[1:]})
     for k, level in enumerate(("3e", "terminale")):
         scores = frame.loc[frame["level"] == level, "score"].astype(float)
         if scores.empty:
             continue
         ax.hist(scores, bins=bins, alpha=0.55, color=[BLUE, PALETTE[1]][k], label=f"{level} (n = {len(scores)})")
-        data[f"Certifiés en {level}"] = np.histogram(scores, bins=bins)[0]
         objective = rpt.row(f"pix_mean_score_{level}")["objective"]
         ax.axvline(objective, color=[BLUE, PALETTE[1]][k], ls="--")
         ax.axvline(scores.mean(), color=RED if scores.mean() < objective else "#18753C", lw=1)
@@ -530,9 +528,18 @@ def score_histogram(rpt) -> None:
     ax.set_ylabel("certifiés")
     ax.set_title("Scores des élèves certifiés (tirets : objectifs 128 et 256 pix)", loc="left")
     ax.legend(frameon=False)
-    counts = [c for c in data.columns if c.startswith("Certifiés")]
-    show_figure(fig, "Histogramme des scores Pix. " + " ; ".join(alt),
-                data=published_counts(data, counts, partition=True), name="scores Pix des certifiés")
+    def bins_of(scope: str) -> pd.DataFrame:
+        scores = score_distribution(rpt.data, scope, rpt.period)
+        out = pd.DataFrame({"Score de (pix)": bins[:-1], "à moins de (pix)": bins[1:]})
+        for level in ("3e", "terminale"):
+            values = scores.loc[scores["level"] == level, "score"].astype(float) if not scores.empty else []
+            out[f"Certifiés en {level}"] = np.histogram(values, bins=bins)[0]
+        return out
+
+    # The pupils by score band: small bands are secret, protected with the other scopes' histograms.
+    data = published_scope_counts(rpt.data, f"1.1:score_histogram:{rpt.period}", bins_of, rpt.scope,
+                                  ["Certifiés en 3e", "Certifiés en terminale"], by="Score de (pix)")
+    show_figure(fig, "Histogramme des scores Pix. " + " ; ".join(alt), data=data, name="scores Pix des certifiés")
 
 
 def coverage_notes(rpt) -> list[str]:
