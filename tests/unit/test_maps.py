@@ -51,7 +51,7 @@ def test_geometry_is_shipped_small_and_complete():
         assert shape.academy == referential.DEPARTMENTS[code].academy
         assert shape.name == referential.DEPARTMENTS[code].name
         lon, lat = np.vstack(shape.rings).T
-        assert (-2.0 < lon).all() and (lon < 2.7).all() and (42.7 < lat).all() and (lat < 47.3).all()
+        assert (lon > -2.0).all() and (lon < 2.7).all() and (lat > 42.7).all() and (lat < 47.3).all()
     meta = geometry_metadata()
     assert "IGN" in meta["source"] and "Licence Ouverte" in meta["licence"]
     assert json.loads(text)["type"] == "FeatureCollection"
