@@ -85,7 +85,7 @@ def run_reports(target_notebook: Path, period: str, data_dir: Path, scopes: Iter
              for c in nb["cells"] if c["cell_type"] == "code" and "parameters" not in c.get("metadata", {}).get("tags", [])]
     saved = (IPython.display.display, report.figure_html, report.Data)
 
-    def no_figure(fig, alt, caption=None):
+    def no_figure(fig, alt, caption=None, **_downloads):
         plt.close(fig)
         return ""
 

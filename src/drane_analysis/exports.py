@@ -162,9 +162,31 @@ def _french(frame: pd.DataFrame) -> pd.DataFrame:
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     """French Excel's CSV: ``;``, decimal comma, UTF-8 with BOM, CRLF line ends."""
+    return french_csv(_french(frame))
+
+
+def french_csv(frame: pd.DataFrame) -> bytes:
+    """Any table as French Excel's CSV (the writer of :func:`csv_bytes`): ``;``, decimal comma,
+    UTF-8 with BOM, CRLF. Numbers are rounded to 6 decimals; a number in a text column (next
+    to a secret marker ``s``) is written with a decimal comma too."""
+    out = frame.copy()
+    for col in out.columns:
+        if pd.api.types.is_float_dtype(out[col]):
+            out[col] = out[col].round(6)
+        elif out[col].dtype == object:
+            out[col] = out[col].map(_french_number)
     buf = io.StringIO()
-    _french(frame).to_csv(buf, sep=";", decimal=",", index=False, lineterminator="\r\n")
+    out.to_csv(buf, sep=";", decimal=",", index=False, lineterminator="\r\n")
     return buf.getvalue().encode("utf-8-sig")
+
+
+def _french_number(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    if isinstance(value, float) and value != value:  # NaN
+        return ""
+    text = f"{round(float(value), 6):.6f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",")
 
 
 def parquet_bytes(frame: pd.DataFrame) -> bytes:

@@ -194,6 +194,52 @@ def status_cell(status: str, label: str, gap: float | None = None, reading: str 
     return "".join(parts)
 
 
+def published_data(p, columns: dict[str, str]) -> pd.DataFrame:
+    """Columns of a protected table (:func:`.privacy.protect_breakdown`) for a chart's CSV,
+    renamed (``{column: French header}``): a hidden cell is the marker ``s``, never its value."""
+    out = {}
+    for col, title in columns.items():
+        if col not in p.frame:
+            continue
+        values = p.values(col)
+        mask = p.mask(col)
+        out[title] = [p.rules.marker if hidden else (None if pd.isna(v) else v)
+                      for v, hidden in zip(values, mask, strict=True)]
+    return pd.DataFrame(out)
+
+
+def published_scope_counts(data, key: str, table, scope: str, counts: Sequence[str], by: str | Sequence[str],
+                           **kwargs) -> pd.DataFrame:
+    """A chart's own table of counts of persons for its CSV (a histogram of pupils, a monthly
+    count), after disclosure control: protected with the same table of the other scopes
+    (:func:`.privacy.protect_scopes`), so that no hidden cell of an academy comes back as
+    region − other academies. A hidden cell is the marker ``s``.
+
+    Args:
+        data: the report's data (the family is computed once per data folder).
+        key: the family's name, with the school year.
+        table: ``table(scope)`` builds the table of a scope (same columns for every scope).
+        scope: the report's scope.
+        counts: the columns counting persons.
+        by: the column(s) naming a row (a bin, a month).
+        kwargs: as for :func:`.privacy.protect_linked` (``partition``, ``follow``…).
+    """
+    from .privacy import protect_scopes
+
+    return _marked(protect_scopes(data, key, table, scope, counts, by=by, **kwargs))
+
+
+def _marked(p) -> pd.DataFrame:
+    """A protected table with the marker ``s`` in its hidden cells (for a CSV)."""
+    out = p.frame.astype(object)
+    for col in p.hidden:
+        mask = p.mask(col)
+        if mask.any():
+            p.values(col)  # recorded as published (the attack tests read what reports publish)
+            out.loc[mask, col] = p.rules.marker
+    return out
+
+
 def _display_html(text: str) -> None:
     from IPython.display import HTML, display
 
@@ -206,19 +252,91 @@ def _display_markdown(text: str) -> None:
     display(Markdown(text))
 
 
-def figure_html(fig: plt.Figure, alt: str, caption: str | None = None) -> str:
-    """A figure as an embedded PNG with its alternative text (and optional caption)."""
+#: An SVG is offered for download only under this size (bytes, before compression): bigger
+#: ones (dense scatter plots) would weigh on the page for little use.
+SVG_MAX_BYTES = 400_000
+
+
+def _slug(text: str, fallback: str = "graphique") -> str:
+    """A file name from a title: ``Taux de certification en 3e`` → ``taux-de-certification-en-3e``."""
+    import re
+    import unicodedata
+
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    words = re.findall(r"[a-z0-9]+", ascii_text)
+    slug = "-".join(words)[:60].strip("-")
+    return slug or fallback
+
+
+def chart_csv(data: pd.DataFrame) -> bytes:
+    """The numbers of a chart as French Excel's CSV (the writer of :mod:`.exports`)."""
+    from .exports import french_csv
+
+    return french_csv(data.reset_index(drop=True))
+
+
+def downloads_html(name: str, data: pd.DataFrame | None = None, svg: bytes | None = None,
+                   png: bool = True) -> str:
+    """The links under a chart: its PNG and SVG images and the CSV of its numbers.
+
+    The CSV is a ``data:`` URI (it works without script); the PNG link takes the figure's own
+    image, and the SVG (embedded gzip-compressed) is unpacked in the browser, by the report
+    page's script (``templates/nbconvert/drane/index.html.j2``): nothing is duplicated and no
+    request is made. Hidden in print.
+    """
+    import gzip
+
+    links = []
+    if png:
+        links.append(f'<a download="{name}.png" href="#" data-drane-png="">image PNG</a>')
+    if svg is not None and len(svg) <= SVG_MAX_BYTES:
+        packed = base64.b64encode(gzip.compress(svg, mtime=0)).decode("ascii")
+        links.append(f'<a download="{name}.svg" href="#" data-drane-svgz="{packed}">image SVG</a>')
+    if data is not None:
+        csv = base64.b64encode(chart_csv(data)).decode("ascii")
+        links.append(f'<a download="{name}.csv" href="data:text/csv;charset=utf-8;base64,{csv}" '
+                     f'type="text/csv">données (CSV)</a>')
+    if not links:
+        return ""
+    return f'<p class="drane-downloads">Télécharger : {" · ".join(links)}</p>'
+
+
+def figure_html(fig: plt.Figure, alt: str, caption: str | None = None, data: pd.DataFrame | None = None,
+                name: str | None = None) -> str:
+    """A figure as an embedded PNG with its alternative text (and optional caption), and the
+    links to download it as PNG and SVG and its numbers as CSV.
+
+    Args:
+        fig: the matplotlib figure (closed here).
+        alt: its alternative text (the values it shows, in words).
+        caption: a caption under it.
+        data: the numbers it draws, as published (hidden cells already ``s`` or missing):
+            offered as a CSV in French Excel's format.
+        name: the downloaded files' name (default: from the alternative text).
+    """
+    import matplotlib
+
+    # The tight frame is measured once for both formats (each savefig would draw it again).
+    fig.draw_without_rendering()
+    frame = fig.get_tightbbox(fig.canvas.get_renderer()).padded(matplotlib.rcParams["savefig.pad_inches"])
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(buf, format="png", dpi=110, bbox_inches=frame, metadata={"Software": None})
+    svg = io.BytesIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "drane"}):
+        fig.savefig(svg, format="svg", bbox_inches=frame, metadata={"Date": None, "Creator": None})
     pyplot().close(fig)
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    png = base64.b64encode(buf.getvalue()).decode("ascii")
     cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
-    return (f'<figure class="drane-figure"><img src="data:image/png;base64,{data}" '
-            f'alt="{html.escape(alt, quote=True)}" />{cap}</figure>')
+    files = _slug(name or alt.split(".")[0])
+    return (f'<figure class="drane-figure"><img src="data:image/png;base64,{png}" '
+            f'alt="{html.escape(alt, quote=True)}" />{cap}'
+            f"{downloads_html(files, data, svg.getvalue())}</figure>")
 
 
-def show_figure(fig: plt.Figure, alt: str, caption: str | None = None) -> None:
-    _display_html(figure_html(fig, alt, caption))
+def show_figure(fig: plt.Figure, alt: str, caption: str | None = None, data: pd.DataFrame | None = None,
+                name: str | None = None) -> None:
+    """Display :func:`figure_html` (the notebook's output)."""
+    _display_html(figure_html(fig, alt, caption, data=data, name=name))
 
 
 def pyplot():
@@ -305,6 +423,21 @@ def write_sidecar(table: pd.DataFrame, series: pd.DataFrame | None = None) -> No
         return
     with open(path, "w", encoding="utf-8") as fh:
         json.dump(sidecar_rows(table, series), fh, ensure_ascii=False)
+
+
+def _trend_rows(label: str, history: pd.DataFrame, headline: pd.Series | None) -> list[dict]:
+    """The numbers a trend chart draws for one indicator: each year's value and interval,
+    then (when there is one) the objective and the projection at its deadline."""
+    empty = {"Objectif": None, "Projection": None, "Projection basse": None, "Projection haute": None}
+    rows = [{"Indicateur": label, "Année scolaire": Period(int(rec.year)).label, "Valeur": rec.value,
+             "Borne basse IC 95 %": rec.ci_low, "Borne haute IC 95 %": rec.ci_high, **empty}
+            for rec in history.itertuples(index=False)]
+    if headline is not None and (pd.notna(headline["objective"]) or pd.notna(headline["projection"])):
+        rows.append({"Indicateur": label, "Année scolaire": headline["objective_deadline"] or "", "Valeur": None,
+                     "Borne basse IC 95 %": None, "Borne haute IC 95 %": None, "Objectif": headline["objective"],
+                     "Projection": headline["projection"], "Projection basse": headline["projection_low"],
+                     "Projection haute": headline["projection_high"]})
+    return rows
 
 
 # --------------------------------------------------------------------------- report
@@ -401,7 +534,24 @@ class Report:
         _display_html(html_table(frame, raw_columns=["Statut"],
                                  align_right=["Valeur", "Intervalle à 95 %", "Projection à l'échéance"],
                                  caption=f"Indicateurs de la cible {self.target.id} — {self.scope_label}, "
-                                         f"{self.period}"))
+                                         f"{self.period}") + self.headline_download())
+
+    def headline_csv(self) -> bytes:
+        """The report's indicator rows as French Excel's CSV, with the columns of the build's
+        ``donnees/indicateurs.csv`` (:mod:`.exports`)."""
+        from .exports import csv_bytes, indicator_rows
+
+        entry = {"target": self.target.id, "academy": self.scope, "period": self.period,
+                 "demo_data": self.data.is_demo, "headline": sidecar_rows(self.table)}
+        return csv_bytes(indicator_rows({"reports": {"report": entry}}))
+
+    def headline_download(self) -> str:
+        """The link to :meth:`headline_csv`, under the headline table (a ``data:`` URI)."""
+        csv = base64.b64encode(self.headline_csv()).decode("ascii")
+        name = f"indicateurs-cible-{self.target.id}-{self.scope}-{self.period}.csv"
+        return (f'<p class="drane-downloads">Télécharger : <a download="{name}" type="text/csv" '
+                f'href="data:text/csv;charset=utf-8;base64,{csv}">les indicateurs de ce rapport (CSV, Excel '
+                f"français)</a></p>")
 
     def show_table(self, frame: pd.DataFrame, unit: str, *, group_title: str = "Groupe",
                    caption: str | None = None, count_label: str = "Effectif", persons: bool = True) -> None:
@@ -460,7 +610,21 @@ class Report:
             caption = (f"Non représentés (secret statistique : effectifs inférieurs à {p.rules.threshold} ou "
                        f"permettant de les retrouver) : {', '.join(secret)}.")
             text += f". {caption}"
-        show_figure(fig, text, caption)
+        data = published_data(p, {"label": "Groupe", "value": f"Valeur ({self.catalogue.unit_label(unit)})",
+                                  "ci_low": "Borne basse IC 95 %", "ci_high": "Borne haute IC 95 %"})
+        if objective is not None and np.isfinite(objective):
+            data["Objectif"] = objective
+        show_figure(fig, text, caption, data=data, name=title)
+
+    def department_map(self, frame: pd.DataFrame, title: str, unit: str, persons: bool = True) -> None:
+        """A map of the departments of the report's scope, coloured by a breakdown by
+        department (:func:`.maps.department_map`), with the table of its values and
+        intervals beside it and the links to download it.
+
+        Hidden departments (:mod:`.privacy`) are hatched, the reason in the legend.
+        """
+        _display_html(department_map_html(frame, title, unit, self.scope, persons=persons))
+
 
     def trend(self, indicators: Sequence[str], title: str | None = None) -> None:
         """Series over the school years with their interval, objective and projection.
@@ -487,6 +651,7 @@ class Report:
         indicators = list(observed)
         fig, ax = pyplot().subplots()
         descriptions = []
+        rows: list[dict] = []
         unit = self.catalogue.indicator(indicators[0]).unit
         last_year = Period.parse(self.period).start
         shown_years: set[int] = set()
@@ -526,6 +691,7 @@ class Report:
                            + fmt_projection(r["projection"], r["projection_low"], r["projection_high"], unit,
                                             bool(r["projection_indicative"])))
             descriptions.append(f"{label} — {values}")
+            rows += _trend_rows(label, h, None if row.empty else row.iloc[0])
         ax.set_xticks(sorted(shown_years), [f"{y}-{str(y + 1)[2:]}" for y in sorted(shown_years)])
         if len(shown_years) == 1:
             only = next(iter(shown_years))
@@ -534,7 +700,8 @@ class Report:
         ax.set_title(title, loc="left")
         if len(indicators) > 1:
             ax.legend(loc="best", fontsize=8, frameon=False)
-        show_figure(fig, "Évolution par année scolaire. " + " ; ".join(descriptions))
+        show_figure(fig, "Évolution par année scolaire. " + " ; ".join(descriptions), data=pd.DataFrame(rows),
+                    name=f"evolution {title}")
 
     def method(self, caveats: Sequence[str] = ()) -> None:
         """Data and method: sources used (files, coverage), caveats, the status rule."""
@@ -565,3 +732,44 @@ class Report:
         lines += [f"- {c}" for c in caveats]
         lines.append(f"- Rapport produit le {date.today():%d/%m/%Y} par drane-analysis.")
         _display_markdown("\n".join(lines))
+
+
+def department_map_html(frame: pd.DataFrame, title: str, unit: str, scope: str, *, persons: bool = True,
+                        table_folded: bool = False) -> str:
+    """The HTML of :meth:`Report.department_map` (also the synthesis's maps): the map with its
+    source, the table of values and intervals (``table_folded``: in a ``<details>``), the
+    downloads; empty for an empty breakdown."""
+    from .maps import department_map, geometry_metadata
+
+    if frame.empty:
+        return ""
+    catalogue = load_catalogue()
+    m = department_map(frame, unit, scope=scope, title=title, persons=persons, unit_label=catalogue.unit_label(unit))
+    t = m.table
+    marker = protect_breakdown(frame.iloc[:0], unit).rules.marker
+    shown = pd.DataFrame({
+        "Département": [f"{n} ({c})" for n, c in zip(t["département"], t["code"], strict=True)],
+        "Valeur": [marker if s == "secret" else fmt_value(v, unit) for v, s in zip(t["valeur"], t["statut"],
+                                                                                strict=True)],
+        "Intervalle à 95 %": [marker if s == "secret" else fmt_interval(lo, hi, unit) for lo, hi, s in
+                              zip(t["borne basse"], t["borne haute"], t["statut"], strict=True)],
+    })
+    data = pd.DataFrame({
+        "Code du département": t["code"], "Département": t["département"],
+        f"Valeur ({catalogue.unit_label(unit)})": [marker if s == "secret" else v
+                                                       for v, s in zip(t["valeur"], t["statut"], strict=True)],
+        "Borne basse IC 95 %": [marker if s == "secret" else v for v, s in zip(t["borne basse"], t["statut"],
+                                                                              strict=True)],
+        "Borne haute IC 95 %": [marker if s == "secret" else v for v, s in zip(t["borne haute"], t["statut"],
+                                                                              strict=True)],
+    })
+    meta = geometry_metadata()
+    source = (f"Fond de carte : {meta['source']} ({meta['licence']}), simplifié. L'échelle des teintes couvre les "
+              "valeurs du périmètre (au moins 10 points pour un taux) : un écart de teinte n'est pas un écart "
+              "établi, voir les intervalles.")
+    figure = figure_html(m.figure, m.alt, source, data=data, name=f"carte {title}")
+    table = html_table(shown, align_right=["Valeur", "Intervalle à 95 %"], caption=title)
+    note = f'<p class="drane-secret">{html.escape(m.note)}</p>' if m.note else ""
+    if table_folded:
+        table = f"<details><summary>Valeurs et intervalles</summary>{table}</details>"
+    return f'<div class="drane-map">{figure}<div class="drane-map-table">{table}{note}</div></div>'

@@ -51,6 +51,27 @@ def synthesis_table(data: Data, scope: str, period: str, series: pd.DataFrame | 
     return table.sort_values(["_o", "_t"], kind="stable").drop(columns=["_o", "_t"]).reset_index(drop=True)
 
 
+def map_indicators(data: Data, scope: str, period: str):
+    """For each target, its first indicator (catalogue order) declaring a breakdown by
+    department whose table has a value for the scope and year: ``(indicator, table)`` pairs."""
+    cat = load_catalogue()
+    mods = modules()
+    for tid in cat.targets:
+        module = mods.get(tid)
+        if module is None or not hasattr(module, "breakdown"):
+            continue
+        for ind in cat.indicators(tid):
+            if "department" not in ind.breakdowns:
+                continue
+            try:
+                table = module.breakdown(data, ind.id, scope, period, "department")
+            except Exception:  # noqa: BLE001,S112 - an indicator without data for this breakdown is skipped
+                continue
+            if not table.empty and table["value"].notna().any():
+                yield ind, table
+                break
+
+
 def status_counts(table: pd.DataFrame) -> pd.DataFrame:
     """Number of indicators per status, in priority order."""
     cat = load_catalogue()
@@ -206,13 +227,30 @@ class Synthesis:
         ax.invert_yaxis()
         ax.set_xlabel("indicateurs")
         ax.set_title("Indicateurs par statut", loc="left")
-        show_figure(fig, "Nombre d'indicateurs par statut : " + ", ".join(parts))
+        data = pd.DataFrame({"Statut": counts["label"], "Indicateurs": counts["count"]})
+        show_figure(fig, "Nombre d'indicateurs par statut : " + ", ".join(parts), data=data,
+                    name="indicateurs par statut")
 
     def show_table(self) -> None:
         show_synthesis(self.scope, self.table)
 
     def gaps(self) -> None:
         show_gaps(territorial_gaps(self.data, self.scope, self.period))
+
+    def maps(self) -> None:
+        """One map of the departments per target: its first indicator broken down by department
+        that has values for the scope and year (:func:`map_indicators`)."""
+        from .report import _display_html, _display_markdown, department_map_html
+
+        shown = 0
+        for ind, table in map_indicators(self.data, self.scope, self.period):
+            html_ = department_map_html(table, f"{ind.target} — {ind.label}", ind.unit, self.scope,
+                                        table_folded=True)
+            if html_:
+                _display_html(html_)
+                shown += 1
+        if not shown:
+            _display_markdown("*Aucun indicateur ventilé par département pour ce périmètre et cette année.*")
 
     def method(self) -> None:
         from .report import _display_markdown

@@ -95,6 +95,8 @@ def check_page_statically(path: Path, root: Path) -> list[str]:
 def link_problem(page: Path, href: str, root: Path) -> str | None:
     """Why a link of ``page`` does not resolve inside the site (None when it does)."""
     parts = urlsplit(href)
+    if parts.scheme == "data":
+        return None  # a download inside the page (a chart's CSV): no request, nothing to resolve
     if parts.scheme or parts.netloc:
         return f"{page.name}: link out of the site {href}"
     target = (page.parent / unquote(parts.path)).resolve() if parts.path else page

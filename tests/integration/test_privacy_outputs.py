@@ -204,6 +204,20 @@ def _output_files(out: Path) -> list[Path]:
     return sorted(Path(d) / name for d, _, names in os.walk(out, followlinks=True) for name in names)
 
 
+def _embedded_downloads(text: str) -> dict[str, str]:
+    """The files a report page offers for download (the charts' CSV as ``data:`` links, their
+    SVG gzip-packed): base64 inside the page, so a canary there would not show in its text."""
+    import base64
+    import gzip
+
+    out = {}
+    for k, b64 in enumerate(re.findall(r"data:text/csv;charset=utf-8;base64,([A-Za-z0-9+/=]+)", text)):
+        out[f"csv-{k}"] = base64.b64decode(b64).decode("utf-8-sig", errors="replace")
+    for k, b64 in enumerate(re.findall(r'data-drane-svgz=\\?"([A-Za-z0-9+/=]+)', text)):
+        out[f"svg-{k}"] = gzip.decompress(base64.b64decode(b64)).decode("utf-8", errors="replace")
+    return out
+
+
 def _every_text(o: Outputs) -> dict[str, str]:
     texts: dict[str, str] = {}
     for path in _output_files(o.out):
@@ -214,6 +228,7 @@ def _every_text(o: Outputs) -> dict[str, str]:
             texts.update({f"{rel}/{k}": v for k, v in _texts_of_zip_bytes(path.read_bytes()).items()})
         else:
             texts[rel] = path.read_bytes().decode("utf-8", errors="replace")
+            texts.update({f"{rel}/{k}": v for k, v in _embedded_downloads(texts[rel]).items()})
     for target, bundle in o.bundles.items():
         texts.update({f"lot {target}/{k}": v for k, v in _texts_of_zip(bundle).items()})
     return texts

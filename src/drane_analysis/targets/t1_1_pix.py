@@ -506,7 +506,7 @@ def score_histogram(rpt) -> None:
     """Distribution of validated scores by level, with the 128 / 256 objectives."""
     import matplotlib.pyplot as plt
 
-    from ..report import BLUE, PALETTE, RED, fmt_value, show_figure
+    from ..report import BLUE, PALETTE, RED, fmt_value, published_scope_counts, show_figure
 
     frame = score_distribution(rpt.data, rpt.scope, rpt.period)
     if frame.empty:
@@ -528,7 +528,18 @@ def score_histogram(rpt) -> None:
     ax.set_ylabel("certifiés")
     ax.set_title("Scores des élèves certifiés (tirets : objectifs 128 et 256 pix)", loc="left")
     ax.legend(frameon=False)
-    show_figure(fig, "Histogramme des scores Pix. " + " ; ".join(alt))
+    def bins_of(scope: str) -> pd.DataFrame:
+        scores = score_distribution(rpt.data, scope, rpt.period)
+        out = pd.DataFrame({"Score de (pix)": bins[:-1], "à moins de (pix)": bins[1:]})
+        for level in ("3e", "terminale"):
+            values = scores.loc[scores["level"] == level, "score"].astype(float) if not scores.empty else []
+            out[f"Certifiés en {level}"] = np.histogram(values, bins=bins)[0]
+        return out
+
+    # The pupils by score band: small bands are secret, protected with the other scopes' histograms.
+    data = published_scope_counts(rpt.data, f"1.1:score_histogram:{rpt.period}", bins_of, rpt.scope,
+                                  ["Certifiés en 3e", "Certifiés en terminale"], by="Score de (pix)")
+    show_figure(fig, "Histogramme des scores Pix. " + " ; ".join(alt), data=data, name="scores Pix des certifiés")
 
 
 def coverage_notes(rpt) -> list[str]:

@@ -655,7 +655,9 @@ def intensity_chart(rpt) -> None:
     alt = "Nuage de points des 12 départements. " + "; ".join(
         f"{r.label} : {fr_number(r.per_1000, 1)} journées pour 1 000 élèves, {fmt_value(r.rural_share, 'percent')} "
         "en rural" for r in t.itertuples(index=False))
-    show_figure(fig, alt)
+    data = pd.DataFrame({"Département": t["label"], "Élèves en commune rurale (%)": t["rural_share"],
+                         "Journées stagiaires pour 1 000 élèves": t["per_1000"]})
+    show_figure(fig, alt, data=data, name="intensite de formation et ruralite")
 
 
 def rurality_sentence(rpt) -> str:
@@ -764,6 +766,7 @@ def cumulative_chart(rpt) -> None:
     panels = [[rpt.scope], list(referential.ACADEMIES)] if region else [[rpt.scope]]
     fig, axes = plt.subplots(1, len(panels), figsize=(11 if region else 8.5, 4.6), squeeze=False)
     alt = []
+    rows = []
     for ax, names in zip(axes[0], panels, strict=True):
         objs = {(o["value"], o["deadline"]) for name in names for o in objectives(name)}
         horizon = max([p.shift(1), *[Period.parse(d) for _, d in objs]])
@@ -773,6 +776,10 @@ def cumulative_chart(rpt) -> None:
             c = curve[curve["series"] == name]
             label = referential.ACADEMIES[name].name if name in referential.ACADEMIES else "Région"
             ax.step(c["date"], c["cumulative"], where="post", color=colour, label=label, lw=1.8)
+            # The CSV gives the curve at each month's end (its steps are certifications).
+            monthly = c.set_index(pd.to_datetime(c["date"]))["cumulative"].resample("ME").last().ffill()
+            rows += [{"Périmètre": label, "Date": f"{d:%Y-%m-%d}", "Enseignants certifiés (cumul)": v,
+                      "Projection": None} for d, v in monthly.items()]
             proj = projection(rpt.data, name, rpt.period)
             within = [Period.parse(x) <= horizon for x in proj["period"]]
             ahead = proj[proj["observed"].isna() & pd.Series(within, index=proj.index)]
@@ -790,6 +797,8 @@ def cumulative_chart(rpt) -> None:
                     top = max(top, float(np.nanmax(hi)))
                 top = max(top, float(np.nanmax(ahead[method])))
                 end = ahead.iloc[-1]
+                rows += [{"Périmètre": label, "Date": f"fin {x}", "Enseignants certifiés (cumul)": None,
+                          "Projection": v} for x, v in zip(ahead["period"], ahead[method], strict=True)]
                 alt.append(f"{label} : {fr_number(last_value)} certifiés fin {rpt.period}, projection "
                            f"{fr_number(end[method])} fin {end['period']}")
             else:
@@ -816,7 +825,8 @@ def cumulative_chart(rpt) -> None:
     fig.suptitle("Enseignants certifiés Pix depuis la rentrée 2020 : cumul, objectifs (losanges) et projection",
                  fontsize=11, x=0.01, ha="left")
     fig.tight_layout()
-    show_figure(fig, "Courbe cumulée des enseignants certifiés. " + " ; ".join(alt))
+    show_figure(fig, "Courbe cumulée des enseignants certifiés. " + " ; ".join(alt), data=pd.DataFrame(rows),
+                name="enseignants certifies Pix cumul")
 
 
 def coverage_notes(rpt) -> list[str]:

@@ -538,7 +538,9 @@ def profile_chart(rpt) -> None:
     alt = "Barres empilées des niveaux 1 à 4 par domaine. " + "; ".join(
         f"{r.label} : moyenne {_fmt_level(r.value)}, niveau 3 ou 4 pour "
         f"{fmt_value((r.share_3 or 0) + (r.share_4 or 0), 'percent')}" for r in dom.itertuples(index=False))
-    show_figure(fig, alt)
+    data = pd.DataFrame({"Domaine": dom["label"], **{f"Niveau {lv} (%)": dom[f"share_{lv}"] for lv in LEVELS},
+                         "Niveau moyen": dom["value"], "Établissements évalués": dom["n"]})
+    show_figure(fig, alt, data=data, name=f"niveaux de maturite par domaine {rpt.period}")
 
 
 def show_profile(rpt) -> None:
@@ -609,7 +611,9 @@ def paired_chart(rpt) -> None:
     alt = "Évolution moyenne par domaine avec intervalle à 95 %. " + "; ".join(
         f"{r.label} : {_fmt_level(r.change, sign=True)} [{_fmt_level(r.ci_low, sign=True)} ; "
         f"{_fmt_level(r.ci_high, sign=True)}]" for r in ch.itertuples(index=False))
-    show_figure(fig, alt)
+    data = pd.DataFrame({"Domaine": ch["label"], "Évolution moyenne": ch["change"], "Borne basse IC 95 %": ch["ci_low"],
+                         "Borne haute IC 95 %": ch["ci_high"], "Établissements appariés": ch["n"]})
+    show_figure(fig, alt, data=data, name="evolution appariee par domaine")
 
 
 def show_paired_by(rpt, by: str = "territory", title: str = "Territoire") -> None:

@@ -436,7 +436,10 @@ def structures_chart(rpt) -> None:
     ax.legend(fontsize=8, frameon=False, loc="upper left")
     ax.set_ylim(0, max(3.5, float(series["value"].max()) * 1.18))
     ax.yaxis.get_major_locator().set_params(integer=True)
-    show_figure(fig, "Structures en activité par année scolaire. " + " ; ".join(alt))
+    data = pd.DataFrame({"Structure": [STRUCTURE_LABELS[STRUCTURE_INDICATORS[i]] for i in series["indicator"]],
+                         "Année scolaire": series["period"], "Structures en activité": series["value"]})
+    show_figure(fig, "Structures en activité par année scolaire. " + " ; ".join(alt), data=data,
+                name="structures en activite")
 
 
 def show_gap_table(rpt) -> None:
@@ -523,8 +526,17 @@ def gap_chart(rpt) -> None:
     for ax in (ax1, ax2):
         years = sorted(set(x))
         ax.set_xticks(years, [f"{y}-{str(y + 1)[2:]}" for y in years])
+    data = pd.concat([
+        pd.DataFrame({"Série": [breakdown_label("ips_quartile", q) for q in hist["ips_quartile"]],
+                      "Année scolaire": hist["period"], "Valeur": hist["value"], "Borne basse IC 95 %": hist["ci_low"],
+                      "Borne haute IC 95 %": hist["ci_high"]}),
+        pd.DataFrame({"Série": "Écart Q4 − Q1 (points ; IC : établissements comme unités)",
+                      "Année scolaire": gaps["period"], "Valeur": gaps["gap"], "Borne basse IC 95 %": gaps["cl_low"],
+                      "Borne haute IC 95 %": gaps["cl_high"]}),
+    ], ignore_index=True)
     show_figure(fig, "Activation des comptes parents par quartile d'IPS et écart Q4 − Q1 par année : " + ", ".join(
-        f"{p} {fmt_value(g, 'percent_points')}" for p, g in zip(gaps["period"], gaps["gap"], strict=True)))
+        f"{p} {fmt_value(g, 'percent_points')}" for p, g in zip(gaps["period"], gaps["gap"], strict=True)), data=data,
+        name="activation par quartile d'IPS")
 
 
 def coverage_notes(rpt) -> list[str]:

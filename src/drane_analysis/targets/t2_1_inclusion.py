@@ -691,7 +691,7 @@ def deployment_chart(rpt) -> None:
     import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
-    from ..report import BLUE, GREY, RED, fr_number, show_figure
+    from ..report import BLUE, GREY, RED, fr_number, published_scope_counts, show_figure
 
     monthly = robot_monthly(rpt.data, rpt.scope, until=rpt.period)
     if monthly.empty:
@@ -729,7 +729,19 @@ def deployment_chart(rpt) -> None:
     fig.autofmt_xdate()
     fig.text(0.01, -0.1, "Zone colorée : l'année scolaire du rapport. Juillet et août : pas de prêt.",
              fontsize=8, color=GREY)
-    show_figure(fig, "Robots en service et inutilisés, mois par mois. " + " ; ".join(alt))
+    def months_of(scope: str) -> pd.DataFrame:
+        m = robot_monthly(rpt.data, scope, until=rpt.period)
+        return pd.DataFrame({"Degré": [DEGREE_LABELS[d] for d in m["degree"]],
+                             "Mois": [f"{x:%Y-%m}" for x in m["month"]], "Robots en service": m["in_service"],
+                             "Robots inutilisés": m["idle"], "Parc": m["fleet"]})
+
+    # A robot in service is a pupil: a small monthly count is secret (protected with the other
+    # scopes' months), and the idle count with it.
+    data = published_scope_counts(rpt.data, f"2.1:robots_monthly:{rpt.period}", months_of, rpt.scope,
+                                  ["Robots en service"], by=["Degré", "Mois"], partition=False,
+                                  follow={"Robots inutilisés": "Robots en service"})
+    show_figure(fig, "Robots en service et inutilisés, mois par mois. " + " ; ".join(alt), data=data,
+                name="robots en service par mois")
 
 
 def department_fleet(data: Data, scope: str, period: str) -> pd.DataFrame:
@@ -814,14 +826,17 @@ def heatmap(rpt) -> None:
     if secret:
         caption = f"Non représentés (secret statistique) : {', '.join(sorted(secret))}."
         alt += f". {caption}"
-    show_figure(fig, "Carte de chaleur du temps en service des robots par département et par mois. " + alt, caption)
+    data = pd.DataFrame(table.to_numpy(dtype=float), columns=[f"{m:%Y-%m} (%)" for m in table.columns])
+    data.insert(0, "Département", list(table.index))
+    show_figure(fig, "Carte de chaleur du temps en service des robots par département et par mois. " + alt, caption,
+                data=data, name=f"temps en service des robots par mois {rpt.period}")
 
 
 def share_histogram(rpt) -> None:
     """Distribution of each robot's share of days in service over the year, by degree."""
     import matplotlib.pyplot as plt
 
-    from ..report import BLUE, PALETTE, fmt_value, show_figure
+    from ..report import BLUE, PALETTE, fmt_value, published_scope_counts, show_figure
 
     frame = robot_share_distribution(rpt.data, rpt.scope, rpt.period)
     if frame.empty:
@@ -843,7 +858,19 @@ def share_histogram(rpt) -> None:
     ax.set_ylabel("robots")
     ax.set_title("Utilisation de chaque robot sur l'année", loc="left")
     ax.legend(frameon=False, fontsize=8)
-    show_figure(fig, "Histogramme de la part du temps en service de chaque robot. " + " ; ".join(alt))
+    def bins_of(scope: str) -> pd.DataFrame:
+        shares = robot_share_distribution(rpt.data, scope, rpt.period)
+        out = pd.DataFrame({"Part du temps de (%)": bins[:-1], "à moins de (%)": bins[1:]})
+        for degree in ("first", "second"):
+            s = shares.loc[shares["degree"] == degree, "share"].dropna() if not shares.empty else []
+            out[f"Robots du {DEGREE_LABELS[degree]}"] = np.histogram(s, bins=bins)[0]
+        return out
+
+    data = published_scope_counts(rpt.data, f"2.1:robot_shares:{rpt.period}", bins_of, rpt.scope,
+                                  [f"Robots du {DEGREE_LABELS[d]}" for d in ("first", "second")],
+                                  by="Part du temps de (%)")
+    show_figure(fig, "Histogramme de la part du temps en service de chaque robot. " + " ; ".join(alt), data=data,
+                name="utilisation de chaque robot")
 
 
 def show_fleet_status(rpt) -> None:

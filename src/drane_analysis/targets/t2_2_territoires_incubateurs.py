@@ -581,7 +581,9 @@ def samr_history_chart(rpt) -> None:
     ax.legend(fontsize=8, frameon=False, ncol=4, loc="lower center", bbox_to_anchor=(0.5, -0.32))
     alt = "; ".join(f"{p} : M + R = {fmt_value(pivot.loc[p, 'M'] + pivot.loc[p, 'R'], 'percent')}"
                     for p in pivot.index)
-    show_figure(fig, "Barres empilées du profil SAMR par année. " + alt)
+    data = pivot.reset_index().rename(columns={"period": "Année scolaire", **{lv: f"{lv} — {SAMR_LABELS[lv]} (%)"
+                                                                              for lv in SAMR_ORDER}})
+    show_figure(fig, "Barres empilées du profil SAMR par année. " + alt, data=data, name="profil SAMR par annee")
 
 
 def coverage_notes(rpt) -> list[str]:

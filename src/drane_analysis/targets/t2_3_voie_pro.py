@@ -479,7 +479,11 @@ def lycee_type_chart(rpt) -> None:
     ax.set_ylabel("% des lycées")
     ax.set_title("Lycées utilisant un agent conversationnel, par type", loc="left")
     ax.legend(frameon=False, fontsize=8)
-    show_figure(fig, "Évolution de la part des lycées utilisateurs par type. " + " ; ".join(alt))
+    data = pd.DataFrame({"Type de lycée": [LYCEE_TYPE_LABELS.get(g, g) for g in hist["group"]],
+                         "Année scolaire": hist["period"], "Lycées utilisateurs (%)": hist["value"],
+                         "Borne basse IC 95 %": hist["ci_low"], "Borne haute IC 95 %": hist["ci_high"]})
+    show_figure(fig, "Évolution de la part des lycées utilisateurs par type. " + " ; ".join(alt), data=data,
+                name="lycees utilisateurs par type")
 
 
 def short_verdict(p_value: float) -> str:

@@ -914,7 +914,11 @@ def gap_chart(rpt, level: str) -> None:
     ax.set_ylabel("%")
     ax.set_title(f"Part des filles et des garçons de {LEVEL_LABELS[level]} suivant NSI", loc="left")
     ax.legend(frameon=False)
-    show_figure(fig, f"Part des élèves de {LEVEL_LABELS[level]} générale suivant NSI selon le sexe. " + " ; ".join(alt))
+    data = pd.DataFrame({"Année scolaire": t["group"], "Filles (%)": t["girls_rate"], "Filles, borne basse": t["girls_low"],
+                         "Filles, borne haute": t["girls_high"], "Garçons (%)": t["boys_rate"],
+                         "Garçons, borne basse": t["boys_low"], "Garçons, borne haute": t["boys_high"]})
+    show_figure(fig, f"Part des élèves de {LEVEL_LABELS[level]} générale suivant NSI selon le sexe. " + " ; ".join(alt),
+                data=data, name=f"NSI filles et garcons {level}")
 
 
 def _projection(trend) -> str:

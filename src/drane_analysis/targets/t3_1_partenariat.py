@@ -368,7 +368,10 @@ def committees_trend(rpt) -> None:
     ax.set_title("Comités de pilotage tenus et minimum attendu", loc="left")
     alt = "; ".join(f"{p} : {h} tenus pour {e} attendus, {s} collectivité(s) en deçà" for p, h, e, s in
                     zip(table.index, table["held"], table["expected"], table["short"], strict=True))
-    show_figure(fig, "Comités de pilotage par année scolaire. " + alt)
+    data = pd.DataFrame({"Année scolaire": table.index, "Comités tenus": table["held"].to_numpy(),
+                         "Minimum attendu": table["expected"].to_numpy(),
+                         "Collectivités en deçà": table["short"].to_numpy()})
+    show_figure(fig, "Comités de pilotage par année scolaire. " + alt, data=data, name="comites de pilotage par annee")
 
 
 def committees_chart(rpt) -> None:
@@ -392,7 +395,10 @@ def committees_chart(rpt) -> None:
     ax.set_xticks(range(0, int(max(cur["steering"].max(), MINIMUM_PER_YEAR)) + 2))
     ax.set_title(f"Comités de pilotage par collectivité, {rpt.period} (en rouge : sous le minimum)", loc="left")
     alt = "; ".join(f"{n} : {s}" for n, s in zip(cur["name"], cur["steering"], strict=True))
-    show_figure(fig, f"Comités de pilotage tenus par collectivité en {rpt.period}, minimum {MINIMUM_PER_YEAR}. {alt}")
+    data = pd.DataFrame({"Collectivité": cur["name"].to_numpy(), "Comités de pilotage": cur["steering"].to_numpy(),
+                         "Minimum": MINIMUM_PER_YEAR})
+    show_figure(fig, f"Comités de pilotage tenus par collectivité en {rpt.period}, minimum {MINIMUM_PER_YEAR}. {alt}",
+                data=data, name=f"comites de pilotage par collectivite {rpt.period}")
 
 
 def coverage_notes(rpt) -> list[str]:

@@ -501,6 +501,7 @@ def coverage_map(rpt) -> None:
     """Scatter of the establishments by their coordinates, the uncovered ones in red."""
     import matplotlib.pyplot as plt
 
+    from ..maps import draw_outlines
     from ..report import BLUE_LIGHT, RED, show_figure
 
     cur = _current(rpt.data, rpt.scope, rpt.period)
@@ -508,6 +509,7 @@ def coverage_map(rpt) -> None:
     if cur.empty:
         return
     fig, ax = plt.subplots(figsize=(7.5, 7.5))
+    draw_outlines(ax, rpt.scope)
     covered = cur[cur["covered"] == 1]
     uncovered = cur[cur["covered"] == 0]
     ax.scatter(covered["longitude"], covered["latitude"], s=4, color=BLUE_LIGHT, alpha=0.45, lw=0,
@@ -521,9 +523,13 @@ def coverage_map(rpt) -> None:
     ax.set_title(f"Établissements avec et sans relais actif, {rpt.period}", loc="left")
     dept = uncovered_by_department(rpt.data, rpt.scope, rpt.period)
     worst = ", ".join(f"{r.label} ({r.uncovered})" for r in dept.head(3).itertuples(index=False))
+    # The CSV lists the red points (establishments are public; the blue ones are thousands).
+    data = pd.DataFrame({"UAI": uncovered["uai"].to_numpy() if "uai" in uncovered else None,
+                         "Longitude": uncovered["longitude"].round(5).to_numpy(),
+                         "Latitude": uncovered["latitude"].round(5).to_numpy()})
     show_figure(fig, f"Carte des établissements selon leurs coordonnées : {len(covered)} couverts en bleu, "
                      f"{len(uncovered)} sans relais en rouge. Départements ayant le plus d'établissements sans "
-                     f"relais : {worst}.")
+                     f"relais : {worst}.", data=data, name=f"etablissements sans relais {rpt.period}")
 
 
 def department_chart(rpt) -> None:
@@ -548,7 +554,10 @@ def department_chart(rpt) -> None:
     ax.set_ylabel("% des établissements couverts")
     ax.set_title("Couverture par département et par année scolaire", loc="left")
     ax.legend(fontsize=7.5, frameon=False, ncol=2, loc="lower right")
-    show_figure(fig, "Couverture par département, de la première à la dernière année montrée. " + " ; ".join(alt))
+    data = pd.DataFrame({"Département": hist["label"], "Année scolaire": [Period(int(y)).label for y in hist["year"]],
+                         "Établissements couverts (%)": hist["value"]})
+    show_figure(fig, "Couverture par département, de la première à la dernière année montrée. " + " ; ".join(alt),
+                data=data, name="couverture par departement et par annee")
 
 
 def coverage_notes(rpt) -> list[str]:

@@ -814,7 +814,11 @@ def before_after_chart(rpt, outcome: str) -> None:
     ax.set_ylabel("connexions par élève et par an" if outcome == "ent" else "% des élèves de 3e")
     ax.set_title(f"{out.label} : Vienne et départements de comparaison", loc="left")
     ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
-    show_figure(fig, f"{out.label} par année scolaire (pointillé vertical : rentrée 2021). " + " ; ".join(alt))
+    data = pd.DataFrame({"Groupe": table["label"], "Année scolaire": table["period"], "Valeur": table["value"],
+                         "Borne basse IC 95 %": table["ci_low"], "Borne haute IC 95 %": table["ci_high"],
+                         "Vienne sans TNE (contrefactuel)": table["counterfactual"]})
+    show_figure(fig, f"{out.label} par année scolaire (pointillé vertical : rentrée 2021). " + " ; ".join(alt),
+                data=data, name=f"Vienne et comparaison {outcome}")
 
 
 def event_study_chart(rpt, outcome: str) -> None:
@@ -852,9 +856,11 @@ def event_study_chart(rpt, outcome: str) -> None:
     alt = "; ".join(f"{p} : {fmt_value(v, out.unit)} [{fmt_value(lo, out.unit, False)} ; "
                     f"{fmt_value(hi, out.unit, False)}]" for p, v, lo, hi in
                     zip(ok["period"], ok["estimate"], ok["ci_low"], ok["ci_high"], strict=True))
+    data = pd.DataFrame({"Année scolaire": ev["period"], "Rôle": ev["role"], "Écart Vienne − comparaison": ev["estimate"],
+                         "Borne basse IC 95 %": ev["ci_low"], "Borne haute IC 95 %": ev["ci_high"]})
     show_figure(fig, f"Étude d'événement, {out.label}, écart à l'année de référence {ref['period'].iloc[0]} "
                      f"(0 par construction), intervalles à 95 % tenant compte des chocs départementaux "
-                     f"(Conley–Taber, effets placebo de l'année). {alt}")
+                     f"(Conley–Taber, effets placebo de l'année). {alt}", data=data, name=f"etude d'evenement {outcome}")
 
 
 def pretrend_text(rpt) -> str:
@@ -910,9 +916,13 @@ def show_placebo(rpt, outcome: str) -> None:
     ax.axvline(0, color="#161616", lw=0.8)
     ax.set_xlabel("% d'écart" if out.log else "points d'écart")
     ax.set_title(f"{out.label} : placebo (chaque département « traité » en 2021)", loc="left")
+    data = pd.DataFrame({"Département": table["label"], "Effet estimé": table["estimate"],
+                         "Borne basse IC 95 %": table["ci_low"], "Borne haute IC 95 %": table["ci_high"],
+                         "Département TNE": table["is_tne"].map({True: "oui", False: "non"})})
     show_figure(fig, f"Placebo, {out.label} (la dispersion des départements sans TNE est l'incertitude qui compte) : "
                 + "; ".join(f"{lab} {fmt_value(v, out.unit)}"
-                            for lab, v in zip(table["label"], table["estimate"], strict=True)))
+                            for lab, v in zip(table["label"], table["estimate"], strict=True)),
+                data=data, name=f"placebo {outcome}")
     p, n = table.attrs.get("p_value", np.nan), table.attrs.get("n", len(table))
     if np.isfinite(p):
         rank = round(p * n)

@@ -806,7 +806,10 @@ def teacher_services_chart(rpt) -> None:
     ax.set_ylim(bottom=0)
     ax.set_title("Enseignants utilisateurs des services pédagogiques", loc="left")
     ax.legend(fontsize=8, frameon=False)
-    show_figure(fig, "Enseignants utilisateurs au mois de pointe, par service et par année. " + " ; ".join(alt))
+    data = pd.DataFrame({"Service": hist["service"], "Année scolaire": hist["period"],
+                         "Enseignants utilisateurs (mois de pointe)": hist["users"]})
+    show_figure(fig, "Enseignants utilisateurs au mois de pointe, par service et par année. " + " ; ".join(alt),
+                data=data, name="enseignants utilisateurs par service")
 
 
 def show_college_departments(rpt) -> None:
@@ -860,8 +863,12 @@ def monthly_chart(rpt) -> None:
     lows = total.groupby(total.index.map(lambda d: Period.of_date(d).label)).idxmin()
     alt = "; ".join(f"{p} : {fr_number(by_year[p])} connexions, maximum en {_month_label(peaks[p])}, minimum en "
                     f"{_month_label(lows[p])}" for p in _periods_sorted(by_year.index))
+    data = (frame.pivot_table(index="month", columns="family", values="connections", aggfunc="sum")
+            .rename(columns=PLATFORM_FAMILIES))
+    data.insert(0, "Toutes plateformes", total.reindex(data.index).to_numpy())
+    data.insert(0, "Mois", [f"{m:%Y-%m}" for m in data.index])
     show_figure(fig, "Connexions mensuelles aux ENT (élèves, enseignants, parents, personnels), par plateforme. "
-                + alt)
+                + alt, data=data, name="connexions mensuelles aux ENT")
 
 
 def seasonal_chart(rpt) -> None:
@@ -885,8 +892,11 @@ def seasonal_chart(rpt) -> None:
     ax.set_ylabel("part des connexions de l'année (%)")
     n = int(prof["years"].max())
     ax.set_title(f"Profil saisonnier ({n} année(s) complète(s))", loc="left")
+    data = pd.DataFrame({"Mois": prof["month"], "Part moyenne des connexions (%)": prof["share"],
+                         "Borne basse IC 95 %": prof["ci_low"], "Borne haute IC 95 %": prof["ci_high"]})
     show_figure(fig, "Part moyenne des connexions de l'année par mois : " + ", ".join(
-        f"{m} {fmt_value(s, 'percent')}" for m, s in zip(prof["month"], prof["share"], strict=True)))
+        f"{m} {fmt_value(s, 'percent')}" for m, s in zip(prof["month"], prof["share"], strict=True)), data=data,
+        name="saisonnalite des connexions")
 
 
 def show_seasonal_table(rpt) -> None:
