@@ -4,7 +4,9 @@ Each target module (``targets/t1_1_pix.py``…) computes its indicators' *series
 per (indicator, scope, period) with ``value`` and, for rates, ``numerator``,
 ``denominator`` and the 95 % interval. :func:`evaluate` then attaches the objective in
 force (``params/targets/``), the projection to its deadline and the status, following the
-rule written in ``params/status.yaml`` (and printed in every report).
+rule written in ``params/status.yaml`` (and printed in every report). Series rows may carry
+the ``coverage`` of the joins behind them (:mod:`.coverage`): below the minimum of
+``params/coverage.yaml`` the status is withheld.
 """
 
 from __future__ import annotations
@@ -17,15 +19,19 @@ import pandas as pd
 
 from . import referential
 from .catalogue import Catalogue, ObjectiveInForce, load_catalogue
+from .coverage import rules as coverage_rules
+from .coverage import withhold
 from .periods import Period
 from .stats import fit_trend
 
 SERIES_COLUMNS = ["target", "indicator", "academy", "period", "value", "numerator", "denominator",
-                  "ci_low", "ci_high", "note"]
+                  "ci_low", "ci_high", "note",
+                  "coverage", "coverage_note"]  # what the joins kept (coverage.py)
 TABLE_COLUMNS = ["target", "indicator", "label", "academy", "period", "value", "unit", "numerator",
                  "denominator", "ci_low", "ci_high", "objective", "objective_label", "objective_deadline",
                  "objective_carried_forward", "projection", "projection_low", "projection_high", "status",
-                 "status_label", "note"]
+                 "status_label", "note",
+                 "coverage", "coverage_note"]  # what the joins kept (coverage.py)
 
 
 def series_frame(rows: Iterable[dict]) -> pd.DataFrame:
@@ -33,8 +39,9 @@ def series_frame(rows: Iterable[dict]) -> pd.DataFrame:
     frame = pd.DataFrame(list(rows))
     for col in SERIES_COLUMNS:
         if col not in frame:
-            frame[col] = np.nan if col not in ("note",) else ""
+            frame[col] = np.nan if col not in ("note", "coverage_note") else ""
     frame["note"] = frame["note"].fillna("")
+    frame["coverage_note"] = frame["coverage_note"].fillna("")
     return frame[SERIES_COLUMNS]
 
 
@@ -147,6 +154,7 @@ def evaluate(series: pd.DataFrame, periods: list[str] | None = None, scopes: lis
     if series.empty:
         return pd.DataFrame(columns=TABLE_COLUMNS)
     rows = []
+    min_coverage = coverage_rules().min_coverage
     wanted = series
     if periods:
         wanted = wanted[wanted["period"].isin(periods)]
@@ -170,6 +178,10 @@ def evaluate(series: pd.DataFrame, periods: list[str] | None = None, scopes: lis
         kind = obj.objective.kind if obj else "threshold"
         status, proj, lo, hi = status_of(rec["value"], target_value, ind.direction, history, rec["period"],
                                          deadline, kind, cat.min_periods_for_trend)
+        # Coverage (params/coverage.yaml): a value computed on too little of its population
+        # keeps its value but not its status.
+        coverage = rec.get("coverage", np.nan)
+        status = withhold(status, coverage, min_coverage)
         unit_label = cat.unit_label(ind.unit)
         label = ""
         if obj is not None:
@@ -189,6 +201,8 @@ def evaluate(series: pd.DataFrame, periods: list[str] | None = None, scopes: lis
             "projection": proj, "projection_low": lo, "projection_high": hi,
             "status": status,
             "status_label": cat.status_label(status),
+            "coverage": coverage,
+            "coverage_note": rec["coverage_note"] if isinstance(rec.get("coverage_note"), str) else "",
         })
     if not rows:  # no series row for the periods / scopes asked
         return pd.DataFrame(columns=TABLE_COLUMNS)

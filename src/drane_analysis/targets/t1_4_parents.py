@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import referential
+from .. import coverage, referential
 from ..data import Data, breakdown_label
 from ..indicators import by_scope, rate_rows, series_frame
 from ..periods import Period, period_range
@@ -38,6 +38,7 @@ STRUCTURE_LABELS = {"service_establishment": "Établissements de service",
                     "france_services": "Maisons France Services"}
 PARENT_ATTRIBUTES = ["kind", "sector", "territory", "priority_education", "department_label"]
 TOP, BOTTOM = "Q4", "Q1"
+NO_IPS = {"no_ips": "établissement{s} sans IPS dans les fichiers de la DEPP"}
 
 
 # --------------------------------------------------------------------------- structures
@@ -178,7 +179,20 @@ def compute(data: Data) -> pd.DataFrame:
             for rec in ips_gap_by_year(data, scope).itertuples(index=False):
                 rows.append({"target": TARGET, "indicator": "parents_ent_ips_gap", "academy": scope,
                              "period": rec.period, "value": rec.gap, "ci_low": rec.ci_low, "ci_high": rec.ci_high})
-    return series_frame(rows)
+    series = series_frame(rows)
+    if data.has("ent_comptes"):
+        series = coverage.attach(series, "parents_ent_ips_gap", ips_coverage(data))
+    return series
+
+
+def ips_coverage(data: Data) -> pd.DataFrame:
+    """Coverage of ``parents_ent_ips_gap`` (join with the IPS files): the parents' accounts
+    of establishments without any IPS (EREA, establishments missing from the IPS files)
+    are in no quartile, hence in neither term of the gap."""
+    par = parent_accounts(data)
+    frame = par.assign(lost=np.where(par["ips_quartile"].isna().to_numpy(), "no_ips", coverage.KEPT))
+    return coverage.measure(frame, NO_IPS, whom="comptes parents chargés", weight="loaded",
+                            subject="écart calculé", scopes=data.scopes)
 
 
 # --------------------------------------------------------------------------- the divide

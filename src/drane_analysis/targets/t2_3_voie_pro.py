@@ -25,7 +25,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .. import referential
+from .. import coverage, referential
 from ..data import Data, breakdown_label
 from ..indicators import by_scope, rate_rows, series_frame
 from ..periods import Period
@@ -175,7 +175,25 @@ def compute(data: Data) -> pd.DataFrame:
             table = rate_table(part, "user", "one", by=["period"]).assign(academy=scope)
             rows += rate_rows(TARGET, "conversational_agents_rate", table)
         rows = fill_missing(rows, TARGET, "conversational_agents_rate", voc.attrs["periods"], scopes=data.scopes)
+        return coverage.attach(series_frame(rows), "conversational_agents_rate", agents_coverage(data))
     return series_frame(rows)
+
+
+def agents_coverage(data: Data) -> pd.DataFrame:
+    """Coverage of ``conversational_agents_rate`` (join of the agents file with the annuaire):
+    lycées using an agent whose UAI the annuaire lacks count nowhere. Users the annuaire
+    lists as another kind (a LEGT, a collège) are outside the definition, not lost."""
+    agents = data.source("agents_conversationnels")
+    users = agents.loc[agents["classes_using"].fillna(0).to_numpy() >= 1, ["period", "uai"]].drop_duplicates()
+    est = data.establishments()
+    voc = vocational(data)
+    counted = set(zip(voc["period"], voc["uai"]))
+    known = users["uai"].isin(set(est["uai"])).to_numpy()
+    inside = np.array([k in counted for k in zip(users["period"], users["uai"])], dtype=bool)
+    frame = users[inside | ~known].assign(academy=lambda f: coverage.academy_of_uai(f["uai"]).to_numpy())
+    frame["lost"] = np.where(frame["uai"].isin(set(est["uai"])).to_numpy(), coverage.KEPT, "not_in_annuaire")
+    return coverage.measure(frame, {"not_in_annuaire": "lycée{s} utilisateur{s} inconnu{s} de l'annuaire"},
+                            whom="lycées utilisateurs", scopes=data.scopes)
 
 
 # --------------------------------------------------------------------------- breakdowns
