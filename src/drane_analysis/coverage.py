@@ -16,7 +16,7 @@ A target module describes each join as a frame of what it should cover, one row 
 (establishment and school year…): ``academy``, ``period``, the unit, optionally a weight
 (persons), and ``lost``: empty for a unit kept, else the code of the reason it was lost::
 
-    cov = coverage.measure(frame, REASONS, whom="élèves certifiés", weight="certified",
+    cov = coverage.measure(frame, REASONS, whom="élève{s} certifié{s}", weight="certified",
                            scopes=data.scopes)
     series = coverage.attach(series, "pix_certification_rate_3e", cov)
 
@@ -109,8 +109,8 @@ def measure(frame: pd.DataFrame, reasons: Mapping[str, str], *, whom: str, weigh
             a key of ``reasons``) and, with ``weight``, the persons of each unit.
         reasons: French phrase of each reason, after the number of units; ``{s}`` takes the
             plural's « s » (« établissement{s} absent{s} de l'annuaire »).
-        whom: what the coverage counts, in the plural (« élèves certifiés », « comptes
-            parents chargés »; with ``weight=None``, the units: « établissements »).
+        whom: what the coverage counts, with its ``{s}`` marks (« élève{s} certifié{s} »,
+            « compte{s} parent{s} chargé{s} »; with ``weight=None``, the units).
         weight: the column of persons (None: the share of units).
         unit: the column naming a unit (units are counted distinct per reason).
         subject: the start of the sentence (« taux calculé », « score moyen calculé »).
@@ -153,8 +153,9 @@ def fields(kept: float, total: float, losses: list[tuple[int, str, float]], *, w
            subject: str = "taux calculé") -> dict:
     """``coverage`` and ``coverage_note`` from what a join kept and lost.
 
-    ``losses``: (units, phrase with ``{s}``, persons) per reason. The note is empty when
-    nothing was lost; the coverage NaN when there was nothing to cover.
+    ``losses``: (units, phrase with ``{s}``, persons) per reason; ``whom`` has its ``{s}``
+    marks too. The note is empty when nothing was lost; the coverage NaN when there was
+    nothing to cover.
     """
     if total <= 0:
         return {"coverage": np.nan, "coverage_note": ""}
@@ -163,12 +164,17 @@ def fields(kept: float, total: float, losses: list[tuple[int, str, float]], *, w
         return {"coverage": share, "coverage_note": ""}
     parts = []
     for units, phrase, persons in losses:
-        text = f"{_fr(units, 0)} {phrase.replace('{s}', 's' if units > 1 else '')}"
+        text = f"{_fr(units, 0)} {plural(phrase, units)}"
         if weighted:
-            text += f" ({_fr(persons, 0)} {whom})"
+            text += f" ({_fr(persons, 0)} {plural(whom, persons)})"
         parts.append(text)
     return {"coverage": share,
-            "coverage_note": f"{subject} sur {format_share(share)} des {whom} : " + " ; ".join(parts)}
+            "coverage_note": f"{subject} sur {format_share(share)} des {plural(whom, 2)} : " + " ; ".join(parts)}
+
+
+def plural(words: str, count: float) -> str:
+    """``words`` with its ``{s}`` marks written for ``count`` (« s » from 2 on, the French rule)."""
+    return words.replace("{s}", "s" if count >= 2 else "")
 
 
 def combine(*measures: pd.DataFrame) -> pd.DataFrame:

@@ -353,8 +353,8 @@ def rate_coverage(data: Data, level: str) -> pd.DataFrame:
     cert = cert[(cert["level"] == level).fillna(False).to_numpy() | cert["level"].isna().to_numpy()]
     enrolled = enrolled_coverage(data)
     return coverage.combine(
-        coverage.measure(cert, UNRATED_REASONS, whom="élèves certifiés", weight="certified", scopes=data.scopes),
-        coverage.measure(enrolled[enrolled["level"] == level], ENROLLED_REASONS, whom="élèves inscrits",
+        coverage.measure(cert, UNRATED_REASONS, whom="élève{s} certifié{s}", weight="certified", scopes=data.scopes),
+        coverage.measure(enrolled[enrolled["level"] == level], ENROLLED_REASONS, whom="élève{s} inscrit{s}",
                          weight="eligible", scopes=data.scopes))
 
 
@@ -368,7 +368,7 @@ def score_coverage(data: Data, level: str) -> pd.DataFrame:
     per["level"] = per["uai"].map(kind).map(LEVEL_OF_KIND)
     per = per[(per["level"] == level).fillna(False).to_numpy() | per["level"].isna().to_numpy()]
     per["lost"] = np.where(per["level"].isna(), "no_level", coverage.KEPT)
-    return coverage.measure(per, {"no_level": UNRATED_REASONS["no_level"]}, whom="élèves certifiés",
+    return coverage.measure(per, {"no_level": UNRATED_REASONS["no_level"]}, whom="élève{s} certifié{s}",
                             weight="scored", subject="score moyen calculé", scopes=data.scopes)
 
 
@@ -568,8 +568,11 @@ def key_messages(rpt) -> str:
         rate, score = r.get(f"pix_certification_rate_{level}"), r.get(f"pix_mean_score_{level}")
         if rate is None or pd.isna(rate["value"]):
             continue
+        cov = rate.get("coverage", np.nan)
+        partial = "" if pd.isna(cov) or cov >= 100 else (
+            f" ; couverture {coverage.format_share(cov)}{', statut suspendu' if rate['status'] == coverage.WITHHELD else ''}")
         text = (f"- **{fmt_value(rate['value'], 'percent')}** des élèves {label} sont certifiés "
-                f"({_int(rate['numerator'])} sur {_int(rate['denominator'])} inscrits)")
+                f"({_int(rate['numerator'])} sur {_int(rate['denominator'])} inscrits{partial})")
         if score is not None and pd.notna(score["value"]):
             cmp = "au-dessus" if score["value"] >= score["objective"] else "en dessous"
             text += (f" ; leur score moyen, **{fmt_value(score['value'], 'pix')}**, est {cmp} de l'objectif de "

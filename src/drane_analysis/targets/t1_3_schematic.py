@@ -199,7 +199,7 @@ def assessed_coverage(data: Data) -> pd.DataFrame:
     frame["lost"] = np.where(frame["uai"].isin(set(data.establishments()["uai"])).to_numpy(), coverage.KEPT,
                              "not_in_annuaire")
     return coverage.measure(frame, {"not_in_annuaire": "établissement{s} évalué{s} inconnu{s} de l'annuaire"},
-                            whom="établissements évalués", subject="valeur calculée", scopes=data.scopes)
+                            whom="établissement{s} évalué{s}", subject="valeur calculée", scopes=data.scopes)
 
 
 # --------------------------------------------------------------------------- breakdowns

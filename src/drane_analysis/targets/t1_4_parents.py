@@ -191,7 +191,7 @@ def ips_coverage(data: Data) -> pd.DataFrame:
     are in no quartile, hence in neither term of the gap."""
     par = parent_accounts(data)
     frame = par.assign(lost=np.where(par["ips_quartile"].isna().to_numpy(), "no_ips", coverage.KEPT))
-    return coverage.measure(frame, NO_IPS, whom="comptes parents chargés", weight="loaded",
+    return coverage.measure(frame, NO_IPS, whom="compte{s} parent{s} chargé{s}", weight="loaded",
                             subject="écart calculé", scopes=data.scopes)
 
 

@@ -358,7 +358,7 @@ def loans_coverage(data: Data, degree: str) -> pd.DataFrame:
                 rows.append({"loan": f"{robot}|{uai}", "period": label, "academy": coverage.academy_of_uai(
                     pd.Series([uai])).iloc[0], "lost": "unknown_robot"})
         frame = pd.concat([frame, pd.DataFrame(rows, columns=frame.columns)], ignore_index=True)
-    return coverage.measure(frame, UNKNOWN_ROBOT, whom="prêts de robots", unit="loan", subject="nombre calculé",
+    return coverage.measure(frame, UNKNOWN_ROBOT, whom="prêt{s} de robot{s}", unit="loan", subject="nombre calculé",
                             scopes=data.scopes)
 
 

@@ -193,7 +193,7 @@ def agents_coverage(data: Data) -> pd.DataFrame:
     frame = users[inside | ~known].assign(academy=lambda f: coverage.academy_of_uai(f["uai"]).to_numpy())
     frame["lost"] = np.where(frame["uai"].isin(set(est["uai"])).to_numpy(), coverage.KEPT, "not_in_annuaire")
     return coverage.measure(frame, {"not_in_annuaire": "lycée{s} utilisateur{s} inconnu{s} de l'annuaire"},
-                            whom="lycées utilisateurs", scopes=data.scopes)
+                            whom="lycée{s} utilisateur{s}", scopes=data.scopes)
 
 
 # --------------------------------------------------------------------------- breakdowns

@@ -147,7 +147,7 @@ def nsi_coverage(data: Data, level: str) -> pd.DataFrame:
         return pd.DataFrame(columns=["academy", "period", "coverage", "coverage_note"])
     wide, masked = _nsi_wide(data, level)
     frame = wide[["uai", "period", "academy"]].assign(lost=np.where(masked, "masked", coverage.KEPT))
-    return coverage.measure(frame, MASKED, whom="lycées du fichier", subject="valeur calculée",
+    return coverage.measure(frame, MASKED, whom="lycée{s} du fichier", subject="valeur calculée",
                             scopes=data.scopes)
 
 

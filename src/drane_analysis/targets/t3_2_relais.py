@@ -208,7 +208,7 @@ def relay_coverage(data: Data) -> pd.DataFrame:
                                                                  "not_in_annuaire")}))
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=["period", "uai", "academy", "one", "lost"])
-    return join_coverage.measure(frame, NOT_IN_ANNUAIRE, whom="affectations de relais actifs", weight="one",
+    return join_coverage.measure(frame, NOT_IN_ANNUAIRE, whom="affectation{s} de relais actif{s}", weight="one",
                             scopes=data.scopes)
 
 

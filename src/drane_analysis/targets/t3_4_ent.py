@@ -330,7 +330,7 @@ def activation_coverage(data: Data) -> pd.DataFrame:
     part = acc[(acc["platform"] == LYCEE_PLATFORM) & acc["profile"].isin(ACTIVATION_PROFILES)
                & (acc["kind"].isna() | ((acc["kind"] == "lycee") & (acc["sector"] == "public")))]
     return coverage.measure(part.assign(lost=_unknown(part)), NOT_IN_ANNUAIRE,
-                            whom="comptes élèves et enseignants chargés", weight="loaded", scopes=data.scopes)
+                            whom="compte{s} élève{s} et enseignant{s} chargé{s}", weight="loaded", scopes=data.scopes)
 
 
 def usage_coverage(data: Data) -> pd.DataFrame:
@@ -359,7 +359,7 @@ def departments_coverage(data: Data) -> pd.DataFrame:
     part = acc[(acc["platform"] == LYCEE_PLATFORM) & (acc["kind"].isna() | (acc["kind"] == "college"))]
     part = part.drop_duplicates(["period", "uai"])
     return coverage.measure(part.assign(lost=_unknown(part)), NOT_IN_ANNUAIRE,
-                            whom="collèges ou établissements inconnus sur Lycée connecté", subject="nombre calculé",
+                            whom="collège{s} ou établissement{s} inconnu{s} sur Lycée connecté", subject="nombre calculé",
                             scopes=data.scopes)
 
 
@@ -371,7 +371,7 @@ def ecole_coverage(data: Data) -> pd.DataFrame:
     eco = eco[eco["kind"].isna() | ((eco["kind"] == "ecole") & (eco["sector"] == "public"))]
     eco = eco.drop_duplicates(["period", "uai"])
     return coverage.measure(eco.assign(lost=_unknown(eco)), NOT_IN_ANNUAIRE,
-                            whom="écoles dont un compte est activé", scopes=data.scopes)
+                            whom="école{s} dont un compte est activé", scopes=data.scopes)
 
 
 # --------------------------------------------------------------------------- indicators
