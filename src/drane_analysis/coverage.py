@@ -216,13 +216,13 @@ def attach(series: pd.DataFrame, indicator: str, cov: pd.DataFrame, target: str 
         return out
     lookup = {(a, p): (c, n) for a, p, c, n in zip(cov["academy"], cov["period"], cov["coverage"],
                                                     cov["coverage_note"], strict=True)}
-    seen = set()
-    for pos in np.flatnonzero((out["indicator"] == indicator).to_numpy()):
-        key = (out["academy"].iat[pos], out["period"].iat[pos])
-        seen.add(key)
-        if key in lookup:
-            out.iat[pos, out.columns.get_loc("coverage")] = lookup[key][0]
-            out.iat[pos, out.columns.get_loc("coverage_note")] = lookup[key][1]
+    mine = (out["indicator"] == indicator).to_numpy()
+    keys = list(zip(out.loc[mine, "academy"], out.loc[mine, "period"], strict=True))
+    seen = set(keys)
+    found = [key in lookup for key in keys]
+    rows = out.index[mine][found]
+    out.loc[rows, "coverage"] = [lookup[k][0] for k, f in zip(keys, found, strict=True) if f]
+    out.loc[rows, "coverage_note"] = [lookup[k][1] for k, f in zip(keys, found, strict=True) if f]
     if target is not None:
         extra = [{"target": target, "indicator": indicator, "academy": a, "period": p, "value": np.nan,
                   "note": "", "coverage": c, "coverage_note": n}

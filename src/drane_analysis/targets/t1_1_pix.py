@@ -224,7 +224,7 @@ def _track_absent(data: Data, frame: pd.DataFrame) -> pd.Series:
     over its vocational pupils alone (what national GT files whose UAIs do not match the
     annuaire did: a rate of 74 % instead of 31 %).
     """
-    listed = {name: set(zip(data.source(name)["uai"], data.source(name)["period"].astype(str)))
+    listed = {name: set(zip(data.source(name)["uai"], data.source(name)["period"].astype(str), strict=True))
               if data.has(name) else set() for name in LYCEE_FILES}
     out = [level == "terminale" and lycee_type == "LPO" and any((uai, str(period)) not in listed[f] for f in LYCEE_FILES)
            for level, lycee_type, uai, period in zip(frame["level"], frame["lycee_type"], frame["uai"],

@@ -191,9 +191,9 @@ def assessed_coverage(data: Data) -> pd.DataFrame:
     the mean maturity. Those it lists outside the universe (another kind, out of contract)
     are outside the definition, not lost."""
     assessed = latest_assessments(data)[["uai", "period"]].drop_duplicates()
-    counted = set(zip(universe(data)["period"], universe(data)["uai"]))
+    counted = set(zip(universe(data)["period"], universe(data)["uai"], strict=True))
     known = assessed["uai"].isin(set(data.establishments()["uai"])).to_numpy()
-    inside = np.array([k in counted for k in zip(assessed["period"], assessed["uai"])], dtype=bool)
+    inside = np.array([k in counted for k in zip(assessed["period"], assessed["uai"], strict=True)], dtype=bool)
     frame = assessed[inside | ~known].copy()
     frame["academy"] = coverage.academy_of_uai(frame["uai"]).to_numpy()
     frame["lost"] = np.where(frame["uai"].isin(set(data.establishments()["uai"])).to_numpy(), coverage.KEPT,

@@ -187,9 +187,9 @@ def agents_coverage(data: Data) -> pd.DataFrame:
     users = agents.loc[agents["classes_using"].fillna(0).to_numpy() >= 1, ["period", "uai"]].drop_duplicates()
     est = data.establishments()
     voc = vocational(data)
-    counted = set(zip(voc["period"], voc["uai"]))
+    counted = set(zip(voc["period"], voc["uai"], strict=True))
     known = users["uai"].isin(set(est["uai"])).to_numpy()
-    inside = np.array([k in counted for k in zip(users["period"], users["uai"])], dtype=bool)
+    inside = np.array([k in counted for k in zip(users["period"], users["uai"], strict=True)], dtype=bool)
     frame = users[inside | ~known].assign(academy=lambda f: coverage.academy_of_uai(f["uai"]).to_numpy())
     frame["lost"] = np.where(frame["uai"].isin(set(est["uai"])).to_numpy(), coverage.KEPT, "not_in_annuaire")
     return coverage.measure(frame, {"not_in_annuaire": "lycée{s} utilisateur{s} inconnu{s} de l'annuaire"},
