@@ -232,6 +232,35 @@ def attach(series: pd.DataFrame, indicator: str, cov: pd.DataFrame, target: str 
     return out
 
 
+#: The ``lost`` code of the units of an academy absent from a per-academy export.
+ACADEMY_MISSING = "academy_missing"
+
+
+def academies_missing(units: pd.DataFrame, present: Iterable[tuple[str, str]], export: str, *, whom: str,
+                      weight: str | None = None, subject: str = "taux calculé",
+                      scopes: Iterable[str] = referential.SCOPES) -> pd.DataFrame:
+    """Coverage of an export made academy by academy (one file or folder each).
+
+    ``units``: what the indicator should cover (``academy``, ``period``, ``weight``);
+    ``present``: the (academy, period) pairs the export holds rows for. The units of an
+    academy absent from the export that year are lost (« 1 académie absente de l'export Pix
+    Certif de l'année »): the region would otherwise be computed on the two others, or the
+    academy's own value read 0, without a word. ``export`` names the export with its
+    preposition (« de l'export Pix Certif », « des exports ENT »).
+    """
+    keys = set(present)
+    frame = units.assign(lost=[KEPT if (a, p) in keys else ACADEMY_MISSING
+                               for a, p in zip(units["academy"], units["period"], strict=True)])
+    return measure(frame, {ACADEMY_MISSING: f"académie{{s}} absente{{s}} {export} de l'année"}, whom=whom,
+                   weight=weight, unit="academy", subject=subject, scopes=scopes)
+
+
+def academy_units(periods: Iterable[str]) -> pd.DataFrame:
+    """One unit per academy of the region and school year (``academy``, ``period``)."""
+    rows = [(a, p) for p in periods for a in referential.ACADEMIES]
+    return pd.DataFrame(rows, columns=["academy", "period"])
+
+
 def academy_of_uai(uai: pd.Series) -> pd.Series:
     """The academy of each UAI from its department digits (missing outside the region)."""
     return uai.map(lambda u: referential.academy_of_department(referential.department_of_uai(u))

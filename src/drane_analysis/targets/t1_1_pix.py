@@ -346,16 +346,36 @@ def rate_coverage(data: Data, level: str) -> pd.DataFrame:
 
     Two joins: the certified pupils the rate counts, out of those of the level's
     establishments and of establishments of unknown level (counted for both levels: a
-    lower bound); the enrolled pupils it counts, out of those of the files. The lower
-    coverage of the two, both sentences.
+    lower bound); the enrolled pupils it counts, out of those of the files. And the
+    export: the enrolled pupils of an academy with no session at all in the Pix export of
+    the year (its folders missing) would count 0 certified. The lowest coverage, every
+    sentence.
     """
     cert = certified_coverage(data)
     cert = cert[(cert["level"] == level).fillna(False).to_numpy() | cert["level"].isna().to_numpy()]
     enrolled = enrolled_coverage(data)
+    rated = certification_by_establishment(data)
+    rated = rated[rated["level"] == level]
+    exported = _exported(data)
     return coverage.combine(
         coverage.measure(cert, UNRATED_REASONS, whom="élève{s} certifié{s}", weight="certified", scopes=data.scopes),
         coverage.measure(enrolled[enrolled["level"] == level], ENROLLED_REASONS, whom="élève{s} inscrit{s}",
-                         weight="eligible", scopes=data.scopes))
+                         weight="eligible", scopes=data.scopes),
+        # An academy without any session in the export that year: its pupils would count 0 certified.
+        coverage.academies_missing(rated, zip(exported["academy"], exported["period"], strict=True),
+                                   "de l'export Pix Certif", whom="élève{s} inscrit{s}", weight="eligible",
+                                   scopes=data.scopes))
+
+
+def _exported(data: Data) -> pd.DataFrame:
+    """The (academy, period) pairs the Pix Certif export holds a row for (academy from the UAI
+    where the export lacks it)."""
+    src = data.source("pix_certification")
+    pairs = src[["uai", "period"] + (["academy"] if "academy" in src else [])].drop_duplicates(["uai", "period"])
+    academy = coverage.academy_of_uai(pairs["uai"].astype("string"))
+    if "academy" in pairs:
+        academy = pairs["academy"].astype("string").fillna(academy)
+    return pd.DataFrame({"academy": academy.to_numpy(), "period": pairs["period"].to_numpy()}).drop_duplicates()
 
 
 def score_coverage(data: Data, level: str) -> pd.DataFrame:

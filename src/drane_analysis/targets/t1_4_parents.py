@@ -182,6 +182,12 @@ def compute(data: Data) -> pd.DataFrame:
     series = series_frame(rows)
     if data.has("ent_comptes"):
         series = coverage.attach(series, "parents_ent_ips_gap", ips_coverage(data))
+        # An academy with no parents' row in the ENT exports of a year: the region without it.
+        par = parent_accounts(data)
+        present = zip(par["academy"], par["period"], strict=True)
+        units = coverage.academy_units(sorted(par["period"].dropna().unique()))
+        series = coverage.attach(series, "parents_ent_usage_rate", coverage.academies_missing(
+            units, present, "des exports ENT", whom="académie{s}", scopes=data.scopes), target=TARGET)
     return series
 
 

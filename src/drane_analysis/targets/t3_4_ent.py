@@ -325,12 +325,18 @@ def _unknown(frame: pd.DataFrame) -> np.ndarray:
 def activation_coverage(data: Data) -> pd.DataFrame:
     """Coverage of ``ent_lycee_activation_rate``: the students' and teachers' accounts loaded
     on Lycée connecté for UAIs the annuaire lacks (their kind and sector unknown, they are
-    left out) against those of the public lycées counted."""
+    left out) against those of the public lycées counted; and the academies absent from
+    the export of the year."""
     acc = account_year(data)
     part = acc[(acc["platform"] == LYCEE_PLATFORM) & acc["profile"].isin(ACTIVATION_PROFILES)
                & (acc["kind"].isna() | ((acc["kind"] == "lycee") & (acc["sector"] == "public")))]
-    return coverage.measure(part.assign(lost=_unknown(part)), NOT_IN_ANNUAIRE,
-                            whom="compte{s} élève{s} et enseignant{s} chargé{s}", weight="loaded", scopes=data.scopes)
+    # An academy absent from the Lycée connecté export of a year: the region without it.
+    units = coverage.academy_units(_periods_sorted(part["period"].unique()))
+    return coverage.combine(
+        coverage.measure(part.assign(lost=_unknown(part)), NOT_IN_ANNUAIRE,
+                         whom="compte{s} élève{s} et enseignant{s} chargé{s}", weight="loaded", scopes=data.scopes),
+        coverage.academies_missing(units, zip(part["academy"], part["period"], strict=True),
+                                   "de l'export de Lycée connecté", whom="académie{s}", scopes=data.scopes))
 
 
 def usage_coverage(data: Data) -> pd.DataFrame:
@@ -365,13 +371,20 @@ def departments_coverage(data: Data) -> pd.DataFrame:
 
 def ecole_coverage(data: Data) -> pd.DataFrame:
     """Coverage of ``ent_ecole_activation_rate``: écoles with an activated account on the
-    écoles' ENT that the annuaire lacks (not counted) against the public écoles counted."""
+    écoles' ENT that the annuaire lacks (not counted) against the public écoles counted;
+    and the public écoles of an academy absent from the export of the year."""
     acc = account_year(data)
     eco = acc[(acc["platform"] == ECOLE_PLATFORM) & acc["ever_activated"].astype(bool)]
     eco = eco[eco["kind"].isna() | ((eco["kind"] == "ecole") & (eco["sector"] == "public"))]
     eco = eco.drop_duplicates(["period", "uai"])
-    return coverage.measure(eco.assign(lost=_unknown(eco)), NOT_IN_ANNUAIRE,
-                            whom="école{s} dont un compte est activé", scopes=data.scopes)
+    exported = acc[acc["platform"] == ECOLE_PLATFORM]
+    # An academy absent from the écoles' ENT export of a year: its écoles would all count 0.
+    return coverage.combine(
+        coverage.measure(eco.assign(lost=_unknown(eco)), NOT_IN_ANNUAIRE,
+                         whom="école{s} dont un compte est activé", scopes=data.scopes),
+        coverage.academies_missing(ecole_frame(data), zip(exported["academy"], exported["period"], strict=True),
+                                   "de l'export de l'ENT des écoles", whom="école{s} publique{s}",
+                                   scopes=data.scopes))
 
 
 # --------------------------------------------------------------------------- indicators
@@ -499,7 +512,7 @@ def compute(data: Data) -> pd.DataFrame:
                            ("ent_lycee_usage_growth", usage_coverage(data)),
                            ("ent_college_departments_shared", departments_coverage(data)),
                            ("ent_ecole_activation_rate", ecole_coverage(data))):
-        series = coverage.attach(series, indicator, cov)
+        series = coverage.attach(series, indicator, cov, target=TARGET)
     return series
 
 

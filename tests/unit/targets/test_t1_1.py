@@ -270,7 +270,12 @@ def test_certifications_of_establishments_missing_from_the_enrolment_file_are_me
     assert bx["coverage_note"] == (
         "taux calculé sur 20\u202f% des élèves certifiés : 1 établissement sans élèves inscrits au niveau dans les "
         "fichiers d'effectifs de l'année (4 élèves certifiés)")
-    assert value(s, "pix_certification_rate_3e", "limoges")["coverage"] == 100.0   # nothing lost there
+    # Limoges held no session at all: its export is taken as missing, not as 0 certified.
+    lim = value(s, "pix_certification_rate_3e", "limoges")
+    assert (lim["value"], lim["coverage"]) == (0.0, 0.0)
+    assert lim["coverage_note"] == ("taux calculé sur 0 % des élèves inscrits : 1 académie absente de l'export Pix "
+                                    "Certif de l'année (4 élèves inscrits)")
+    assert "1 académie absente" in value(s, "pix_certification_rate_3e", "region")["coverage_note"]
     table = evaluate(s, periods=["2020-2021"], scopes=["bordeaux"]).set_index("indicator")
     assert table.loc["pix_certification_rate_3e", "status"] == "withheld"
     assert table.loc["pix_certification_rate_3e", "value"] == pytest.approx(20.0)

@@ -280,4 +280,11 @@ def test_gap_coverage_counts_the_parents_of_establishments_without_ips(series):
     assert region["coverage_note"] == ("écart calculé sur 88\u202f% des comptes parents chargés : 1 établissement "
                                        "sans IPS dans les fichiers de la DEPP (50 comptes parents chargés)")
     assert value(series, "parents_ent_ips_gap", "poitiers", "2020-2021")["coverage"] == 100.0
-    assert value(series, "parents_ent_usage_rate", "region", "2020-2021")["coverage_note"] == ""
+    # ENT exports by academy: Bordeaux has no parents' row in 2020-2021 (its école's export is
+    # missing): the regional rate is that of two academies, and says so.
+    rate = value(series, "parents_ent_usage_rate", "region", "2020-2021")
+    assert rate["coverage"] == pytest.approx(200 / 3)
+    assert rate["coverage_note"] == ("taux calculé sur 66 % des académies : 1 académie absente des exports ENT "
+                                     "de l'année")
+    bordeaux = value(series, "parents_ent_usage_rate", "bordeaux", "2020-2021")
+    assert np.isnan(bordeaux["value"]) and bordeaux["coverage"] == 0.0
