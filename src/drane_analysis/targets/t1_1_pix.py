@@ -309,6 +309,10 @@ def certified_coverage(data: Data) -> pd.DataFrame:
     missing when unknown), candidates, certified, and ``lost``: empty when the rate counts
     the establishment, else its reason (:data:`UNRATED_REASONS`).
     """
+    return data.memo("pix_certified_coverage", lambda: _certified_coverage(data))
+
+
+def _certified_coverage(data: Data) -> pd.DataFrame:
     counts = _counts(data)
     where = pupil_results(data).drop_duplicates(["uai", "period"])[["uai", "period", "academy"]]
     est = data.establishments()
@@ -328,13 +332,21 @@ def enrolled_coverage(data: Data) -> pd.DataFrame:
     ``not_in_annuaire``, ``track_file_missing`` or ``track_absent``). Pupils of a level the
     establishment does not certify (an EREA's terminale) are outside the definition, not lost.
     """
+    return data.memo("pix_enrolled_coverage", lambda: _enrolled_coverage(data))
+
+
+def _enrolled_coverage(data: Data) -> pd.DataFrame:
     est = data.establishments().drop_duplicates("uai").set_index("uai")
     out = eligible_pupils(data).copy()
-    known = out["uai"].isin(est.index).to_numpy()
-    level_of_kind = out["uai"].map(est["kind"]).map(LEVEL_OF_KIND)
-    out = out[~known | (out["level"] == level_of_kind).to_numpy()].reset_index(drop=True)
-    known = out["uai"].isin(est.index).to_numpy()
-    out["academy"] = out["uai"].map(est["academy"]).astype("string").fillna(coverage.academy_of_uai(out["uai"]))
+    at = est.index.get_indexer(out["uai"])
+    known = at >= 0
+    level_of_kind = est["kind"].map(LEVEL_OF_KIND).to_numpy(dtype=object)[np.where(known, at, 0)]
+    out = out[~known | (out["level"].to_numpy(dtype=object) == level_of_kind)].reset_index(drop=True)
+    at = est.index.get_indexer(out["uai"])
+    known = at >= 0
+    academy = est["academy"].astype("string").to_numpy(dtype=object)[np.where(known, at, 0)]
+    out["academy"] = pd.Series(np.where(known, academy, None), dtype="string").fillna(
+        coverage.academy_of_uai(out["uai"]))
     reasons = _rateable(data)[["uai", "period", "level", "reason"]]
     out = out.merge(reasons, on=["uai", "period", "level"], how="left")
     out["lost"] = np.where(known, out.pop("reason").fillna(coverage.KEPT).astype(object), "not_in_annuaire")
@@ -370,6 +382,10 @@ def rate_coverage(data: Data, level: str) -> pd.DataFrame:
 def _exported(data: Data) -> pd.DataFrame:
     """The (academy, period) pairs the Pix Certif export holds a row for (academy from the UAI
     where the export lacks it)."""
+    return data.memo("pix_exported_academies", lambda: _exported_pairs(data))
+
+
+def _exported_pairs(data: Data) -> pd.DataFrame:
     src = data.source("pix_certification")
     pairs = src[["uai", "period"] + (["academy"] if "academy" in src else [])].drop_duplicates(["uai", "period"])
     academy = coverage.academy_of_uai(pairs["uai"].astype("string"))
