@@ -333,3 +333,17 @@ def test_enrolled_pupils_of_establishments_unknown_to_the_annuaire_are_measured(
     assert bx["coverage"] == pytest.approx(15 / 35 * 100)
     assert bx["coverage_note"] == ("taux calculé sur 42\u202f% des élèves inscrits : 1 établissement des fichiers "
                                    "d'effectifs inconnu de l'annuaire (20 élèves inscrits)")
+
+
+def test_the_ips_breakdown_keeps_the_pupils_of_establishments_without_ips(data):
+    # Establishments × IPS: of the annuaire's collèges only A has an IPS (quartiles are cut
+    # with three other collèges of the file); B and D are in a « Non renseigné » group with
+    # their 9 pupils, not dropped from the breakdown.
+    ips = pd.DataFrame({"uai": [COLLEGE_A, "0330091A", "0330092B", "0330093C"], "period": "2020-2021",
+                        "ips": [100.0, 80.0, 90.0, 110.0]})
+    frames = {"annuaire": annuaire(), "communes": communes(), "pix_orga": orga(),
+              "pix_certification": certification(), "ips_colleges": ips, **effectifs()}
+    table = t.breakdown(Data.from_frames(frames), "pix_certification_rate_3e", "region", "2020-2021",
+                        "ips_quartile").set_index("label")
+    assert table.loc["Non renseigné", "denominator"] == 9
+    assert table.loc["Q3", "denominator"] == 10 and table["denominator"].sum() == 19
