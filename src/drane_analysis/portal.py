@@ -32,7 +32,8 @@ from .runner import INDEX, MANIFEST, SYNTHESIS_ID, SYNTHESIS_TITLE, TEMPLATES
 
 #: Statuses that call for action, most worrying first.
 WORRYING = ("off_track", "not_reached", "at_risk")
-#: Order in which statuses are listed (worrying first, then good news, then no objective/data).
+#: Order in which statuses are listed (worrying first, then good news, then withheld for want of
+#: coverage, no objective, no data).
 STATUS_ORDER = ("off_track", "not_reached", "at_risk", "on_track", "reached", "withheld", "no_objective", "no_data")
 FAILED = "failed"
 FAILED_LABEL = "Échec de construction"

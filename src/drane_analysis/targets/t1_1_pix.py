@@ -723,7 +723,7 @@ def coverage_notes(rpt) -> list[str]:
     for reason, label in UNRATED_REASONS.items():
         part = unrated[unrated["reason"] == reason]
         if len(part):
-            label = label.replace("{s}", "s" if len(part) > 1 else "")
+            label = coverage.plural(label, len(part))
             notes.append(f"**Hors taux** : {fr_number(len(part))} {label} ; leurs {fr_number(part['candidates'].sum())} "
                          "candidats ne comptent ni au numérateur ni au dénominateur des taux.")
     over = cur[cur["certified"] > cur["eligible"]]
