@@ -292,6 +292,8 @@ def _indicators(args: argparse.Namespace) -> int:
     else:
         import pandas as pd
 
+        from .coverage import format_share
+        from .coverage import rules as coverage_rules
         from .report import fmt_interval, fmt_value
 
         view = pd.DataFrame({
@@ -303,9 +305,17 @@ def _indicators(args: argparse.Namespace) -> int:
             "objectif": table["objective_label"].replace("", "—"), "statut": table["status_label"],
             "écart comblé": [fmt_value(g, "percent") for g in table["gap_closed"]],
             "lecture": table["reading"].replace("", "—"),
+            "couverture": [format_share(c) for c in table["coverage"]],
         })
         with pd.option_context("display.max_rows", None, "display.max_colwidth", 60, "display.width", 200):
             print(view.to_string(index=False))
+        notes = [f"- {t} {i} {a} {p} : {n}" for t, i, a, p, n in zip(
+            table["target"], table["indicator"], table["academy"], table["period"], table["coverage_note"],
+            strict=True) if n]
+        if notes:
+            print("\nCouverture des rapprochements entre sources (statut suspendu sous "
+                  f"{format_share(coverage_rules().min_coverage)}) :")
+            print("\n".join(notes))
     return EXIT_OK
 
 

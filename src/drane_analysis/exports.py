@@ -11,6 +11,9 @@ objective, projection, status). Three files are written in ``OUT/donnees/``:
   filtered, numbers formatted in their unit;
 - ``indicateurs.parquet``: the library's column names (those of ``drane indicators``), typed.
 
+Every row carries its ``coverage`` (% of its population the joins between sources kept) and
+``coverage_note`` (:mod:`.coverage`); a status withheld for want of coverage is ``withheld``.
+
 A failing report keeps its previous rows (the manifest keeps the previous headline).
 Rows of a target's own report win over the same rows of the synthesis.
 """
@@ -58,6 +61,8 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("status", "Code du statut", "text"),
     ("status_label", "Statut", "text"),
     ("note", "Note", "text"),
+    ("coverage", "Couverture des rapprochements (%)", "share"),
+    ("coverage_note", "Couverture (détail)", "text"),
     ("demo_data", "Données de démonstration", "bool"),
     ("report", "Rapport", "text"),
     ("built_at", "Construit le", "text"),
@@ -233,6 +238,8 @@ def xlsx_bytes(frame: pd.DataFrame) -> bytes:
         ["Table des indicateurs de tous les rapports construits : une feuille par cible."],
         ["Valeur, intervalle de confiance à 95 %, numérateur et dénominateur, objectif en vigueur, "
          "projection à l'échéance et statut, par périmètre et année scolaire."],
+        ["Couverture : part (%) des élèves, comptes ou établissements attendus que les rapprochements entre "
+         "sources ont retenus ; sous le seuil de params/coverage.yaml, le statut est suspendu."],
         ["Les mêmes données : indicateurs.csv (Excel français) et indicateurs.parquet (Python, R)."],
     ]
     if frame["demo_data"].any():
@@ -261,7 +268,7 @@ def xlsx_bytes(frame: pd.DataFrame) -> bytes:
                 if kind == "count":
                     ws.cell(r, k).number_format = "#,##0"
                 elif kind == "share":
-                    ws.cell(r, k).number_format = '0" %"'
+                    ws.cell(r, k).number_format = _NUMBER_FORMATS["percent"]
                 elif kind == "value":
                     ws.cell(r, k).number_format = _value_format(unit, units)
         ws.freeze_panes = "A2"

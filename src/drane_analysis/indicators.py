@@ -6,8 +6,10 @@ per (indicator, scope, period) with ``value`` and, for rates, ``numerator``,
 force (``params/targets/``), the projection to its deadline and the status, following the
 rule written in ``params/status.yaml`` (and printed in every report), in separate steps:
 the status and projection (:func:`status_of`), the gap closed since the baseline
-(:func:`gap_closed`), « en progrès » after the deadline (:func:`is_progressing`), and the
-reading of the objective (or, for a secondary indicator, the reading it stands for).
+(:func:`gap_closed`), « en progrès » after the deadline (:func:`is_progressing`), the
+coverage of the joins behind the value (series rows may carry a ``coverage``, :mod:`.coverage`:
+below the minimum of ``params/coverage.yaml`` the status is withheld), and the reading of the
+objective (or, for a secondary indicator, the reading it stands for).
 """
 
 from __future__ import annotations
@@ -20,20 +22,25 @@ import pandas as pd
 
 from . import referential
 from .catalogue import Catalogue, ObjectiveInForce, load_catalogue
+from .coverage import rules as coverage_rules
+from .coverage import withhold
 from .periods import Period
 from .stats import fit_projection
 
 SERIES_COLUMNS = ["target", "indicator", "academy", "period", "value", "numerator", "denominator",
-                  "ci_low", "ci_high", "note"]
+                  "ci_low", "ci_high", "note",
+                  "coverage", "coverage_note"]  # what the joins kept (coverage.py)
 TABLE_COLUMNS = ["target", "indicator", "label", "academy", "period", "value", "unit", "numerator",
                  "denominator", "ci_low", "ci_high", "objective", "objective_label", "objective_deadline",
                  "objective_carried_forward", "reading", "baseline", "gap_closed", "projection", "projection_low",
-                 "projection_high", "projection_indicative", "status", "status_label", "note"]
+                 "projection_high", "projection_indicative", "status", "status_label", "note",
+                 "coverage", "coverage_note"]
 """The indicator table's columns. ``reading``: how the objective is read when that is a choice
 (for a secondary indicator, the stricter reading it stands for); ``baseline``: the value of the
 baseline year (``params/status.yaml``); ``gap_closed``: the share (%) of the gap between the
 baseline and the objective closed, in [−100, 100]; ``projection_indicative``: a projection from
-too few years for a prediction interval."""
+too few years for a prediction interval; ``coverage``, ``coverage_note``: what the joins behind
+the value kept (:mod:`.coverage`)."""
 
 
 def series_frame(rows: Iterable[dict]) -> pd.DataFrame:
@@ -41,8 +48,9 @@ def series_frame(rows: Iterable[dict]) -> pd.DataFrame:
     frame = pd.DataFrame(list(rows))
     for col in SERIES_COLUMNS:
         if col not in frame:
-            frame[col] = np.nan if col not in ("note",) else ""
+            frame[col] = np.nan if col not in ("note", "coverage_note") else ""
     frame["note"] = frame["note"].fillna("")
+    frame["coverage_note"] = frame["coverage_note"].fillna("")
     return frame[SERIES_COLUMNS]
 
 
@@ -200,6 +208,7 @@ def evaluate(series: pd.DataFrame, periods: list[str] | None = None, scopes: lis
     if series.empty:
         return pd.DataFrame(columns=TABLE_COLUMNS)
     rows = []
+    min_coverage = coverage_rules().min_coverage
     wanted = series
     if periods:
         wanted = wanted[wanted["period"].isin(periods)]
@@ -217,6 +226,11 @@ def evaluate(series: pd.DataFrame, periods: list[str] | None = None, scopes: lis
         history = pd.Series(all_values[pos], index=all_periods[pos])
         row = _objective_and_status(rec, ind, history, cat)
         row.update(_progress(rec, ind, history, row, cat))
+        # Coverage (params/coverage.yaml): a value computed on too little of its population
+        # keeps its value but not its status.
+        row["coverage"] = rec.get("coverage", np.nan)
+        row["coverage_note"] = rec["coverage_note"] if isinstance(rec.get("coverage_note"), str) else ""
+        row["status"] = withhold(row["status"], row["coverage"], min_coverage)
         row.update(_reading(ind, row, cat))
         row["status_label"] = cat.status_label(row["status"])
         rows.append({**rec, **row})

@@ -32,9 +32,10 @@ from .runner import INDEX, MANIFEST, SYNTHESIS_ID, SYNTHESIS_TITLE, TEMPLATES
 
 #: Statuses that call for action, most worrying first.
 WORRYING = ("off_track", "not_reached", "progressing", "at_risk")
-#: Order in which statuses are listed (worrying first, then good news, then no objective/data).
-STATUS_ORDER = ("off_track", "not_reached", "progressing", "at_risk", "on_track", "reached", "no_objective",
-                "secondary", "no_data")
+#: Order in which statuses are listed (worrying first, then good news, then withheld for want of
+#: coverage, no objective, secondary indicators, no data).
+STATUS_ORDER = ("off_track", "not_reached", "progressing", "at_risk", "on_track", "reached", "withheld",
+                "no_objective", "secondary", "no_data")
 FAILED = "failed"
 FAILED_LABEL = "Échec de construction"
 EXPORT_LABELS = {

@@ -52,6 +52,7 @@ STATUS_COLOURS = {
     "no_objective": "#666666",
     "secondary": "#53657D",  # a secondary reading, no status
     "no_data": "#6A6A6A",  # 5.4:1 with white text (WCAG AA)
+    "withheld": "#6E445A",  # coverage too low (coverage.py); 8.0:1 with white text (WCAG AA)
 }
 PALETTE = [BLUE, "#E4794A", "#009081", "#A558A0", "#C3992A", "#417DC4", "#CE614A", "#3A3A3A"]
 
@@ -371,7 +372,7 @@ def setup_plots() -> None:
 SIDECAR_FIELDS = ("target", "indicator", "label", "academy", "period", "value", "unit", "numerator",
                   "denominator", "ci_low", "ci_high", "objective", "objective_label", "objective_deadline",
                   "reading", "baseline", "gap_closed", "projection", "projection_low", "projection_high",
-                  "projection_indicative", "status", "status_label", "note")
+                  "projection_indicative", "status", "status_label", "note", "coverage", "coverage_note")
 
 
 def _plain(value):
@@ -527,14 +528,30 @@ class Report:
 
     def headline(self) -> None:
         """Every indicator of the target against its objective, with its status (and, under
-        it, the gap closed since the baseline and the objective's reading when it is a choice)."""
+        it, the gap closed since the baseline and the objective's reading when it is a choice).
+
+        Under the table, one line per indicator whose joins lost rows (:mod:`.coverage`), and the
+        link to the report's indicator rows as CSV.
+        """
         frame = self.headline_frame()
         if frame.get("Projection à l'échéance", pd.Series(dtype=str)).eq("—").all():
             frame = frame.drop(columns="Projection à l'échéance")  # every deadline passed: nothing projected
         _display_html(html_table(frame, raw_columns=["Statut"],
                                  align_right=["Valeur", "Intervalle à 95 %", "Projection à l'échéance"],
                                  caption=f"Indicateurs de la cible {self.target.id} — {self.scope_label}, "
-                                         f"{self.period}") + self.headline_download())
+                                         f"{self.period}") + self.coverage_html() + self.headline_download())
+
+    def coverage_html(self) -> str:
+        """The coverage lines shown under the headline table (empty when no join lost rows)."""
+        from .coverage import lines
+
+        found = lines(self.table)
+        if not found:
+            return ""
+        items = "".join(f"<li><strong>{html.escape(label)}</strong> : {html.escape(note)}.</li>"
+                        for label, note in found)
+        return f'<div class="coverage-note" role="note"><p>Couverture des rapprochements entre sources :</p>' \
+               f"<ul>{items}</ul></div>"
 
     def headline_csv(self) -> bytes:
         """The report's indicator rows as French Excel's CSV, with the columns of the build's
@@ -706,6 +723,8 @@ class Report:
     def method(self, caveats: Sequence[str] = ()) -> None:
         """Data and method: sources used (files, coverage), caveats, the status rule."""
         from . import sources
+        from .coverage import lines as coverage_lines
+        from .coverage import rules as coverage_rules
 
         names = sorted({s for ind in self.target.indicators for s in ind.sources})
         rows = []
@@ -728,7 +747,9 @@ class Report:
             "Wilson) ; les moyennes avec leur intervalle de Student ; les projections avec leur intervalle "
             "de prévision à 95 % (régression linéaire sur les années observées).",
             f"- **Statut** : {self.catalogue.status_rule}",
+            f"- **Couverture** : {coverage_rules().rule_text}",
         ]
+        lines += [f"- **Couverture — {label}** : {note}." for label, note in coverage_lines(self.table)]
         lines += [f"- {c}" for c in caveats]
         lines.append(f"- Rapport produit le {date.today():%d/%m/%Y} par drane-analysis.")
         _display_markdown("\n".join(lines))

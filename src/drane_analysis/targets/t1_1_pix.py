@@ -23,8 +23,11 @@ certification and count neither in the rate nor in the score.
 Numerator and denominator describe the same population: an establishment counts only when
 its pupils of the level are in the enrolment files of the year, and a lycée only when the
 files of every track it teaches are there (a lycée polyvalent needs both the general and
-technological file and the vocational one — its candidates cannot be split by track). The
-establishments left out are listed by :func:`unrated_certifications`. More certified pupils
+technological file and the vocational one, and must be listed in both — its candidates
+cannot be split by track). The establishments left out are listed by
+:func:`unrated_certifications`, and the rate says how much it lost (``coverage``,
+``coverage_note``: :func:`rate_coverage`, :mod:`drane_analysis.coverage`); so do the mean
+scores (:func:`score_coverage`). More certified pupils
 than enrolled in an establishment (enrolment counted at the back-to-school, pupils arriving
 later, candidates of other classes) is not capped: the rate stays Σ certified / Σ enrolled
 and the indicator's note says how many establishments exceed their enrolment and what the
@@ -36,7 +39,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import referential
+from .. import coverage, referential
 from ..data import Data, breakdown_label
 from ..indicators import by_scope, rate_rows, series_frame
 from ..periods import Period
@@ -52,9 +55,19 @@ LEVEL_OF_KIND = {"college": "3e", "erea": "3e", "lycee": "terminale"}
 # code); a lycée polyvalent or of unknown type needs both.
 LYCEE_FILES = ("effectifs_lycee_gt", "effectifs_lycee_pro")
 FILES_OF_LYCEE_TYPE = {"LEGT": ("effectifs_lycee_gt",), "LP": ("effectifs_lycee_pro",)}
+# Why an establishment's certified pupils leave the rate (``{s}``: the plural's « s »;
+# coverage.measure). The rate's coverage counts the pupils of each.
 UNRATED_REASONS = {
-    "no_enrolment": "établissement absent des fichiers d'effectifs de l'année (ou hors collège, EREA, lycée)",
-    "track_file_missing": "lycée dont une voie manque aux fichiers d'effectifs de l'année",
+    "no_enrolment": "établissement{s} sans élèves inscrits au niveau dans les fichiers d'effectifs de l'année",
+    "track_file_missing": "lycée{s} dont le fichier d'effectifs d'une voie manque pour l'année",
+    "track_absent": "lycée{s} polyvalent{s} présent{s} dans un seul des deux fichiers d'effectifs de l'année",
+    "no_level": "établissement{s} inconnu{s} de l'annuaire ou ni collège, ni EREA, ni lycée (niveau inconnu)",
+}
+# Why enrolled pupils leave the rate's denominator.
+ENROLLED_REASONS = {
+    "not_in_annuaire": "établissement{s} des fichiers d'effectifs inconnu{s} de l'annuaire",
+    "track_file_missing": UNRATED_REASONS["track_file_missing"],
+    "track_absent": UNRATED_REASONS["track_absent"],
 }
 ATTRIBUTES = ["academy", "department", "department_label", "kind", "sector", "territory", "priority_education"]
 STATUS_ORDER = ("active", "imported", "not_imported", "not_activated")
@@ -159,11 +172,17 @@ def _pupil_results(data: Data) -> pd.DataFrame:
 
 
 def _rateable(data: Data) -> pd.DataFrame:
+    return data.memo("pix_rateable", lambda: _rateable_frame(data))
+
+
+def _rateable_frame(data: Data) -> pd.DataFrame:
     """Enrolled pupils of each establishment's certification level, with ``rated``.
 
-    One row per (uai, period): level (from the kind), eligible, lycee_type, and ``rated``:
-    False for a lycée one of whose tracks' enrolment files lacks the school year (its
-    candidates cannot be split by track, so it leaves both terms of the rate).
+    One row per (uai, period): level (from the kind), eligible, lycee_type, ``reason`` and
+    ``rated`` (``reason`` empty). A lycée leaves both terms of the rate (its candidates
+    cannot be split by track) when one of its tracks' enrolment files lacks the school year
+    (``track_file_missing``) or, for a lycée polyvalent, when only one of the two files
+    lists it that year (``track_absent``: the other track's pupils are unknown).
     """
     est = data.establishments()
     eligible = eligible_pupils(data)
@@ -171,7 +190,10 @@ def _rateable(data: Data) -> pd.DataFrame:
                                         lycee_type=est.get("lycee_type", pd.NA))
     eligible = eligible.merge(kinds[["uai", "level_of_kind", "lycee_type"]], on="uai", how="inner")
     eligible = eligible[eligible["level"] == eligible["level_of_kind"]].drop(columns="level_of_kind")
-    eligible["rated"] = ~_track_file_missing(data, eligible)
+    missing = _track_file_missing(data, eligible).to_numpy()
+    absent = _track_absent(data, eligible).to_numpy()
+    eligible["reason"] = np.where(missing, "track_file_missing", np.where(absent, "track_absent", ""))
+    eligible["rated"] = eligible["reason"] == ""
     return eligible.reset_index(drop=True)
 
 
@@ -194,6 +216,23 @@ def _track_file_missing(data: Data, frame: pd.DataFrame) -> pd.Series:
     return pd.Series(missing, index=frame.index, dtype=bool)
 
 
+def _track_absent(data: Data, frame: pd.DataFrame) -> pd.Series:
+    """True for the terminale rows of a lycée polyvalent missing from one of the two files
+    of the year (the file covers the year but does not list it).
+
+    Its pupils of that track are unknown while all its candidates would count: left in, a
+    lycée polyvalent listed in the vocational file only would add all its certified pupils
+    over its vocational pupils alone (what national GT files whose UAIs do not match the
+    annuaire did: a rate of 74 % instead of 31 %).
+    """
+    listed = {name: set(zip(data.source(name)["uai"], data.source(name)["period"].astype(str), strict=True))
+              if data.has(name) else set() for name in LYCEE_FILES}
+    out = [level == "terminale" and lycee_type == "LPO" and any((uai, str(period)) not in listed[f] for f in LYCEE_FILES)
+           for level, lycee_type, uai, period in zip(frame["level"], frame["lycee_type"], frame["uai"],
+                                                     frame["period"], strict=True)]
+    return pd.Series(out, index=frame.index, dtype=bool)
+
+
 def _counts(data: Data) -> pd.DataFrame:
     """Candidates and certified pupils per (uai, period)."""
     return (pupil_results(data).assign(candidates=1)
@@ -210,12 +249,13 @@ def _certification_by_establishment(data: Data) -> pd.DataFrame:
     ``candidates`` and ``certified`` count distinct pupils (:func:`pupil_results`). The level
     follows the establishment's kind (collège and EREA: 3e; lycée: terminale).
     Establishments with enrolled pupils but no session count with 0 certified; lycées with
-    a track's enrolment file missing for the year, and sessions of establishments without
-    enrolment data, are left out of both terms (:func:`unrated_certifications`).
+    a track's enrolment file missing for the year (or, polyvalent, listed in one file only),
+    and sessions of establishments without enrolment data, are left out of both terms
+    (:func:`unrated_certifications`; what this loses: :func:`rate_coverage`).
     """
     est = data.establishments()
     eligible = _rateable(data)
-    eligible = eligible[eligible["rated"]].drop(columns=["rated", "lycee_type"])
+    eligible = eligible[eligible["rated"]].drop(columns=["rated", "reason", "lycee_type"])
     out = eligible.merge(_counts(data), on=["uai", "period"], how="left")
     out[["candidates", "certified"]] = out[["candidates", "certified"]].fillna(0).astype(int)
     out = out.merge(est[["uai", *ATTRIBUTES]], on="uai", how="left")
@@ -227,12 +267,13 @@ def _certification_by_establishment(data: Data) -> pd.DataFrame:
 def unrated_certifications(data: Data) -> pd.DataFrame:
     """Sessions that no rate counts: per (uai, period), candidates and certified pupils.
 
-    ``reason``: ``track_file_missing`` (a lycée whose tracks are not all in the year's
-    enrolment files: LP without the vocational file, LEGT without the general and
-    technological one, LPO or unknown type without either) or ``no_enrolment`` (no enrolled
-    pupils of the establishment's level that year, or an establishment the annuaire does
-    not list as collège, EREA or lycée). Columns: uai, period, department, academy,
-    candidates, certified, reason.
+    ``reason`` (:data:`UNRATED_REASONS`): ``track_file_missing`` (a lycée whose tracks are
+    not all in the year's enrolment files: LP without the vocational file, LEGT without the
+    general and technological one, LPO or unknown type without either), ``track_absent`` (a
+    lycée polyvalent listed in one of the two files of the year only), ``no_level`` (an
+    establishment the annuaire does not list as collège, EREA or lycée, or does not list)
+    or ``no_enrolment`` (no enrolled pupils of the establishment's level that year).
+    Columns: uai, period, department, academy, candidates, certified, reason.
     """
     return data.memo("pix_unrated_certifications", lambda: _unrated_certifications(data))
 
@@ -240,22 +281,132 @@ def unrated_certifications(data: Data) -> pd.DataFrame:
 def _unrated_certifications(data: Data) -> pd.DataFrame:
     counts = _counts(data)
     where = pupil_results(data).drop_duplicates(["uai", "period"])[["uai", "period", "department", "academy"]]
-    rateable = _rateable(data)
-    rated = rateable.loc[rateable["rated"], ["uai", "period"]]
-    merged = counts.merge(rated, on=["uai", "period"], how="left", indicator=True)
-    out = merged[merged["_merge"] == "left_only"].drop(columns="_merge")
-    # A lycée with a track file missing: whether or not its other track's file lists it.
+    rateable = _rateable(data)[["uai", "period", "reason"]]
+    merged = counts.merge(rateable, on=["uai", "period"], how="left")
+    out = merged[merged["reason"] != ""].reset_index(drop=True)  # a missing reason: no rateable row
+    # Establishments without a rateable row: no level, a lycée's track file missing, or none enrolled.
     est = data.establishments()
-    lycees = out.merge(est[["uai", "kind"] + (["lycee_type"] if "lycee_type" in est else [])], on="uai",
-                       how="left")
+    lycees = out[["uai", "period"]].merge(
+        est[["uai", "kind"] + (["lycee_type"] if "lycee_type" in est else [])], on="uai", how="left")
     lycees["level"] = lycees["kind"].map(LEVEL_OF_KIND)
     if "lycee_type" not in lycees:
         lycees["lycee_type"] = pd.NA
     missing = _track_file_missing(data, lycees.fillna({"level": ""})).to_numpy()
-    out = out.assign(reason=np.where(missing, "track_file_missing", "no_enrolment"))
+    fallback = np.where(lycees["level"].isna().to_numpy(), "no_level",
+                        np.where(missing, "track_file_missing", "no_enrolment"))
+    out["reason"] = np.where(out["reason"].isna().to_numpy(), fallback, out["reason"].astype(object).to_numpy())
     out = out.merge(where, on=["uai", "period"], how="left")
     cols = ["uai", "period", "department", "academy", "candidates", "certified", "reason"]
     return out[cols].sort_values(["period", "uai"], kind="stable").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- coverage of the joins
+
+
+def certified_coverage(data: Data) -> pd.DataFrame:
+    """The rates' numerator join: each establishment's certified pupils, counted or not.
+
+    One row per (uai, period) with a Pix session: academy, level (from the annuaire's kind;
+    missing when unknown), candidates, certified, and ``lost``: empty when the rate counts
+    the establishment, else its reason (:data:`UNRATED_REASONS`).
+    """
+    return data.memo("pix_certified_coverage", lambda: _certified_coverage(data))
+
+
+def _certified_coverage(data: Data) -> pd.DataFrame:
+    counts = _counts(data)
+    where = pupil_results(data).drop_duplicates(["uai", "period"])[["uai", "period", "academy"]]
+    est = data.establishments()
+    out = counts.merge(where, on=["uai", "period"], how="left")
+    out["level"] = out["uai"].map(est.drop_duplicates("uai").set_index("uai")["kind"]).map(LEVEL_OF_KIND)
+    unrated = unrated_certifications(data)[["uai", "period", "reason"]]
+    out = out.merge(unrated, on=["uai", "period"], how="left")
+    out["lost"] = out.pop("reason").fillna(coverage.KEPT)
+    return out
+
+
+def enrolled_coverage(data: Data) -> pd.DataFrame:
+    """The rates' denominator join: each establishment's enrolled pupils, counted or not.
+
+    One row per (uai, period, level) of the enrolment files whose level is the
+    establishment's (or whose UAI the annuaire lacks): academy, eligible, ``lost`` (empty,
+    ``not_in_annuaire``, ``track_file_missing`` or ``track_absent``). Pupils of a level the
+    establishment does not certify (an EREA's terminale) are outside the definition, not lost.
+    """
+    return data.memo("pix_enrolled_coverage", lambda: _enrolled_coverage(data))
+
+
+def _enrolled_coverage(data: Data) -> pd.DataFrame:
+    est = data.establishments().drop_duplicates("uai").set_index("uai")
+    out = eligible_pupils(data).copy()
+    at = est.index.get_indexer(out["uai"])
+    known = at >= 0
+    level_of_kind = est["kind"].map(LEVEL_OF_KIND).to_numpy(dtype=object)[np.where(known, at, 0)]
+    out = out[~known | (out["level"].to_numpy(dtype=object) == level_of_kind)].reset_index(drop=True)
+    at = est.index.get_indexer(out["uai"])
+    known = at >= 0
+    academy = est["academy"].astype("string").to_numpy(dtype=object)[np.where(known, at, 0)]
+    out["academy"] = pd.Series(np.where(known, academy, None), dtype="string").fillna(
+        coverage.academy_of_uai(out["uai"]))
+    reasons = _rateable(data)[["uai", "period", "level", "reason"]]
+    out = out.merge(reasons, on=["uai", "period", "level"], how="left")
+    out["lost"] = np.where(known, out.pop("reason").fillna(coverage.KEPT).astype(object), "not_in_annuaire")
+    return out
+
+
+def rate_coverage(data: Data, level: str) -> pd.DataFrame:
+    """Coverage of the certification rate of ``level`` per scope and year (:mod:`.coverage`).
+
+    Two joins: the certified pupils the rate counts, out of those of the level's
+    establishments and of establishments of unknown level (counted for both levels: a
+    lower bound); the enrolled pupils it counts, out of those of the files. And the
+    export: the enrolled pupils of an academy with no session at all in the Pix export of
+    the year (its folders missing) would count 0 certified. The lowest coverage, every
+    sentence.
+    """
+    cert = certified_coverage(data)
+    cert = cert[(cert["level"] == level).fillna(False).to_numpy() | cert["level"].isna().to_numpy()]
+    enrolled = enrolled_coverage(data)
+    rated = certification_by_establishment(data)
+    rated = rated[rated["level"] == level]
+    exported = _exported(data)
+    return coverage.combine(
+        coverage.measure(cert, UNRATED_REASONS, whom="élève{s} certifié{s}", weight="certified", scopes=data.scopes),
+        coverage.measure(enrolled[enrolled["level"] == level], ENROLLED_REASONS, whom="élève{s} inscrit{s}",
+                         weight="eligible", scopes=data.scopes),
+        # An academy without any session in the export that year: its pupils would count 0 certified.
+        coverage.academies_missing(rated, zip(exported["academy"], exported["period"], strict=True),
+                                   "de l'export Pix Certif", whom="élève{s} inscrit{s}", weight="eligible",
+                                   scopes=data.scopes))
+
+
+def _exported(data: Data) -> pd.DataFrame:
+    """The (academy, period) pairs the Pix Certif export holds a row for (academy from the UAI
+    where the export lacks it)."""
+    return data.memo("pix_exported_academies", lambda: _exported_pairs(data))
+
+
+def _exported_pairs(data: Data) -> pd.DataFrame:
+    src = data.source("pix_certification")
+    pairs = src[["uai", "period"] + (["academy"] if "academy" in src else [])].drop_duplicates(["uai", "period"])
+    academy = coverage.academy_of_uai(pairs["uai"].astype("string"))
+    if "academy" in pairs:
+        academy = pairs["academy"].astype("string").fillna(academy)
+    return pd.DataFrame({"academy": academy.to_numpy(), "period": pairs["period"].to_numpy()}).drop_duplicates()
+
+
+def score_coverage(data: Data, level: str) -> pd.DataFrame:
+    """Coverage of the mean score of ``level``: the scored pupils of establishments whose
+    level the annuaire does not give are out of both scores (counted for both levels)."""
+    res = pupil_results(data)
+    scored = res[(res["certified"] == 1) & res["score"].notna()]
+    per = scored.groupby(["uai", "period", "academy"], observed=True).size().rename("scored").reset_index()
+    kind = data.establishments().drop_duplicates("uai").set_index("uai")["kind"]
+    per["level"] = per["uai"].map(kind).map(LEVEL_OF_KIND)
+    per = per[(per["level"] == level).fillna(False).to_numpy() | per["level"].isna().to_numpy()]
+    per["lost"] = np.where(per["level"].isna(), "no_level", coverage.KEPT)
+    return coverage.measure(per, {"no_level": UNRATED_REASONS["no_level"]}, whom="élève{s} certifié{s}",
+                            weight="scored", subject="score moyen calculé", scopes=data.scopes)
 
 
 def excess_note(part: pd.DataFrame) -> str:
@@ -326,7 +477,11 @@ def compute(data: Data) -> pd.DataFrame:
                 rows.append({"target": TARGET, "indicator": f"pix_mean_score_{level}", "academy": scope,
                              "period": rec.period, "value": rec.value, "denominator": rec.n,
                              "ci_low": rec.ci_low, "ci_high": rec.ci_high})
-    return series_frame(rows)
+    series = series_frame(rows)
+    for level in ("3e", "terminale"):  # what the joins with the enrolment files and the annuaire lost
+        series = coverage.attach(series, f"pix_certification_rate_{level}", rate_coverage(data, level), target=TARGET)
+        series = coverage.attach(series, f"pix_mean_score_{level}", score_coverage(data, level), target=TARGET)
+    return series
 
 
 # --------------------------------------------------------------------------- breakdowns
@@ -451,8 +606,11 @@ def key_messages(rpt) -> str:
         rate, score = r.get(f"pix_certification_rate_{level}"), r.get(f"pix_mean_score_{level}")
         if rate is None or pd.isna(rate["value"]):
             continue
+        cov = rate.get("coverage", np.nan)
+        partial = "" if pd.isna(cov) or cov >= 100 else (
+            f" ; couverture {coverage.format_share(cov)}{', statut suspendu' if rate['status'] == coverage.WITHHELD else ''}")
         text = (f"- **{fmt_value(rate['value'], 'percent')}** des élèves {label} sont certifiés "
-                f"({_int(rate['numerator'])} sur {_int(rate['denominator'])} inscrits)")
+                f"({_int(rate['numerator'])} sur {_int(rate['denominator'])} inscrits{partial})")
         if score is not None and pd.notna(score["value"]):
             cmp = "au-dessus" if score["value"] >= score["objective"] else "en dessous"
             text += (f" ; leur score moyen, **{fmt_value(score['value'], 'pix')}**, est {cmp} de l'objectif de "
@@ -578,6 +736,7 @@ def coverage_notes(rpt) -> list[str]:
     for reason, label in UNRATED_REASONS.items():
         part = unrated[unrated["reason"] == reason]
         if len(part):
+            label = coverage.plural(label, len(part))
             notes.append(f"**Hors taux** : {fr_number(len(part))} {label} ; leurs {fr_number(part['candidates'].sum())} "
                          "candidats ne comptent ni au numérateur ni au dénominateur des taux.")
     over = cur[cur["certified"] > cur["eligible"]]

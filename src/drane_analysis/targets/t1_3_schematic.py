@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import referential
+from .. import coverage, referential
 from ..data import Data, breakdown_label
 from ..indicators import by_scope, rate_rows, series_frame
 from ..periods import Period
@@ -178,7 +178,29 @@ def compute(data: Data) -> pd.DataFrame:
         for scope, part in by_scope(lead, scopes=data.scopes):
             table = rate_table(part, "trained", "one", by=["period"]).assign(academy=scope)
             rows += rate_rows(TARGET, "leaders_trained_rate", table)
-    return series_frame(rows)
+    series = series_frame(rows)
+    if data.has("schematic"):  # what the join of the assessments with the annuaire lost
+        cov = assessed_coverage(data)
+        series = coverage.attach(series, "schematic_usage_rate", cov)
+        series = coverage.attach(series, "schematic_maturity_mean", cov)
+    return series
+
+
+def assessed_coverage(data: Data) -> pd.DataFrame:
+    """Coverage of the SchémaTic indicators (join of the assessments with the annuaire): the
+    establishments assessed whose UAI the annuaire lacks count in neither the usage rate nor
+    the mean maturity. Those it lists outside the universe (another kind, out of contract)
+    are outside the definition, not lost."""
+    assessed = latest_assessments(data)[["uai", "period"]].drop_duplicates()
+    counted = set(zip(universe(data)["period"], universe(data)["uai"], strict=True))
+    known = assessed["uai"].isin(set(data.establishments()["uai"])).to_numpy()
+    inside = np.array([k in counted for k in zip(assessed["period"], assessed["uai"], strict=True)], dtype=bool)
+    frame = assessed[inside | ~known].copy()
+    frame["academy"] = coverage.academy_of_uai(frame["uai"]).to_numpy()
+    frame["lost"] = np.where(frame["uai"].isin(set(data.establishments()["uai"])).to_numpy(), coverage.KEPT,
+                             "not_in_annuaire")
+    return coverage.measure(frame, {"not_in_annuaire": "établissement{s} évalué{s} inconnu{s} de l'annuaire"},
+                            whom="établissement{s} évalué{s}", subject="valeur calculée", scopes=data.scopes)
 
 
 # --------------------------------------------------------------------------- breakdowns

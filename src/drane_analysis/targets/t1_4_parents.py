@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import referential
+from .. import coverage, referential
 from ..data import Data, breakdown_label
 from ..indicators import by_scope, rate_rows, series_frame
 from ..periods import Period, period_range
@@ -39,6 +39,7 @@ STRUCTURE_LABELS = {"service_establishment": "Établissements de service",
                     "france_services": "Maisons France Services"}
 PARENT_ATTRIBUTES = ["kind", "sector", "territory", "priority_education", "department_label"]
 TOP, BOTTOM = "Q4", "Q1"
+NO_IPS = {"no_ips": "établissement{s} sans IPS dans les fichiers de la DEPP"}
 
 
 # --------------------------------------------------------------------------- structures
@@ -179,7 +180,26 @@ def compute(data: Data) -> pd.DataFrame:
             for rec in ips_gap_by_year(data, scope).itertuples(index=False):
                 rows.append({"target": TARGET, "indicator": "parents_ent_ips_gap", "academy": scope,
                              "period": rec.period, "value": rec.gap, "ci_low": rec.ci_low, "ci_high": rec.ci_high})
-    return series_frame(rows)
+    series = series_frame(rows)
+    if data.has("ent_comptes"):
+        series = coverage.attach(series, "parents_ent_ips_gap", ips_coverage(data))
+        # An academy with no parents' row in the ENT exports of a year: the region without it.
+        par = parent_accounts(data)
+        present = zip(par["academy"], par["period"], strict=True)
+        units = coverage.academy_units(sorted(par["period"].dropna().unique()))
+        series = coverage.attach(series, "parents_ent_usage_rate", coverage.academies_missing(
+            units, present, "des exports ENT", whom="académie{s}", scopes=data.scopes), target=TARGET)
+    return series
+
+
+def ips_coverage(data: Data) -> pd.DataFrame:
+    """Coverage of ``parents_ent_ips_gap`` (join with the IPS files): the parents' accounts
+    of establishments without any IPS (EREA, establishments missing from the IPS files)
+    are in no quartile, hence in neither term of the gap."""
+    par = parent_accounts(data)
+    frame = par.assign(lost=np.where(par["ips_quartile"].isna().to_numpy(), "no_ips", coverage.KEPT))
+    return coverage.measure(frame, NO_IPS, whom="compte{s} parent{s} chargé{s}", weight="loaded",
+                            subject="écart calculé", scopes=data.scopes)
 
 
 # --------------------------------------------------------------------------- the divide

@@ -35,7 +35,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import referential
+from .. import coverage, referential
 from ..data import Data, breakdown_label
 from ..indicators import by_scope, series_frame
 from ..periods import Period, period_of_dates, period_range
@@ -327,6 +327,41 @@ def robot_rows(data: Data) -> list[dict]:
     return rows
 
 
+UNKNOWN_ROBOT = {"unknown_robot": "prêt{s} d'un robot absent de l'inventaire"}
+
+
+def loans_coverage(data: Data, degree: str) -> pd.DataFrame:
+    """Coverage of the robots deployed of a degree (join of the loans with the inventory).
+
+    A loan naming a robot absent from the inventory is left out (no purchase date, no
+    degree of its own): counted here in each school year its dates cover, for the degree
+    of the borrowing establishment (for both degrees when the annuaire does not give it).
+    """
+    kept = robot_deployments(data)
+    kept = kept[kept["degree"] == degree]
+    frame = pd.DataFrame({"loan": kept["robot_id"].astype(str) + "|" + kept["uai"].astype(str),
+                          "period": kept["period"], "academy": kept["academy"], "lost": coverage.KEPT})
+    log = data.source("robots_affectations")
+    unknown = log[~log["robot_id"].isin(set(data.source("robots")["robot_id"]))]
+    if len(unknown):
+        as_of = robot_export_date(data)
+        kind = unknown["uai"].map(data.establishments().drop_duplicates("uai").set_index("uai")["kind"]) \
+            if data.has("annuaire") else pd.Series(pd.NA, index=unknown.index)
+        of_degree = np.where(kind.eq("ecole"), "first", np.where(kind.isin(list(referential.SECONDARY_KINDS)),
+                                                                 "second", ""))
+        rows = []
+        for k, (robot, uai, start, end) in enumerate(zip(unknown["robot_id"], unknown["uai"], unknown["start"],
+                                                         unknown["end"].fillna(as_of), strict=True)):
+            if of_degree[k] not in ("", degree) or pd.isna(start) or pd.isna(end) or end < start:
+                continue
+            for label in period_range(Period.of_date(start).label, Period.of_date(end).label):
+                rows.append({"loan": f"{robot}|{uai}", "period": label, "academy": coverage.academy_of_uai(
+                    pd.Series([uai])).iloc[0], "lost": "unknown_robot"})
+        frame = pd.concat([frame, pd.DataFrame(rows, columns=frame.columns)], ignore_index=True)
+    return coverage.measure(frame, UNKNOWN_ROBOT, whom="prêt{s} de robot{s}", unit="loan", subject="nombre calculé",
+                            scopes=data.scopes)
+
+
 def robot_department_table(data: Data, scope: str, period: str) -> pd.DataFrame:
     """The fleet of each pool department in a school year, by degree.
 
@@ -531,6 +566,10 @@ def compute(data: Data) -> pd.DataFrame:
         rows += training_rows("inclusive_training_days", data, INCLUSIVE_DOMAIN)
     if data.has("robots") and data.has("robots_affectations"):
         rows += robot_rows(data)
+        series = series_frame(rows)
+        for degree, indicator in DEGREE_INDICATORS.items():  # loans of robots missing from the inventory
+            series = coverage.attach(series, indicator, loans_coverage(data, degree))
+        rows = series.to_dict("records")
     if data.has("inclusion_recherche_enseignants"):
         teachers = research_teachers(data)
         rows += count_rows(TARGET, "inclusion_research_teachers_trained", teachers, teachers.attrs["periods"],

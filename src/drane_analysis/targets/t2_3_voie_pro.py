@@ -29,7 +29,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .. import referential
+from .. import coverage, referential
 from ..data import Data, breakdown_label
 from ..indicators import by_scope, rate_rows, series_frame
 from ..periods import Period
@@ -212,7 +212,29 @@ def compute(data: Data) -> pd.DataFrame:
                 table = rate_table(part, "user", "one", by=["period"]).assign(academy=scope)
                 rows += rate_rows(TARGET, indicator, table)
             rows = fill_missing(rows, TARGET, indicator, frame.attrs["periods"], scopes=data.scopes)
+        series = series_frame(rows)
+        for indicator in ("conversational_agents_establishments_rate", "conversational_agents_rate"):
+            series = coverage.attach(series, indicator, agents_coverage(data, indicator))
+        return series
     return series_frame(rows)
+
+
+def agents_coverage(data: Data, indicator: str = "conversational_agents_rate") -> pd.DataFrame:
+    """Coverage of a conversational-agent rate (join of the agents file with the annuaire):
+    establishments using an agent whose UAI the annuaire lacks count nowhere. Users the
+    annuaire lists as another kind (a LEGT or a collège, for the vocational lycées' rate) are
+    outside the definition, not lost."""
+    agents = data.source("agents_conversationnels")
+    users = agents.loc[agents["classes_using"].fillna(0).to_numpy() >= 1, ["period", "uai"]].drop_duplicates()
+    est = data.establishments()
+    universe = establishment_usage(data) if indicator == "conversational_agents_establishments_rate" else vocational(data)
+    counted = set(zip(universe["period"], universe["uai"], strict=True))
+    known = users["uai"].isin(set(est["uai"])).to_numpy()
+    inside = np.array([k in counted for k in zip(users["period"], users["uai"], strict=True)], dtype=bool)
+    frame = users[inside | ~known].assign(academy=lambda f: coverage.academy_of_uai(f["uai"]).to_numpy())
+    frame["lost"] = np.where(frame["uai"].isin(set(est["uai"])).to_numpy(), coverage.KEPT, "not_in_annuaire")
+    return coverage.measure(frame, {"not_in_annuaire": "lycée{s} utilisateur{s} inconnu{s} de l'annuaire"},
+                            whom="lycée{s} utilisateur{s}", scopes=data.scopes)
 
 
 # --------------------------------------------------------------------------- breakdowns

@@ -35,7 +35,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import referential
+from .. import coverage, referential
 from ..data import Data, breakdown_label
 from ..indicators import by_scope, rate_rows, series_frame
 from ..periods import Period
@@ -110,7 +110,20 @@ def _nsi_frame(data: Data, level: str) -> pd.DataFrame:
                             for c in NSI_COLUMNS})
         out.attrs["masked"] = 0
         return out
-    spec = data.source(source)
+    wide, masked = _nsi_wide(data, level)
+    out = wide[~masked].copy()
+    out["nsi"] = out["nsi_girls"] + out["nsi_boys"]
+    out["total"] = out["total_girls"] + out["total_boys"]
+    out = out[out["academy"].isin(list(referential.ACADEMIES))]
+    out = out[NSI_COLUMNS].reset_index(drop=True)
+    out.attrs["masked"] = int(masked.sum())
+    return out
+
+
+def _nsi_wide(data: Data, level: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """Every lycée-year of the level's file, wide (NSI and total by sex, attributes), and
+    which have a masked (empty) cell."""
+    spec = data.source(LEVEL_SOURCES[level])
     spec = spec[spec["specialty_code"].isin([NSI, TOTAL])]
     keys = ["uai", "period"]
     attrs = spec.drop_duplicates(keys)[[*keys, "sector", "department", "academy"]]
@@ -123,13 +136,21 @@ def _nsi_frame(data: Data, level: str) -> pd.DataFrame:
             wide[col] = np.nan
         wide[col] = pd.to_numeric(wide[col], errors="coerce").astype(float)
     masked = wide[["nsi_girls", "nsi_boys", "total_girls", "total_boys"]].isna().any(axis=1)
-    out = wide[~masked].merge(attrs, on=keys, how="left")
-    out["nsi"] = out["nsi_girls"] + out["nsi_boys"]
-    out["total"] = out["total_girls"] + out["total_boys"]
-    out = out[out["academy"].isin(list(referential.ACADEMIES))]
-    out = out[NSI_COLUMNS].reset_index(drop=True)
-    out.attrs["masked"] = int(masked.sum())
-    return out
+    return wide.merge(attrs, on=keys, how="left"), masked.to_numpy()
+
+
+MASKED = {"masked": "lycée{s} dont une case NSI ou total est masquée (secret statistique) dans le fichier"}
+
+
+def nsi_coverage(data: Data, level: str) -> pd.DataFrame:
+    """Coverage of the NSI indicators of ``level``: lycée-years of the specialties file with a
+    masked cell (NSI or total) are left out of every NSI count and share."""
+    if not data.has(LEVEL_SOURCES[level]):
+        return pd.DataFrame(columns=["academy", "period", "coverage", "coverage_note"])
+    wide, masked = _nsi_wide(data, level)
+    frame = wide[["uai", "period", "academy"]].assign(lost=np.where(masked, "masked", coverage.KEPT))
+    return coverage.measure(frame, MASKED, whom="lycée{s} du fichier", subject="valeur calculée",
+                            scopes=data.scopes)
 
 
 def nsi_by_sex(data: Data, level: str) -> pd.DataFrame:
@@ -183,7 +204,13 @@ def compute(data: Data) -> pd.DataFrame:
                 rows += rate_rows(TARGET, "nsi_rate_girls_terminale", girls)
     if not rows:
         return series_frame([])
-    return series_frame(rows)
+    series = series_frame(rows)
+    for level in LEVELS:  # lycées whose cells the file masks
+        cov = nsi_coverage(data, level)
+        for indicator in (f"nsi_pupils_{level}", f"nsi_girls_share_{level}", f"nsi_rate_{level}",
+                          f"nsi_rate_girls_{level}"):
+            series = coverage.attach(series, indicator, cov)
+    return series
 
 
 # --------------------------------------------------------------------------- breakdowns

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .. import coverage as join_coverage  # not coverage(): this module's relay coverage
 from .. import referential
 from ..data import Data, breakdown_label
 from ..indicators import rate_rows, series_frame
@@ -180,7 +181,35 @@ def compute(data: Data) -> pd.DataFrame:
             part = part[part["academy"].isin(list(referential.ACADEMIES))]
             rows.append({"target": TARGET, "indicator": "relays_active", "academy": scope, "period": period,
                          "value": float(part["relay_id"].nunique()), "note": "comptage exhaustif"})
-    return series_frame(rows)
+    return join_coverage.attach(series_frame(rows), "relay_coverage_rate", relay_coverage(data))
+
+
+NOT_IN_ANNUAIRE = {"not_in_annuaire": "établissement{s} couvert{s} par un relais mais inconnu{s} de l'annuaire"}
+
+
+def relay_coverage(data: Data) -> pd.DataFrame:
+    """Coverage of ``relay_coverage_rate`` (join of the relays with the annuaire): the active
+    relays' assignments to a UAI the annuaire lacks cover no establishment of the universe.
+
+    Assignments to an establishment the annuaire lists outside the universe (closed, another
+    kind, out of contract) are outside the definition, not lost.
+    """
+    known = set(data.establishments()["uai"])
+    uni = set(universe(data)["uai"])
+    parts = []
+    for period in periods(data):
+        rel = select_active_relays(data.source("relais"), period)
+        rel = rel[rel["uai"].isin(uni) | ~rel["uai"].isin(known)]
+        academy = join_coverage.academy_of_uai(rel["uai"])
+        if "academy" in rel:
+            academy = rel["academy"].astype("string").fillna(academy)
+        parts.append(pd.DataFrame({"period": period, "uai": rel["uai"].to_numpy(), "academy": academy.to_numpy(),
+                                   "one": 1.0, "lost": np.where(rel["uai"].isin(known), join_coverage.KEPT,
+                                                                 "not_in_annuaire")}))
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["period", "uai", "academy", "one", "lost"])
+    return join_coverage.measure(frame, NOT_IN_ANNUAIRE, whom="affectation{s} de relais actif{s}", weight="one",
+                            scopes=data.scopes)
 
 
 # --------------------------------------------------------------------------- breakdowns

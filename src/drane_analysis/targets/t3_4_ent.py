@@ -43,7 +43,7 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
-from .. import referential
+from .. import coverage, referential
 from ..data import Data, breakdown_label
 from ..indicators import by_scope, rate_rows, series_frame
 from ..periods import Period
@@ -355,6 +355,86 @@ def _monthly_connections(data: Data) -> pd.DataFrame:
     return out
 
 
+# --------------------------------------------------------------------------- coverage of the joins
+
+#: Why rows of the ENT exports leave an indicator (``{s}``: plural; :mod:`..coverage`).
+NOT_IN_ANNUAIRE = {"not_in_annuaire": "établissement{s} des exports ENT inconnu{s} de l'annuaire"}
+
+
+def _unknown(frame: pd.DataFrame) -> np.ndarray:
+    """``lost`` of each row: ``not_in_annuaire`` where the annuaire gave no kind."""
+    return np.where(frame["kind"].isna().to_numpy(), "not_in_annuaire", coverage.KEPT)
+
+
+def activation_coverage(data: Data) -> pd.DataFrame:
+    """Coverage of ``ent_lycee_activation_rate``: the students' and teachers' accounts loaded
+    on Lycée connecté for UAIs the annuaire lacks (their kind and sector unknown, they are
+    left out) against those of the public lycées counted; and the academies absent from
+    the export of the year."""
+    acc = account_year(data)
+    part = acc[(acc["platform"] == LYCEE_PLATFORM) & acc["profile"].isin(ACTIVATION_PROFILES)
+               & (acc["kind"].isna() | ((acc["kind"] == "lycee") & (acc["sector"] == "public")))]
+    # An academy absent from the Lycée connecté export of a year: the region without it.
+    units = coverage.academy_units(_periods_sorted(part["period"].unique()))
+    return coverage.combine(
+        coverage.measure(part.assign(lost=_unknown(part)), NOT_IN_ANNUAIRE,
+                         whom="compte{s} élève{s} et enseignant{s} chargé{s}", weight="loaded", scopes=data.scopes),
+        coverage.academies_missing(units, zip(part["academy"], part["period"], strict=True),
+                                   "de l'export de Lycée connecté", whom="académie{s}", scopes=data.scopes))
+
+
+def usage_coverage(data: Data, change: bool = True) -> pd.DataFrame:
+    """Coverage of ``ent_lycee_usage_growth`` (``change``) or ``ent_lycee_usage_rate``:
+    accesses on Lycée connecté of UAIs the annuaire lacks, over the school year (and the one
+    before, for the change, which compares the two)."""
+    if not data.has("ent_acces"):
+        return pd.DataFrame(columns=["academy", "period", "coverage", "coverage_note"])
+    access = data.source("ent_acces")
+    access = access[access["platform"] == LYCEE_PLATFORM]
+    per = (access.assign(accesses=access["accesses"].to_numpy(dtype="float64", na_value=0.0))
+           .groupby(["period", "uai", "academy"], observed=True)["accesses"].sum().reset_index())
+    per["kind"] = per["uai"].map(data.establishments().drop_duplicates("uai").set_index("uai")["kind"])
+    per = per[per["kind"].isna() | per["kind"].isin(USAGE_KINDS)]
+    per = per.assign(lost=_unknown(per), period=per["period"].astype(str))
+    if not change:
+        return coverage.measure(per, NOT_IN_ANNUAIRE, whom="accès de l'année", weight="accesses",
+                                scopes=data.scopes)
+    both = pd.concat([per, per.assign(period=[Period.parse(p).shift(1).label for p in per["period"]])],
+                     ignore_index=True)
+    both = both[both["period"].isin(set(per["period"]))]
+    return coverage.measure(both, NOT_IN_ANNUAIRE, whom="accès de l'année et de la précédente", weight="accesses",
+                            subject="évolution calculée", scopes=data.scopes)
+
+
+def departments_coverage(data: Data) -> pd.DataFrame:
+    """Coverage of ``ent_college_departments_shared``: establishments on Lycée connecté that
+    the annuaire lacks (a collège among them would be missed) against its collèges."""
+    acc = account_year(data)
+    part = acc[(acc["platform"] == LYCEE_PLATFORM) & (acc["kind"].isna() | (acc["kind"] == "college"))]
+    part = part.drop_duplicates(["period", "uai"])
+    return coverage.measure(part.assign(lost=_unknown(part)), NOT_IN_ANNUAIRE,
+                            whom="collège{s} ou établissement{s} inconnu{s} sur Lycée connecté", subject="nombre calculé",
+                            scopes=data.scopes)
+
+
+def ecole_coverage(data: Data) -> pd.DataFrame:
+    """Coverage of ``ent_ecole_activation_rate``: écoles with an activated account on the
+    écoles' ENT that the annuaire lacks (not counted) against the public écoles counted;
+    and the public écoles of an academy absent from the export of the year."""
+    acc = account_year(data)
+    eco = acc[(acc["platform"] == ECOLE_PLATFORM) & acc["ever_activated"].astype(bool)]
+    eco = eco[eco["kind"].isna() | ((eco["kind"] == "ecole") & (eco["sector"] == "public"))]
+    eco = eco.drop_duplicates(["period", "uai"])
+    exported = acc[acc["platform"] == ECOLE_PLATFORM]
+    # An academy absent from the écoles' ENT export of a year: its écoles would all count 0.
+    return coverage.combine(
+        coverage.measure(eco.assign(lost=_unknown(eco)), NOT_IN_ANNUAIRE,
+                         whom="école{s} dont un compte est activé", scopes=data.scopes),
+        coverage.academies_missing(ecole_frame(data), zip(exported["academy"], exported["period"], strict=True),
+                                   "de l'export de l'ENT des écoles", whom="école{s} publique{s}",
+                                   scopes=data.scopes))
+
+
 # --------------------------------------------------------------------------- indicators
 
 
@@ -481,7 +561,17 @@ def compute(data: Data) -> pd.DataFrame:
     for scope, part in by_scope(eco, scopes=data.scopes):
         table = rate_table(part, "has_ent", "one", by=["period"]).assign(academy=scope)
         rows += rate_rows(TARGET, "ent_ecole_activation_rate", table)
-    return series_frame(rows)
+    series = series_frame(rows)
+    # What the joins of the ENT exports with the annuaire lost.
+    activation = activation_coverage(data)
+    for indicator, cov in (("ent_lycee_establishment_activation_rate", activation),
+                           ("ent_lycee_activation_rate", activation),
+                           ("ent_lycee_usage_rate", usage_coverage(data, change=False)),
+                           ("ent_lycee_usage_growth", usage_coverage(data)),
+                           ("ent_college_departments_shared", departments_coverage(data)),
+                           ("ent_ecole_activation_rate", ecole_coverage(data))):
+        series = coverage.attach(series, indicator, cov, target=TARGET)
+    return series
 
 
 # --------------------------------------------------------------------------- breakdowns

@@ -245,3 +245,105 @@ def test_demo_reproduces_the_roadmaps_january_2021_table(demo_dir):
     counts = check[check["status"] == "campaign"].set_index("academy")
     assert counts["computed_count"].to_dict() == {"bordeaux": 457, "limoges": 109, "poitiers": 250}
     assert counts["total"].to_dict() == {"bordeaux": 549, "limoges": 139, "poitiers": 303}
+
+
+# --------------------------------------------------------------------------- coverage of the joins
+
+
+def frames_with(cert: pd.DataFrame, **enrolment: pd.DataFrame) -> Data:
+    frames = {**effectifs(), **enrolment}
+    return Data.from_frames({"annuaire": lycees_annuaire(), "communes": communes(), "pix_orga": orga(),
+                             "pix_certification": cert, **frames})
+
+
+def test_certifications_of_establishments_missing_from_the_enrolment_file_are_measured():
+    # Pix × effectifs_college: collège A (4 certified) lost its row of the enrolment file;
+    # the rate is computed on B alone (1 certified of 5) and says what it lost.
+    cert = pupil_rows([(COLLEGE_A, f"A{i}", "Pix", "validated", 150, "2021-05-01") for i in range(4)]
+                      + [(COLLEGE_B, "B1", "Pix", "validated", 150, "2021-05-01")])
+    college = pd.DataFrame({"uai": [COLLEGE_B, COLLEGE_D], "period": "2020-2021", "level": "3e", "pupils": [5, 4]})
+    data = frames_with(cert, effectifs_college=college)
+    s = t.compute(data)
+    bx = value(s, "pix_certification_rate_3e", "bordeaux")
+    assert (bx["numerator"], bx["denominator"]) == (1, 5)
+    assert bx["coverage"] == pytest.approx(20.0)
+    assert bx["coverage_note"] == (
+        "taux calculé sur 20\u202f% des élèves certifiés : 1 établissement sans élèves inscrits au niveau dans les "
+        "fichiers d'effectifs de l'année (4 élèves certifiés)")
+    # Limoges held no session at all: its export is taken as missing, not as 0 certified.
+    lim = value(s, "pix_certification_rate_3e", "limoges")
+    assert (lim["value"], lim["coverage"]) == (0.0, 0.0)
+    assert lim["coverage_note"] == ("taux calculé sur 0 % des élèves inscrits : 1 académie absente de l'export Pix "
+                                    "Certif de l'année (4 élèves inscrits)")
+    assert "1 académie absente" in value(s, "pix_certification_rate_3e", "region")["coverage_note"]
+    table = evaluate(s, periods=["2020-2021"], scopes=["bordeaux"]).set_index("indicator")
+    assert table.loc["pix_certification_rate_3e", "status"] == "withheld"
+    assert table.loc["pix_certification_rate_3e", "value"] == pytest.approx(20.0)
+    # The score needs no enrolment: it keeps A's pupils, nothing lost.
+    assert value(s, "pix_mean_score_3e", "bordeaux")["coverage"] == 100.0
+
+
+def test_a_lycee_polyvalent_listed_in_one_enrolment_file_only_leaves_the_rate():
+    # Pix × effectifs_lycee_gt / _pro: the LPO C is in the vocational file only (4 pupils).
+    # Kept, its 5 certified would count over its 4 vocational pupils (9 / 10 instead of 3 / 6).
+    cert = pupil_rows([(LYCEE_C, f"C{i}", "Pix", "validated", 250, "2021-06-01") for i in range(5)]
+                      + [(LYCEE_E, f"E{i}", "Pix", "validated", 250, "2021-06-01") for i in range(3)])
+    gt = pd.DataFrame({"uai": [LYCEE_E], "period": "2020-2021", "level": "tle_g", "pupils": [6]})
+    pro = pd.DataFrame({"uai": [LYCEE_C], "period": "2020-2021", "level": "tle_pro", "pupils": [4]})
+    data = frames_with(cert, effectifs_lycee_gt=gt, effectifs_lycee_pro=pro)
+    row = value(t.compute(data), "pix_certification_rate_terminale", "poitiers")
+    assert (row["numerator"], row["denominator"]) == (3, 6)
+    assert t.unrated_certifications(data).set_index("uai")["reason"].to_dict() == {LYCEE_C: "track_absent"}
+    # 3 of 8 certified pupils, 6 of 10 enrolled: the lower, and both sentences.
+    assert row["coverage"] == pytest.approx(37.5)
+    assert row["coverage_note"].startswith("taux calculé sur 37\u202f% des élèves certifiés : 1 lycée polyvalent "
+                                           "présent dans un seul des deux fichiers d'effectifs de l'année (5 élèves "
+                                           "certifiés) ; taux calculé sur 60\u202f% des élèves inscrits : ")
+    assert row["coverage_note"].endswith("(4 élèves inscrits)")
+
+
+def test_certifications_of_establishments_unknown_to_the_annuaire_are_measured_for_both_levels():
+    # Pix × annuaire: 0860099Z is not in the annuaire (its level is unknown): its 2 certified
+    # pupils count in no rate and no score, and in the coverage of both levels (a lower bound).
+    unknown = "0860099Z"
+    cert = pupil_rows([(LYCEE_C, f"C{i}", "Pix", "validated", 250, "2021-06-01") for i in range(6)]
+                      + [(unknown, f"U{i}", "Pix", "validated", 300, "2021-06-01") for i in range(2)])
+    s = t.compute(frames_with(cert))
+    term = value(s, "pix_certification_rate_terminale", "poitiers")
+    assert (term["numerator"], term["coverage"]) == (6, pytest.approx(75.0))
+    assert "1 établissement inconnu de l'annuaire ou ni collège, ni EREA, ni lycée (niveau inconnu) (2 élèves " \
+           "certifiés)" in term["coverage_note"]
+    score = value(s, "pix_mean_score_terminale", "poitiers")
+    assert (score["value"], score["denominator"], score["coverage"]) == (250, 6, pytest.approx(75.0))
+    assert score["coverage_note"].startswith("score moyen calculé sur 75\u202f% des élèves certifiés")
+    # Poitiers has no collège: no 3e rate could be computed, and a row says why rather than nothing.
+    third = value(s, "pix_certification_rate_3e", "poitiers")
+    assert np.isnan(third["value"]) and third["coverage"] == 0.0
+    assert third["coverage_note"].startswith("taux calculé sur 0\u202f% des élèves certifiés")
+
+
+def test_enrolled_pupils_of_establishments_unknown_to_the_annuaire_are_measured():
+    # effectifs × annuaire: 20 pupils of 3e of a collège the annuaire lacks leave the denominator.
+    cert = pupil_rows([(COLLEGE_A, "A1", "Pix", "validated", 150, "2021-05-01")])
+    college = pd.concat([effectifs()["effectifs_college"],
+                         pd.DataFrame({"uai": ["0330099Z"], "period": "2020-2021", "level": "3e", "pupils": [20]})],
+                        ignore_index=True)
+    bx = value(t.compute(frames_with(cert, effectifs_college=college)), "pix_certification_rate_3e", "bordeaux")
+    assert (bx["numerator"], bx["denominator"]) == (1, 15)
+    assert bx["coverage"] == pytest.approx(15 / 35 * 100)
+    assert bx["coverage_note"] == ("taux calculé sur 42\u202f% des élèves inscrits : 1 établissement des fichiers "
+                                   "d'effectifs inconnu de l'annuaire (20 élèves inscrits)")
+
+
+def test_the_ips_breakdown_keeps_the_pupils_of_establishments_without_ips(data):
+    # Establishments × IPS: of the annuaire's collèges only A has an IPS (quartiles are cut
+    # with three other collèges of the file); B and D are in a « Non renseigné » group with
+    # their 9 pupils, not dropped from the breakdown.
+    ips = pd.DataFrame({"uai": [COLLEGE_A, "0330091A", "0330092B", "0330093C"], "period": "2020-2021",
+                        "ips": [100.0, 80.0, 90.0, 110.0]})
+    frames = {"annuaire": annuaire(), "communes": communes(), "pix_orga": orga(),
+              "pix_certification": certification(), "ips_colleges": ips, **effectifs()}
+    table = t.breakdown(Data.from_frames(frames), "pix_certification_rate_3e", "region", "2020-2021",
+                        "ips_quartile").set_index("label")
+    assert table.loc["Non renseigné", "denominator"] == 9
+    assert table.loc["Q3", "denominator"] == 10 and table["denominator"].sum() == 19

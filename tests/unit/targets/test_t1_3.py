@@ -206,3 +206,21 @@ def test_demo_effects_are_found(demo_dir):
     # Leaders trained (cumulative) 24 / 12 / 15 % in 2020-2021.
     assert row(s, "leaders_trained_rate", "bordeaux")["value"] == pytest.approx(24, abs=0.5)
     assert row(s, "leaders_trained_rate", "limoges")["value"] == pytest.approx(12, abs=0.5)
+
+
+def test_assessments_of_uais_unknown_to_the_annuaire_are_measured():
+    # schematic × annuaire: 0330099Z, assessed in 2020-2021, is not in the annuaire; it counts
+    # in neither the usage rate nor the maturity. E (an école) is outside the definition.
+    frames = {"annuaire": annuaire(), "communes": communes(), "cadres": cadres(),
+              "schematic": pd.concat([schematic(), pd.DataFrame(assessment("0330099Z", "2021-02-01", steering=4))
+                                      .assign(department="33", academy="bordeaux")], ignore_index=True)}
+    s = t.compute(Data.from_frames(frames))
+    bx = row(s, "schematic_usage_rate", "bordeaux")
+    assert (bx["numerator"], bx["denominator"]) == (2, 2)
+    assert bx["coverage"] == pytest.approx(200 / 3)
+    assert bx["coverage_note"] == ("valeur calculée sur 66\u202f% des établissements évalués : 1 établissement évalué "
+                                   "inconnu de l'annuaire")
+    assert row(s, "schematic_maturity_mean", "bordeaux")["coverage"] == pytest.approx(200 / 3)
+    assert np.isnan(row(s, "schematic_usage_rate", "limoges")["coverage"])   # nothing assessed: nothing to cover
+    assert row(t.compute(Data.from_frames({**frames, "schematic": schematic()})), "schematic_usage_rate",
+               "bordeaux")["coverage"] == 100.0

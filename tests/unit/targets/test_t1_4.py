@@ -269,3 +269,22 @@ def test_demo_social_gradient_narrows(demo_dir):
     assert value(series, "france_services_houses", "bordeaux", "2020-2021")["value"] == 1
     assert [value(series, "service_establishments", "region", p)["value"]
             for p in ("2020-2021", "2021-2022", "2022-2023")] == [1, 2, 3]
+
+
+def test_gap_coverage_counts_the_parents_of_establishments_without_ips(series):
+    # ENT accounts × IPS: the lycée of the Corrèze has no IPS; its 50 parents' accounts are in
+    # no quartile, hence in neither term of the regional gap (400 of 450 accounts kept).
+    region = value(series, "parents_ent_ips_gap", "region", "2020-2021")
+    assert region["value"] == pytest.approx(50)
+    assert region["coverage"] == pytest.approx(400 / 450 * 100)
+    assert region["coverage_note"] == ("écart calculé sur 88\u202f% des comptes parents chargés : 1 établissement "
+                                       "sans IPS dans les fichiers de la DEPP (50 comptes parents chargés)")
+    assert value(series, "parents_ent_ips_gap", "poitiers", "2020-2021")["coverage"] == 100.0
+    # ENT exports by academy: Bordeaux has no parents' row in 2020-2021 (its école's export is
+    # missing): the regional rate is that of two academies, and says so.
+    rate = value(series, "parents_ent_usage_rate", "region", "2020-2021")
+    assert rate["coverage"] == pytest.approx(200 / 3)
+    assert rate["coverage_note"] == ("taux calculé sur 66 % des académies : 1 académie absente des exports ENT "
+                                     "de l'année")
+    bordeaux = value(series, "parents_ent_usage_rate", "bordeaux", "2020-2021")
+    assert np.isnan(bordeaux["value"]) and bordeaux["coverage"] == 0.0

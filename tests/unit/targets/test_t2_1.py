@@ -293,3 +293,18 @@ def test_demo_robots_deployed_and_rural_in_service_lag(demo_dir):
     # Injected: 76 % in urban departments, 62 % in rural ones; the intervals do not meet.
     assert r_urban[0] - r_rural[0] > 0.08
     assert r_rural[2] < r_urban[1]
+
+
+def test_loans_of_robots_missing_from_the_inventory_are_measured(data):
+    # robots_affectations × robots: the GHOST robot's loan to an école of the Gironde counts
+    # in no figure; the first degree's count says it (R1's two loans kept of three).
+    s = t.compute(data)
+    first = value(s, "robots_deployed_first_degree", "bordeaux")
+    assert first["value"] == 1
+    assert first["coverage"] == pytest.approx(200 / 3)
+    assert first["coverage_note"] == ("nombre calculé sur 66\u202f% des prêts de robots : 1 prêt d'un robot absent "
+                                      "de l'inventaire")
+    assert value(s, "robots_deployed_second_degree", "bordeaux")["coverage"] == 100.0   # an école's loan
+    # The objective is the region's: its status is withheld (same loans, same coverage).
+    assert evaluate(s, periods=["2020-2021"], scopes=["region"]).set_index("indicator").loc[
+        "robots_deployed_first_degree", "status"] == "withheld"

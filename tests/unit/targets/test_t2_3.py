@@ -250,3 +250,19 @@ def test_lycee_without_nature_code_counts_by_its_vocational_track():
     assert row["denominator"] == 4  # still LP_33, LP_86, LPO_86 and the untyped LPO_87
     kind = t.breakdown(data, "conversational_agents_rate", "region", "2020-2021", "kind")
     assert "Non renseigné" in kind["label"].tolist()
+
+
+def test_users_unknown_to_the_annuaire_are_measured():
+    # agents × annuaire: 0330099Z used an agent in 2020-2021 but the annuaire lacks it; the
+    # private LP out of contract is outside the definition, not lost.
+    frames = {"annuaire": annuaire(), "communes": communes(), "formations": formations(),
+              "agents_conversationnels": pd.concat(
+                  [agents(), agents().iloc[[0]].assign(uai="0330099Z")], ignore_index=True)}
+    s = t.compute(Data.from_frames(frames))
+    bx = value(s, "conversational_agents_rate", "bordeaux")
+    assert (bx["numerator"], bx["denominator"]) == (1, 1)
+    assert bx["coverage"] == 50.0
+    assert bx["coverage_note"] == ("taux calculé sur 50\u202f% des lycées utilisateurs : 1 lycée utilisateur inconnu "
+                                   "de l'annuaire")
+    assert value(t.compute(make()), "conversational_agents_rate", "bordeaux")["coverage"] == 100.0
+    assert value(s, "conversational_agents_rate", "region", "2021-2022")["coverage"] == 100.0

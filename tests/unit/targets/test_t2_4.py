@@ -271,6 +271,12 @@ def test_masked_cells_are_left_out():
     assert frame.attrs["masked"] == 1 and list(frame["uai"]) == [LYCEE_A]
     s = t.compute(data)
     assert row(s, "nsi_pupils_premiere", "region", "2021-2022")["value"] == 10
+    # Coverage: the count and the girls' share are computed on one lycée of the two, and say so.
+    for indicator in ("nsi_pupils_premiere", "nsi_girls_share_premiere"):
+        r = row(s, indicator, "bordeaux", "2021-2022")
+        assert r["coverage"] == 50.0
+        assert r["coverage_note"] == ("valeur calculée sur 50 % des lycées du fichier : 1 lycée dont une case NSI "
+                                      "ou total est masquée (secret statistique) dans le fichier")
 
 
 def test_no_source_gives_no_series():

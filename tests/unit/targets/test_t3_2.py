@@ -155,3 +155,24 @@ def test_demo_coverage_and_gaps(demo_dir):
     gap = t32.rural_gap(data, "region", "2020-2021")
     assert gap["ci_low"] > 10          # urban écoles ahead by more than 10 points, significantly
     assert len(t32.uncovered_communes(data, "region", "2025-2026")) > 0
+
+
+def test_relays_covering_a_uai_unknown_to_the_annuaire_are_measured(monkeypatch):
+    # relais × annuaire: R7 covers 0860099Z, which the annuaire lacks: it covers no establishment
+    # of the universe. R6's out-of-contract lycée is outside the definition, not lost.
+    monkeypatch.setattr(Data, "latest_period", lambda self: "2021-2022")
+    relays = _relays()
+    extra = relays.iloc[[0]].assign(relay_id="R7", uai="0860099Z", end_date=pd.NaT)
+    data = Data.from_frames({"annuaire": _annuaire(), "communes": _communes(),
+                             "relais": pd.concat([relays, extra], ignore_index=True)})
+    series = t32.compute(data)
+    rate = _value(series, "relay_coverage_rate", "poitiers", "2020-2021")
+    assert (rate["numerator"], rate["denominator"]) == (3, 4)                # unchanged by R7
+    assert rate["coverage"] == pytest.approx(75.0)
+    assert rate["coverage_note"] == ("taux calculé sur 75\u202f% des affectations de relais actifs : 1 établissement "
+                                     "couvert par un relais mais inconnu de l'annuaire (1 affectation de relais "
+                                     "actif)")
+    assert _value(series, "relay_coverage_rate", "limoges", "2020-2021")["coverage_note"] == ""
+    assert _value(t32.compute(Data.from_frames({"annuaire": _annuaire(), "communes": _communes(),
+                                                "relais": relays})),
+                  "relay_coverage_rate", "poitiers", "2020-2021")["coverage"] == 100.0

@@ -380,3 +380,42 @@ def test_demo_effects_are_found(demo_dir):
     # school-year seasonality: July and August are the trough
     prof = t.seasonal_profile(data, "region").set_index("month")
     assert prof.loc["août", "share"] < prof.loc["juil.", "share"] < 2 < prof["share"].iloc[:10].min()
+
+
+def test_rows_of_uais_unknown_to_the_annuaire_are_measured():
+    # ENT exports × annuaire: the annuaire lacks 0860099Z (on Lycée connecté) and 0860098Y (on
+    # the écoles' ENT); their kind and sector unknown, they count in no indicator, and say so.
+    unknown, unknown_ecole = "0860099Z", "0860098Y"
+    lc = "lycee-connecte"
+    extra = pd.DataFrame([
+        {**account(lc, "2020-2021", "2021-06-01", LYC_86, "student", 100, 50), "uai": unknown},
+        {**account(lc, "2021-2022", "2022-06-01", LYC_86, "student", 10, 5), "uai": unknown},
+        {**account("ecoles", "2020-2021", "2021-03-01", ECO_1, "parent", 10, 2), "uai": unknown_ecole},
+    ])
+    accounts = pd.concat([comptes(), extra], ignore_index=True)
+    for col in ("connections", "unique_visitors", "accounts_loaded", "accounts_activated"):
+        accounts[col] = accounts[col].astype("Int64")
+    access = pd.concat([acces(), pd.DataFrame([{**access_row("2020-2021", "2020-12-01", LYC_86, "student", "Moodle",
+                                                             300, 30), "uai": unknown}])], ignore_index=True)
+    access["accesses"] = access["accesses"].astype("Int64")
+    access["unique_visitors"] = access["unique_visitors"].astype("Int64")
+    data = Data.from_frames({"annuaire": annuaire(), "communes": communes(), "ent_comptes": accounts,
+                             "ent_acces": access})
+    s = t.compute(data)
+    act = value(s, "ent_lycee_activation_rate", "poitiers", "2020-2021")
+    assert (act["numerator"], act["denominator"]) == (105, 110)       # the public lycée's students and teachers
+    assert act["coverage"] == pytest.approx(110 / 210 * 100)
+    assert act["coverage_note"] == ("taux calculé sur 52\u202f% des comptes élèves et enseignants chargés : "
+                                    "1 établissement des exports ENT inconnu de l'annuaire (100 comptes élèves et "
+                                    "enseignants chargés)")
+    assert value(s, "ent_lycee_activation_rate", "limoges", "2020-2021")["coverage"] == 100.0
+    eco = value(s, "ent_ecole_activation_rate", "poitiers", "2020-2021")
+    assert eco["coverage"] == 50.0 and "1 établissement des exports ENT inconnu" in eco["coverage_note"]
+    usage = value(s, "ent_lycee_usage_growth", "poitiers", "2020-2021")
+    assert usage["coverage"] == pytest.approx(1680 / 1980 * 100)
+    assert usage["coverage_note"].startswith("évolution calculée sur 84\u202f% des accès de l'année et de la "
+                                             "précédente")
+    shared = value(s, "ent_college_departments_shared", "poitiers", "2021-2022")
+    assert shared["value"] == 1 and shared["coverage"] == 50.0
+    assert evaluate(s, periods=["2020-2021"], scopes=["poitiers"]).set_index("indicator").loc[
+        "ent_lycee_activation_rate", "status"] == "withheld"
