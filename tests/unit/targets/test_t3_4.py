@@ -417,5 +417,12 @@ def test_rows_of_uais_unknown_to_the_annuaire_are_measured():
                                              "précédente")
     shared = value(s, "ent_college_departments_shared", "poitiers", "2021-2022")
     assert shared["value"] == 1 and shared["coverage"] == 50.0
-    assert evaluate(s, periods=["2020-2021"], scopes=["poitiers"]).set_index("indicator").loc[
-        "ent_lycee_activation_rate", "status"] == "withheld"
+    # the objective-carrying reading (lycées activated) is measured by the same join: its status
+    # is withheld; the secondary reading (accounts) has no status to withhold
+    est = value(s, "ent_lycee_establishment_activation_rate", "poitiers", "2020-2021")
+    assert est["coverage"] == act["coverage"] and est["coverage_note"] == act["coverage_note"]
+    assert value(s, "ent_lycee_usage_rate", "poitiers", "2020-2021")["coverage_note"].startswith(
+        "taux calculé sur")
+    statuses = evaluate(s, periods=["2020-2021"], scopes=["poitiers"]).set_index("indicator")["status"]
+    assert statuses["ent_lycee_establishment_activation_rate"] == "withheld"
+    assert statuses["ent_lycee_activation_rate"] == "secondary"
