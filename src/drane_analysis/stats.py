@@ -1,9 +1,16 @@
 """Statistics shared by every target: intervals, trends and projections.
 
-Rates are shares of a count (*numerator / denominator*), given with a 95 % Wilson
-interval; means with a Student interval; trends are ordinary least squares on the school
-years' first calendar year, projected to a deadline with a 95 % prediction interval.
-All functions are vectorised where it matters and deterministic.
+Rates are shares of a count (*numerator / denominator*). The sources are exhaustive
+registers, so an interval is never a sampling error: it measures the uncertainty on the
+underlying propensity. Where the units (pupils, accounts, staff) are grouped in
+establishments, the interval takes establishments as clusters (:func:`cluster_rate_table`,
+:func:`ratio_table`: ratio estimator, linearised variance, Student with clusters − 1
+degrees of freedom); where the units are themselves independent (establishments,
+authorities), it is Wilson's (:func:`rate_table`). Gaps between groups are compared with
+:func:`breakdown_gap` and :func:`ratio_contrast`. Means have a Student interval; trends are
+ordinary least squares on the school years' first calendar year, projected to a deadline
+with a 95 % prediction interval. All functions are vectorised where it matters and
+deterministic.
 """
 
 from __future__ import annotations
@@ -104,10 +111,12 @@ def mean_interval(values: np.ndarray | pd.Series, level: float = Z95) -> tuple[f
 
 
 def mean_table(frame: pd.DataFrame, column: str, by: list[str] | None = None,
-               level: float = Z95) -> pd.DataFrame:
-    """Mean of ``column`` by groups with its Student interval.
+               level: float = Z95, with_se: bool = False) -> pd.DataFrame:
+    """Mean of ``column`` by groups with its Student interval (the rows independent units).
 
-    Returns ``by`` columns, ``value``, ``ci_low``, ``ci_high``, ``n``.
+    Returns ``by`` columns, ``value``, ``ci_low``, ``ci_high``, ``n``; with ``with_se``, also
+    ``se`` (standard error of the mean) and ``ci_method`` = ``student``, what
+    :func:`breakdown_gap` needs to compare two groups.
     """
     x = frame[column].astype(float)
     keys = [frame[b] for b in by] if by else [pd.Series(0, index=frame.index)]
@@ -117,6 +126,9 @@ def mean_table(frame: pd.DataFrame, column: str, by: list[str] | None = None,
     half = np.where(out["n"] >= 2, tcrit * out["sd"] / np.sqrt(out["n"].clip(lower=1)), np.nan)
     out["ci_low"] = out["value"] - half
     out["ci_high"] = out["value"] + half
+    if with_se:
+        out["se"] = np.where(out["n"] >= 2, out["sd"] / np.sqrt(out["n"].clip(lower=1)), np.nan)
+        out["ci_method"] = "student"
     out = out.drop(columns="sd").reset_index()
     if not by:
         out = out.drop(columns=out.columns[0])
@@ -426,8 +438,11 @@ def difference_interval(v1: float, lo1: float, hi1: float, v2: float, lo2: float
     return float(diff), float(lo), float(hi)
 
 
-def newcombe_interval(k1: float, n1: float, k2: float, n2: float, scale: float = 100.0) -> tuple[float, float]:
+def newcombe_interval(k1: float, n1: float, k2: float, n2: float, scale: float = 100.0,
+                      level: float = Z95) -> tuple[float, float]:
     """95 % Newcombe (hybrid Wilson score) interval of p1 − p2, in ``scale`` units.
+
+    Two independent proportions (independent units); ``level``: another confidence level.
 
     >>> lo, hi = newcombe_interval(56, 70, 48, 80)
     >>> round(lo, 2), round(hi, 2)
@@ -436,8 +451,8 @@ def newcombe_interval(k1: float, n1: float, k2: float, n2: float, scale: float =
     if not (n1 > 0 and n2 > 0):
         return float("nan"), float("nan")
     p1, p2 = k1 / n1, k2 / n2
-    l1, u1 = (float(x) for x in wilson_interval(k1, n1))
-    l2, u2 = (float(x) for x in wilson_interval(k2, n2))
+    l1, u1 = (float(x) for x in wilson_interval(k1, n1, level))
+    l2, u2 = (float(x) for x in wilson_interval(k2, n2, level))
     d = p1 - p2
     lo = d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
     hi = d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
@@ -570,23 +585,200 @@ def ratio_interval(y: np.ndarray | pd.Series, x: np.ndarray | pd.Series,
 
 
 def ratio_table(frame: pd.DataFrame, numerator: str, denominator: str, by: list[str] | None = None,
-                scale: float = 1.0) -> pd.DataFrame:
+                scale: float = 1.0, level: float = Z95) -> pd.DataFrame:
     """Ratio of sums by groups with a 95 % interval clustered on the frame's rows.
 
-    Each row is one cluster (one establishment); returns ``by`` columns, ``numerator``,
-    ``denominator``, ``value``, ``ci_low``, ``ci_high``, ``se`` and ``clusters``.
+    Each row is one cluster (one establishment): the ratio estimator's linearised variance
+    (:func:`cluster_ratio`) and Student's quantile with clusters − 1 degrees of freedom.
+    Returns ``by`` columns, ``numerator``, ``denominator``, ``value``, ``ci_low``,
+    ``ci_high``, ``se``, ``clusters``, and what :func:`breakdown_gap` needs to compare two
+    groups: ``influence`` (see :func:`cluster_rate_table`) and ``ci_method`` = ``cluster``.
     """
-    groups = frame.groupby(by, observed=True, dropna=False) if by else [((), frame)]
-    rows = []
-    for key, part in groups:
-        r, se, n = cluster_ratio(part[numerator].to_numpy(float), part[denominator].to_numpy(float))
+    rows = frame.reset_index(drop=True)
+    return _cluster_groups(rows, numerator, denominator, by, np.arange(len(rows)), len(rows), scale, level,
+                           proportion=False)
+
+
+def cluster_rate_table(frame: pd.DataFrame, numerator: str, denominator: str, cluster: str,
+                       by: list[str] | None = None, scale: float = 100.0, level: float = Z95) -> pd.DataFrame:
+    """A rate Σ numerator / Σ denominator by groups, with establishments (``cluster``) as clusters.
+
+    The rows (pupils, accounts, or counts per establishment) are summed per group and
+    cluster; each group's rate is the ratio estimator, its variance the linearised one,
+    ``n/(n−1) Σ (y_i − R x_i)² / X²`` over the group's ``n`` clusters, and its 95 % interval
+    Student's with ``n − 1`` degrees of freedom (none with fewer than two clusters),
+    bounded below by 0 (and above by 100 % for a rate that does not exceed it).
+
+    Returns ``by`` columns, ``numerator``, ``denominator``, ``value``, ``ci_low``,
+    ``ci_high``, ``se``, ``clusters``, ``design_effect`` (the clustered variance over the
+    binomial one, ``p (1 − p) / X``: how much too narrow a Wilson interval would be),
+    ``influence`` (each group's linearised values ``(y_i − R x_i) / X`` over every cluster
+    of ``frame``, NaN for the clusters outside the group: two groups sharing clusters, as
+    pupils and teachers of the same lycées, are compared with their covariance) and
+    ``ci_method`` = ``cluster``.
+    """
+    keys = [*(by or []), cluster]
+    agg = (frame.groupby(keys, observed=True, dropna=False)[[numerator, denominator]].sum().reset_index())
+    agg = agg[agg[cluster].notna()].reset_index(drop=True)
+    codes, uniques = pd.factorize(agg[cluster])
+    return _cluster_groups(agg, numerator, denominator, by, codes, len(uniques), scale, level, proportion=True)
+
+
+def _cluster_groups(rows: pd.DataFrame, numerator: str, denominator: str, by: list[str] | None,
+                    codes: np.ndarray, n_codes: int, scale: float, level: float, proportion: bool) -> pd.DataFrame:
+    y_all = rows[numerator].to_numpy(float)
+    x_all = rows[denominator].to_numpy(float)
+    groups = (rows.groupby(by, observed=True, dropna=False, sort=True).indices.items() if by
+              else [((), np.arange(len(rows)))])
+    out = []
+    for key, idx in groups:
+        y, x, c = y_all[idx], x_all[idx], codes[idx]
+        total, n = x.sum(), len(idx)
+        r = y.sum() / total if total > 0 else np.nan
+        influence = np.full(n_codes, np.nan)
+        se = deff = np.nan
+        lo = hi = np.nan
+        if total > 0:
+            influence[c] = 0.0
+            np.add.at(influence, c, (y - r * x) / total * scale)
+            if n >= 2:
+                se = float(np.sqrt(n / (n - 1) * np.nansum(influence ** 2)))
+                half = float(t_quantile(0.5 + level / 2, n - 1)) * se
+                lo, hi = max(r * scale - half, 0.0), r * scale + half
+                if proportion and r <= 1:
+                    hi = min(hi, scale)
+                if proportion and 0 < r < 1:
+                    deff = (se / scale) ** 2 / (r * (1 - r) / total)
         row = dict(zip(by, key if isinstance(key, tuple) else (key,), strict=True)) if by else {}
-        row.update({"numerator": float(part[numerator].sum()), "denominator": float(part[denominator].sum()),
-                    "value": r * scale, "ci_low": (r - Z * se) * scale, "ci_high": (r + Z * se) * scale,
-                    "se": se * scale, "clusters": n})
-        rows.append(row)
-    cols = [*(by or []), "numerator", "denominator", "value", "ci_low", "ci_high", "se", "clusters"]
-    return pd.DataFrame(rows, columns=cols)
+        row.update({"numerator": float(y.sum()), "denominator": float(total), "value": r * scale,
+                    "ci_low": lo, "ci_high": hi, "se": se, "clusters": n})
+        if proportion:
+            row["design_effect"] = deff
+        row.update({"influence": influence, "ci_method": "cluster"})
+        out.append(row)
+    cols = [*(by or []), "numerator", "denominator", "value", "ci_low", "ci_high", "se", "clusters",
+            *(["design_effect"] if proportion else []), "influence", "ci_method"]
+    return pd.DataFrame(out, columns=cols)
+
+
+def ratio_contrast(y: np.ndarray, x: np.ndarray, coef: np.ndarray | list[float],
+                   level: float = Z95, scale: float = 100.0) -> dict:
+    """A linear combination of ratios of sums over the same clusters, with its interval.
+
+    ``y`` and ``x`` are (clusters × terms) arrays: row *i* holds cluster *i*'s numerator and
+    denominator of each term (0 where the cluster has no unit in the term). The estimate is
+    ``Σ_k c_k · Σ_i y_ik / Σ_i x_ik``: a difference of two rates (``coef`` = [1, −1]) — two
+    groups of establishments, or boys and girls of the same lycées —, or a difference of two
+    such differences (the change of a gap between two years: [1, −1, −1, 1]). Its variance
+    is the linearised one with the establishment as the unit, ``n/(n−1) Σ_i z_i²`` with
+    ``z_i = Σ_k c_k (y_ik − R_k x_ik) / X_k`` over the ``n`` clusters present in some term:
+    the covariance of terms sharing establishments (the same lycées every year) is in it.
+    Student's quantile with ``n − 1`` degrees of freedom. For two groups of establishments
+    that share none, :func:`welch_difference` on each group's own variance is better.
+
+    Returns estimate, se, ci_low, ci_high, p_value (two-sided), clusters — in ``scale``
+    units (points for rates in %); NaN where a term has no denominator, and no interval
+    where a term has fewer than two clusters (nothing says how its establishments vary).
+    """
+    y = np.asarray(y, dtype=float).reshape(len(y), -1)
+    x = np.asarray(x, dtype=float).reshape(len(x), -1)
+    c = np.asarray(coef, dtype=float)
+    present = (x > 0).any(axis=1)
+    y, x = y[present], x[present]
+    n = int(len(x))
+    nan = float("nan")
+    out = {"estimate": nan, "se": nan, "ci_low": nan, "ci_high": nan, "p_value": nan, "clusters": n}
+    totals = x.sum(axis=0)
+    if n == 0 or (totals <= 0).any():
+        return out
+    ratios = y.sum(axis=0) / totals
+    estimate = float(ratios @ c) * scale
+    out["estimate"] = estimate
+    if n < 2 or ((x > 0).sum(axis=0)[c != 0] < 2).any():
+        return out
+    z = ((y - ratios * x) / totals) @ c * scale
+    se = float(np.sqrt(n / (n - 1) * np.sum(z ** 2)))
+    half = float(t_quantile(0.5 + level / 2, n - 1)) * se
+    p = float(2 * special.stdtr(n - 1, -abs(estimate) / se)) if se > 0 else (1.0 if estimate == 0 else 0.0)
+    out.update(se=se, ci_low=estimate - half, ci_high=estimate + half, p_value=p)
+    return out
+
+
+def welch_difference(diff: float, se1: float, n1: float, se2: float, n2: float,
+                     level: float = Z95) -> tuple[float, float]:
+    """Interval of a difference of two independent estimates from their standard errors.
+
+    ``n1``, ``n2``: their units (establishments for clustered rates, values for means);
+    Student's quantile with the Welch–Satterthwaite degrees of freedom. NaN with fewer than
+    two units on a side.
+    """
+    var = se1 ** 2 + se2 ** 2
+    if not (n1 >= 2 and n2 >= 2 and np.isfinite(var)):
+        return float("nan"), float("nan")
+    v1, v2 = se1 ** 2, se2 ** 2
+    df = var ** 2 / (v1 ** 2 / (n1 - 1) + v2 ** 2 / (n2 - 1)) if var > 0 else min(n1, n2) - 1
+    half = float(t_quantile(0.5 + level / 2, df)) * np.sqrt(var)
+    return float(diff - half), float(diff + half)
+
+
+#: The columns a breakdown keeps for :func:`breakdown_gap` (those its table has).
+BREAKDOWN_TEST_COLUMNS = ("se", "clusters", "design_effect", "n", "influence", "ci_method")
+
+
+def breakdown_gap(first: pd.Series | dict, second: pd.Series | dict, groups: int = 2,
+                  level: float = Z95) -> dict | None:
+    """``first − second`` of two groups of a breakdown, with an interval that fits the data.
+
+    The interval follows the table's ``ci_method``:
+
+    - ``cluster`` (units grouped in establishments, :func:`cluster_rate_table`,
+      :func:`ratio_table`): linearised variance of the difference with establishments as
+      clusters, from the rows' ``influence``; groups without a common establishment add
+      their variances (Welch–Satterthwaite degrees of freedom), groups sharing
+      establishments (profiles, class levels) are paired on them (clusters − 1);
+    - ``wilson`` (independent units: establishments, authorities; rates in %): Newcombe's
+      interval built on the two Wilson intervals (``numerator``, ``denominator``);
+    - ``student`` (means over independent units, with ``se`` and ``n``): Welch.
+
+    The level is corrected for the comparison of ``groups`` groups (Bonferroni over their
+    ``groups (groups − 1) / 2`` pairs): the highest and lowest groups of a breakdown are
+    picked after seeing the data. Returns diff, ci_low, ci_high, significant (the
+    interval excludes 0), method, level; None when the table has no such method (the gap
+    can then only be described) or the interval cannot be computed.
+    """
+    method = first.get("ci_method") if hasattr(first, "get") else None
+    if not isinstance(method, str) or method != (second.get("ci_method") if hasattr(second, "get") else None):
+        return None
+    pairs = max(groups * (groups - 1) // 2, 1)
+    adjusted = 1 - (1 - level) / pairs
+    diff = float(first["value"]) - float(second["value"])
+    lo = hi = np.nan
+    if method == "cluster":
+        z1, z2 = np.asarray(first["influence"], float), np.asarray(second["influence"], float)
+        in1, in2 = ~np.isnan(z1), ~np.isnan(z2)
+        n1, n2 = int(in1.sum()), int(in2.sum())
+        if (in1 & in2).any():
+            n = int((in1 | in2).sum())
+            if n >= 2 and n1 >= 2 and n2 >= 2:
+                var = n / (n - 1) * np.sum((np.nan_to_num(z1) - np.nan_to_num(z2)) ** 2)
+                half = float(t_quantile(0.5 + adjusted / 2, n - 1)) * np.sqrt(var)
+                lo, hi = diff - half, diff + half
+        elif n1 >= 2 and n2 >= 2:
+            se1 = np.sqrt(n1 / (n1 - 1) * np.sum(z1[in1] ** 2))
+            se2 = np.sqrt(n2 / (n2 - 1) * np.sum(z2[in2] ** 2))
+            lo, hi = welch_difference(diff, se1, n1, se2, n2, adjusted)
+    elif method == "wilson":
+        lo, hi = newcombe_interval(float(first["numerator"]), float(first["denominator"]),
+                                   float(second["numerator"]), float(second["denominator"]), level=adjusted)
+    elif method == "student":
+        lo, hi = welch_difference(diff, float(first["se"]), float(first["n"]), float(second["se"]),
+                                  float(second["n"]), adjusted)
+    else:
+        return None
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return None
+    return {"diff": diff, "ci_low": float(lo), "ci_high": float(hi), "significant": bool(lo > 0 or hi < 0),
+            "method": method, "level": adjusted}
 
 
 def cluster_permutation_test(y: np.ndarray, n: np.ndarray, group: np.ndarray, permutations: int = PERMUTATIONS,
@@ -628,8 +820,16 @@ def cluster_permutation_test(y: np.ndarray, n: np.ndarray, group: np.ndarray, pe
     return out
 
 
-def _fit_quasi_binomial(successes: np.ndarray, trials: np.ndarray, exog: np.ndarray):
-    """Binomial GLM (logit) with the Pearson dispersion when it exceeds 1 (quasi-binomial)."""
+def _fit_quasi_binomial(successes: np.ndarray, trials: np.ndarray, exog: np.ndarray,
+                        groups: np.ndarray | None = None):
+    """Binomial GLM (logit) with the Pearson dispersion when it exceeds 1 (quasi-binomial).
+
+    With ``groups`` (one cluster code per row, e.g. the lycée of each lycée × year row),
+    the covariance is cluster-robust instead (sandwich, Student with clusters − 1 degrees
+    of freedom): rows of the same establishment over the years are not independent, and
+    the robust covariance covers both their correlation and the overdispersion. The fit's
+    ``dispersion`` attribute is the Pearson dispersion of the plain fit either way.
+    """
     import statsmodels.api as sm
 
     endog = np.column_stack([successes, trials - successes]).astype(float)
@@ -638,17 +838,23 @@ def _fit_quasi_binomial(successes: np.ndarray, trials: np.ndarray, exog: np.ndar
         warnings.simplefilter("ignore")
         res = model.fit()
         dispersion = res.pearson_chi2 / res.df_resid if res.df_resid > 0 else np.nan
-        if np.isfinite(dispersion) and dispersion > 1:
+        if groups is not None:
+            res = model.fit(cov_type="cluster", cov_kwds={"groups": np.asarray(groups)}, use_t=True)
+        elif np.isfinite(dispersion) and dispersion > 1:
             res = model.fit(scale=float(dispersion))
+    res.dispersion = float(dispersion)
     return res
 
 
 def logistic_trend(frame: pd.DataFrame, successes: str, trials: str, year: str = "year",
-                   deadline: int | None = None) -> dict:
+                   deadline: int | None = None, cluster: str | None = None) -> dict:
     """Trend of a share over the years: logit(share) = a + b × year (quasi-binomial GLM).
 
     ``frame`` has one row per unit and year (e.g. lycée × year) with counts; the dispersion
-    between units widens the intervals (Pearson scale, never below 1).
+    between units widens the intervals (Pearson scale, never below 1). With ``cluster``
+    (the column of the establishment), the covariance is clustered on it instead: the
+    same establishments year after year are one cluster each (see
+    :func:`_fit_quasi_binomial`).
 
     Returns ``n_years``, ``odds_ratio`` per year with its 95 % interval (``or_low``,
     ``or_high``), ``p_value`` (slope = 0), ``points_per_year`` (average change of the share
@@ -670,8 +876,9 @@ def logistic_trend(frame: pd.DataFrame, successes: str, trials: str, year: str =
         return out
     x0 = float(years.min())
     exog = np.column_stack([np.ones_like(years), years - x0])
+    groups = pd.factorize(f[cluster])[0] if cluster is not None else None
     try:
-        res = _fit_quasi_binomial(s, n, exog)
+        res = _fit_quasi_binomial(s, n, exog, groups)
     except Exception:  # noqa: BLE001 - a failed fit leaves the trend undetermined
         return out
     b = float(res.params[1])
@@ -680,7 +887,7 @@ def logistic_trend(frame: pd.DataFrame, successes: str, trials: str, year: str =
     k = pbar * (1 - pbar) * 100
     out.update(odds_ratio=np.exp(b), or_low=np.exp(lo), or_high=np.exp(hi), p_value=float(res.pvalues[1]),
                points_per_year=b * k, points_low=lo * k, points_high=hi * k,
-               dispersion=float(max(1.0, res.scale)))
+               dispersion=float(max(1.0, res.dispersion)) if np.isfinite(res.dispersion) else 1.0)
     if deadline is not None:
         pred = res.get_prediction(np.array([[1.0, float(deadline) - x0]])).summary_frame(alpha=0.05)
         out.update(projection=float(pred["mean"].iloc[0]) * 100,
