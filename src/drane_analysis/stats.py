@@ -615,12 +615,16 @@ def cluster_rate_table(frame: pd.DataFrame, numerator: str, denominator: str, cl
     ``influence`` (each group's linearised values ``(y_i − R x_i) / X`` over every cluster
     of ``frame``, NaN for the clusters outside the group: two groups sharing clusters, as
     pupils and teachers of the same lycées, are compared with their covariance) and
-    ``ci_method`` = ``cluster``.
+    ``ci_method`` = ``cluster``. A row whose cluster is missing is a cluster of its own.
     """
-    keys = [*(by or []), cluster]
-    agg = (frame.groupby(keys, observed=True, dropna=False)[[numerator, denominator]].sum().reset_index())
-    agg = agg[agg[cluster].notna()].reset_index(drop=True)
-    codes, uniques = pd.factorize(agg[cluster])
+    ids = frame[cluster].astype("string")
+    missing = ids.isna().to_numpy()
+    if missing.any():  # a row without its cluster is a cluster of its own
+        ids = ids.where(~missing, pd.Series([f"\0{k}" for k in range(len(ids))], index=ids.index, dtype="string"))
+    keyed = frame.assign(_cluster=ids)
+    keys = [*(by or []), "_cluster"]
+    agg = (keyed.groupby(keys, observed=True, dropna=False)[[numerator, denominator]].sum().reset_index())
+    codes, uniques = pd.factorize(agg["_cluster"])
     return _cluster_groups(agg, numerator, denominator, by, codes, len(uniques), scale, level, proportion=True)
 
 

@@ -286,3 +286,9 @@ def test_logistic_trend_clustered_on_establishments():
     assert robust["odds_ratio"] == pytest.approx(plain["odds_ratio"])
     assert robust["dispersion"] == pytest.approx(plain["dispersion"]) and robust["dispersion"] > 1
     assert robust["or_low"] < 1 < robust["or_high"]
+
+
+def test_rows_without_their_cluster_are_clusters_of_their_own():
+    frame = pd.DataFrame({"uai": ["1", "1", None, None], "k": [1, 1, 0, 1], "n": [1, 1, 1, 1]})
+    row = stats.cluster_rate_table(frame, "k", "n", "uai").iloc[0]
+    assert row["clusters"] == 3 and row["numerator"] == 3 and row["denominator"] == 4
