@@ -792,7 +792,7 @@ def cluster_permutation_test(y: np.ndarray, n: np.ndarray, group: np.ndarray, pe
     Each position is a cluster (an establishment) with ``y`` successes out of ``n`` units
     and ``group`` True (first group) or False. Group labels are permuted among clusters, so
     units of one cluster move together (the test holds when they are alike). The interval
-    of the difference is the normal one with each group's ratio-estimator variance.
+    of the difference uses each group's ratio-estimator variance (:func:`welch_difference`).
 
     Returns diff (points), ci_low, ci_high, p_value, clusters1, clusters2.
     """
@@ -813,14 +813,12 @@ def cluster_permutation_test(y: np.ndarray, n: np.ndarray, group: np.ndarray, pe
     perms = rng.permuted(np.tile(g.astype(float), (permutations, 1)), axis=1)
     sims = diff(perms)
     p_value = (1 + np.sum(np.abs(sims) >= abs(observed) - 1e-12)) / (permutations + 1)
-    variances = []
+    ses = []
     for sel in (g, ~g):
-        r = y[sel].sum() / n[sel].sum()
-        k = sel.sum()
-        variances.append(k / (k - 1) * ((y[sel] - r * n[sel]) ** 2).sum() / n[sel].sum() ** 2 if k > 1 else np.nan)
-    half = 1.959964 * np.sqrt(sum(variances))
-    out.update({"diff": observed * 100, "ci_low": (observed - half) * 100, "ci_high": (observed + half) * 100,
-                "p_value": float(p_value)})
+        _, se, _ = cluster_ratio(y[sel], n[sel])
+        ses.append(se)
+    lo, hi = welch_difference(observed * 100, ses[0] * 100, int(g.sum()), ses[1] * 100, int((~g).sum()))
+    out.update({"diff": observed * 100, "ci_low": lo, "ci_high": hi, "p_value": float(p_value)})
     return out
 
 
