@@ -708,6 +708,16 @@ def ratio_contrast(y: np.ndarray, x: np.ndarray, coef: np.ndarray | list[float],
     return out
 
 
+def _welch(se1: float, n1: float, se2: float, n2: float) -> tuple[float, float]:
+    """Standard error and Welch–Satterthwaite degrees of freedom of a difference (NaN if n < 2)."""
+    var = se1 ** 2 + se2 ** 2
+    if not (n1 >= 2 and n2 >= 2 and np.isfinite(var)):
+        return float("nan"), float("nan")
+    v1, v2 = se1 ** 2, se2 ** 2
+    df = var ** 2 / (v1 ** 2 / (n1 - 1) + v2 ** 2 / (n2 - 1)) if var > 0 else min(n1, n2) - 1
+    return float(np.sqrt(var)), float(df)
+
+
 def welch_difference(diff: float, se1: float, n1: float, se2: float, n2: float,
                      level: float = Z95) -> tuple[float, float]:
     """Interval of a difference of two independent estimates from their standard errors.
@@ -716,13 +726,19 @@ def welch_difference(diff: float, se1: float, n1: float, se2: float, n2: float,
     Student's quantile with the Welch–Satterthwaite degrees of freedom. NaN with fewer than
     two units on a side.
     """
-    var = se1 ** 2 + se2 ** 2
-    if not (n1 >= 2 and n2 >= 2 and np.isfinite(var)):
+    se, df = _welch(se1, n1, se2, n2)
+    if not np.isfinite(se):
         return float("nan"), float("nan")
-    v1, v2 = se1 ** 2, se2 ** 2
-    df = var ** 2 / (v1 ** 2 / (n1 - 1) + v2 ** 2 / (n2 - 1)) if var > 0 else min(n1, n2) - 1
-    half = float(t_quantile(0.5 + level / 2, df)) * np.sqrt(var)
+    half = float(t_quantile(0.5 + level / 2, df)) * se
     return float(diff - half), float(diff + half)
+
+
+def _two_sided_p(estimate: float, se: float, df: float) -> float:
+    if not (np.isfinite(se) and np.isfinite(df)):
+        return float("nan")
+    if se == 0:
+        return 1.0 if estimate == 0 else 0.0
+    return float(2 * special.stdtr(df, -abs(estimate) / se))
 
 
 #: The columns a breakdown keeps for :func:`breakdown_gap` (those its table has).
@@ -747,8 +763,9 @@ def breakdown_gap(first: pd.Series | dict, second: pd.Series | dict, groups: int
     The level is corrected for the comparison of ``groups`` groups (Bonferroni over their
     ``groups (groups − 1) / 2`` pairs): the highest and lowest groups of a breakdown are
     picked after seeing the data. Returns diff, ci_low, ci_high, significant (the
-    interval excludes 0), method, level; None when the table has no such method (the gap
-    can then only be described) or the interval cannot be computed.
+    interval excludes 0), p_value (of the same test, Bonferroni-corrected likewise; NaN for
+    Newcombe's interval, which has none), method, level; None when the table has no such
+    method (the gap can then only be described) or the interval cannot be computed.
     """
     method = first.get("ci_method") if hasattr(first, "get") else None
     if not isinstance(method, str) or method != (second.get("ci_method") if hasattr(second, "get") else None):
@@ -756,33 +773,66 @@ def breakdown_gap(first: pd.Series | dict, second: pd.Series | dict, groups: int
     pairs = max(groups * (groups - 1) // 2, 1)
     adjusted = 1 - (1 - level) / pairs
     diff = float(first["value"]) - float(second["value"])
-    lo = hi = np.nan
+    se = df = p_value = np.nan
     if method == "cluster":
         z1, z2 = np.asarray(first["influence"], float), np.asarray(second["influence"], float)
         in1, in2 = ~np.isnan(z1), ~np.isnan(z2)
         n1, n2 = int(in1.sum()), int(in2.sum())
         if (in1 & in2).any():
             n = int((in1 | in2).sum())
-            if n >= 2 and n1 >= 2 and n2 >= 2:
-                var = n / (n - 1) * np.sum((np.nan_to_num(z1) - np.nan_to_num(z2)) ** 2)
-                half = float(t_quantile(0.5 + adjusted / 2, n - 1)) * np.sqrt(var)
-                lo, hi = diff - half, diff + half
-        elif n1 >= 2 and n2 >= 2:
-            se1 = np.sqrt(n1 / (n1 - 1) * np.sum(z1[in1] ** 2))
-            se2 = np.sqrt(n2 / (n2 - 1) * np.sum(z2[in2] ** 2))
-            lo, hi = welch_difference(diff, se1, n1, se2, n2, adjusted)
-    elif method == "wilson":
+            if n1 >= 2 and n2 >= 2:
+                se = float(np.sqrt(n / (n - 1) * np.sum((np.nan_to_num(z1) - np.nan_to_num(z2)) ** 2)))
+                df = n - 1
+        else:
+            se1 = np.sqrt(n1 / (n1 - 1) * np.sum(z1[in1] ** 2)) if n1 >= 2 else np.nan
+            se2 = np.sqrt(n2 / (n2 - 1) * np.sum(z2[in2] ** 2)) if n2 >= 2 else np.nan
+            se, df = _welch(se1, n1, se2, n2)
+    elif method == "student":
+        se, df = _welch(float(first["se"]), float(first["n"]), float(second["se"]), float(second["n"]))
+    elif method != "wilson":
+        return None
+    if method == "wilson":
         lo, hi = newcombe_interval(float(first["numerator"]), float(first["denominator"]),
                                    float(second["numerator"]), float(second["denominator"]), level=adjusted)
-    elif method == "student":
-        lo, hi = welch_difference(diff, float(first["se"]), float(first["n"]), float(second["se"]),
-                                  float(second["n"]), adjusted)
+    elif np.isfinite(se):
+        half = float(t_quantile(0.5 + adjusted / 2, df)) * se
+        lo, hi = diff - half, diff + half
+        p_value = min(1.0, _two_sided_p(diff, se, df) * pairs)
     else:
-        return None
+        lo = hi = np.nan
     if not (np.isfinite(lo) and np.isfinite(hi)):
         return None
     return {"diff": diff, "ci_low": float(lo), "ci_high": float(hi), "significant": bool(lo > 0 or hi < 0),
-            "method": method, "level": adjusted}
+            "p_value": p_value, "method": method, "level": adjusted}
+
+
+def compare_groups(frame: pd.DataFrame, numerator: str, denominator: str, cluster: str,
+                   first: np.ndarray | pd.Series, second: np.ndarray | pd.Series, level: float = Z95) -> dict:
+    """Rate of the rows ``first`` minus rate of the rows ``second``, establishments as clusters.
+
+    ``first`` and ``second`` are boolean masks of ``frame`` (projects, pupils…; ``cluster``
+    their establishment). Groups of different establishments (an academy against the
+    others) add their variances (Welch); groups sharing establishments (two artistic
+    domains) are paired on them (:func:`breakdown_gap`). Returns rate1, rate2 (%), n1, n2
+    (rows), clusters1, clusters2, diff (points), ci_low, ci_high, p_value; NaN where a
+    group is empty or has fewer than two establishments.
+    """
+    a, b = np.asarray(first, bool), np.asarray(second, bool)
+    nan = float("nan")
+    out = {"rate1": nan, "rate2": nan, "n1": float(frame.loc[a, denominator].sum()),
+           "n2": float(frame.loc[b, denominator].sum()), "clusters1": 0, "clusters2": 0,
+           "diff": nan, "ci_low": nan, "ci_high": nan, "p_value": nan}
+    both = frame[a | b].assign(_side=np.where(a, "1", "2")[a | b])
+    table = cluster_rate_table(both, numerator, denominator, cluster, by=["_side"]).set_index("_side")
+    if {"1", "2"} - set(table.index):
+        return out
+    r1, r2 = table.loc["1"], table.loc["2"]
+    out.update(rate1=float(r1["value"]), rate2=float(r2["value"]), clusters1=int(r1["clusters"]),
+               clusters2=int(r2["clusters"]), diff=float(r1["value"] - r2["value"]))
+    gap = breakdown_gap(r1, r2, groups=2, level=level)
+    if gap is not None:
+        out.update(ci_low=gap["ci_low"], ci_high=gap["ci_high"], p_value=gap["p_value"])
+    return out
 
 
 def cluster_permutation_test(y: np.ndarray, n: np.ndarray, group: np.ndarray, permutations: int = PERMUTATIONS,

@@ -292,3 +292,26 @@ def test_rows_without_their_cluster_are_clusters_of_their_own():
     frame = pd.DataFrame({"uai": ["1", "1", None, None], "k": [1, 1, 0, 1], "n": [1, 1, 1, 1]})
     row = stats.cluster_rate_table(frame, "k", "n", "uai").iloc[0]
     assert row["clusters"] == 3 and row["numerator"] == 3 and row["denominator"] == 4
+
+
+def test_compare_groups_of_projects_in_establishments():
+    # Projects of six establishments: three of group a (all 2 of 4 projects digital), three
+    # of group b (1 of 4). Between establishments nothing varies within a group.
+    rows = [{"uai": f"a{k}", "g": "a", "digital": int(j < 2), "one": 1} for k in range(3) for j in range(4)]
+    rows += [{"uai": f"b{k}", "g": "b", "digital": int(j < 1), "one": 1} for k in range(3) for j in range(4)]
+    frame = pd.DataFrame(rows)
+    res = stats.compare_groups(frame, "digital", "one", "uai", frame["g"] == "a", frame["g"] == "b")
+    assert (res["rate1"], res["rate2"], res["diff"]) == (50, 25, 25)
+    assert res["clusters1"] == 3 and res["n1"] == 12
+    assert res["ci_low"] == res["ci_high"] == 25 and res["p_value"] == 0   # no variation between establishments
+    # One establishment on a side: nothing says how establishments vary, no test.
+    one = stats.compare_groups(frame, "digital", "one", "uai", frame["uai"] == "a0", frame["g"] == "b")
+    assert one["diff"] == 25 and np.isnan(one["p_value"]) and np.isnan(one["ci_low"])
+
+
+def test_breakdown_gap_p_value_agrees_with_its_interval():
+    frame = clustered([0.62, 0.55, 0.66, 0.58, 0.63], [0.5, 0.56, 0.45, 0.53, 0.49])
+    table = stats.cluster_rate_table(frame, "k", "n", "uai", by=["g"]).set_index("g")
+    for groups in (2, 6):
+        gap = stats.breakdown_gap(table.loc["a"], table.loc["b"], groups=groups)
+        assert (gap["p_value"] < 0.05) == gap["significant"]
