@@ -31,7 +31,7 @@ from ..indicators import by_scope, rate_rows, series_frame
 from ..periods import Period
 from ..report import gap_sentence as _gap_sentence
 from ..sources.schematic import DOMAIN_LABELS, DOMAINS, FUNCTION_LABELS
-from ..stats import mean_interval, mean_table, rate_table, wilson_interval
+from ..stats import BREAKDOWN_TEST_COLUMNS, mean_interval, mean_table, rate_table, wilson_interval
 
 TARGET = "1.3"
 ATTRIBUTES = ["academy", "department", "department_label", "kind", "sector", "territory", "priority_education"]
@@ -197,18 +197,21 @@ def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> p
     ``sector`` (usage and maturity) or ``department``, ``function``, ``territory`` (leaders;
     academy-wide inspectors have no department).
 
-    Returns group, label, value, numerator, denominator, ci_low, ci_high, sorted by label.
+    Returns group, label, value, numerator, denominator, ci_low, ci_high, sorted by label,
+    with what :func:`~drane_analysis.report.gap_sentence` needs to test a gap
+    (``ci_method``): establishments and leaders are independent units (Wilson for the
+    shares, Student and Welch for the mean maturity).
     """
     if indicator == "schematic_usage_rate":
         frame = referential.in_scope(usage(data), scope)
-        table = rate_table(frame[frame["period"] == period], "uses", "one", by=[by])
+        table = rate_table(frame[frame["period"] == period], "uses", "one", by=[by]).assign(ci_method="wilson")
     elif indicator == "leaders_trained_rate":
         frame = referential.in_scope(leaders(data), scope)
-        table = rate_table(frame[frame["period"] == period], "trained", "one", by=[by])
+        table = rate_table(frame[frame["period"] == period], "trained", "one", by=[by]).assign(ci_method="wilson")
     elif indicator == "schematic_maturity_mean":
         frame = referential.in_scope(maturity(data), scope)
-        table = _clip_levels(mean_table(frame[frame["period"] == period], "maturity", by=[by]))
-        table = table.rename(columns={"n": "denominator"})
+        table = _clip_levels(mean_table(frame[frame["period"] == period], "maturity", by=[by], with_se=True))
+        table["denominator"] = table["n"]
         table["numerator"] = np.nan
     else:
         raise KeyError(f"indicateur inconnu pour la cible 1.3 : {indicator}")
@@ -219,7 +222,9 @@ def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> p
         table["label"] = [_label(by, g) for g in table["group"]]
     table["_last"] = table["label"].isin([NO_DEPARTMENT_LABEL, "Non renseigné"])
     table = table.sort_values(["_last", "label"]).drop(columns="_last")
-    return table[["group", "label", "value", "numerator", "denominator", "ci_low", "ci_high"]].reset_index(drop=True)
+    cols = ["group", "label", "value", "numerator", "denominator", "ci_low", "ci_high"]
+    cols += [c for c in BREAKDOWN_TEST_COLUMNS if c in table]
+    return table[cols].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- maturity profile

@@ -144,6 +144,17 @@ def test_usage_breakdown_by_territory(data):
     assert table.loc["rural", "label"] == "Rural"
 
 
+def test_breakdowns_say_how_their_gaps_are_tested(data):
+    # Establishments and leaders are independent units: Newcombe for shares, Welch for means.
+    usage = t.breakdown(data, "schematic_usage_rate", "region", "2020-2021", "territory")
+    assert (usage["ci_method"] == "wilson").all()
+    maturity = t.breakdown(data, "schematic_maturity_mean", "region", "2020-2021", "territory")
+    assert (maturity["ci_method"] == "student").all()
+    assert (maturity["n"] == maturity["denominator"]).all() and "se" in maturity
+    text = t.gap_sentence(usage, "percent", "La part")
+    assert "significatif" not in text or "Newcombe" in text
+
+
 def test_domain_profile(data):
     prof = t.domain_profile(data, "bordeaux", "2020-2021").set_index("domain")
     assert prof.loc["steering", "value"] == pytest.approx(1.5) and prof.loc["steering", "n"] == 2
