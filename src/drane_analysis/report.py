@@ -166,8 +166,8 @@ def gap_sentence(table: pd.DataFrame, unit: str, what: str, gap_unit: str | None
 
 #: The shared sentence of every report's method section on what an interval means.
 INTERVALS_SENTENCE = (
-    "les sources sont des registres exhaustifs (tous les élèves, comptes, établissements du périmètre) : "
-    "aucun intervalle n'est une erreur d'échantillonnage. Un intervalle à 95 %, là où il figure, mesure "
+    "sauf mention contraire, les sources sont des registres exhaustifs (tous les élèves, comptes, "
+    "établissements du périmètre) : aucun intervalle n'est une erreur d'échantillonnage. Un intervalle à 95 %, là où il figure, mesure "
     "l'incertitude sur la propension sous-jacente compte tenu des différences entre établissements. Pour "
     "les taux d'élèves, de comptes, de parents ou de personnels, regroupés dans des établissements, il prend "
     "les établissements comme grappes (estimateur par le ratio, variance linéarisée, loi de Student à autant "

@@ -573,7 +573,9 @@ def coverage_notes(rpt) -> list[str]:
         "comptent pour 0 certifié.",
         "**Score moyen** : moyenne du score de la dernière certification validée de chaque élève certifié, "
         "y compris dans les établissements absents des fichiers d'effectifs (le taux, lui, les écarte).",
-        "**Pix Orga** : statut au point d'étape de janvier de l'année scolaire (comme dans la feuille de route).",
+        "**Pix Orga** : statut au point d'étape de janvier de l'année scolaire (comme dans la feuille de route) ; "
+        "les établissements sont des unités indépendantes (intervalle de Wilson).",
+        interval_note(cur),
     ]
     unrated = referential.in_scope(unrated_certifications(data), rpt.scope)
     unrated = unrated[unrated["period"] == rpt.period]
@@ -591,6 +593,30 @@ def coverage_notes(rpt) -> list[str]:
         if objective.note and objective.period == rpt.period:
             notes.append(f"**Feuille de route, {objective.period}** : {objective.note}")
     return notes
+
+
+def interval_note(cert: pd.DataFrame) -> str:
+    """The method note on the certification intervals, with the year's design effects.
+
+    ``cert``: :func:`certification_by_establishment` rows of the scope and year.
+    """
+    from ..report import fr_number
+
+    effects = []
+    for level in ("3e", "terminale"):
+        part = cert[cert["level"] == level]
+        if len(part) >= 2:
+            deff = cluster_rate_table(part, "certified", "eligible", "uai").iloc[0]["design_effect"]
+            if pd.notna(deff):
+                effects.append(f"{fr_number(deff, 1)} en {level}")
+    text = ("**Intervalles des taux et des scores** : les élèves sont regroupés dans leurs établissements, qui "
+            "décident de tenir une session (un établissement sans session donne 0 pour tous ses élèves) ; les "
+            "intervalles prennent donc les établissements comme grappes, non les élèves un à un.")
+    if effects:
+        text += (" Cette année, la variance du taux ainsi calculée vaut " + " et ".join(effects) + " fois celle "
+                 "d'élèves qui seraient indépendants (effet de plan) : un intervalle de Wilson serait trop étroit "
+                 "d'autant.")
+    return text
 
 
 def _int(x: float) -> str:

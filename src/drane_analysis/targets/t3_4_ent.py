@@ -897,6 +897,7 @@ def coverage_notes(rpt) -> list[str]:
         "l'annuaire) figure sur Lycée connecté dans l'année.",
         "**Écoles** : une école publique de l'annuaire, ouverte dans l'année, a un ENT ouvert si un compte au "
         "moins y est activé ; une école absente de l'export n'a pas d'ENT.",
+        _interval_note(lycee_activation(data), rpt),
     ]
     unknown = ecole_frame(data).attrs.get("unknown_uai", 0)
     if unknown:
@@ -906,6 +907,22 @@ def coverage_notes(rpt) -> list[str]:
         if objective.note and objective.period == rpt.period and objective.applies_to(rpt.scope):
             notes.append(f"**Feuille de route, {objective.period}** : {objective.note}")
     return notes
+
+
+def _interval_note(lyc: pd.DataFrame, rpt) -> str:
+    """The method note on the intervals, with the activation rate's design effect of the year."""
+    from ..report import fr_number
+
+    part = referential.in_scope(lyc[lyc["period"] == rpt.period], rpt.scope)
+    text = ("**Intervalles** : les comptes sont regroupés dans leurs lycées, les écoles dans leurs communes (la "
+            "commune choisit et finance l'ENT de ses écoles) ; les intervalles des taux prennent ces lycées et ces "
+            "communes comme grappes, non les comptes ou les écoles un à un.")
+    if part["uai"].nunique() >= 2:
+        deff = cluster_rate_table(part, "activated", "loaded", "uai").iloc[0]["design_effect"]
+        if pd.notna(deff):
+            text += (f" Cette année, la variance du taux d'activation ainsi calculée vaut {fr_number(deff, 1)} fois "
+                     "celle de comptes qui seraient indépendants (effet de plan).")
+    return text
 
 
 def _month_label(month) -> str:
