@@ -586,7 +586,7 @@ def samr_history_chart(rpt) -> None:
 
 def coverage_notes(rpt) -> list[str]:
     """Caveats with their figures, for the report's method section."""
-    from ..report import fmt_interval, fmt_value, fr_number
+    from ..report import fr_number
 
     crit = load_criteria()
     notes = ["**Aucun objectif** : la feuille de route ne chiffre pas cette cible ; les statuts sont « sans "
