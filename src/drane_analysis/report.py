@@ -126,10 +126,12 @@ def gap_sentence(table: pd.DataFrame, unit: str, what: str, gap_unit: str | None
 
     Args:
         table: a breakdown (``label``, ``value``, ``ci_low``, ``ci_high``; and, from the
-            library's breakdowns, ``ci_method`` with what its test needs).
+            library's breakdowns, ``ci_method`` with what its test needs, and optionally
+            ``cluster_label``, the words for its clusters when they are not establishments).
         unit: the values' unit (``percent``, ``pix``…).
         what: the subject of the sentence (« Le taux de certification en 3e »).
-        gap_unit: the word after the gap (default ``points`` for a rate, none otherwise).
+        gap_unit: the word after the gap (default ``points`` for a rate, ``pix`` for a score,
+            none otherwise).
         value_format: how to write a value (default :func:`fmt_value` in ``unit``).
 
     Returns:
@@ -149,7 +151,7 @@ def gap_sentence(table: pd.DataFrame, unit: str, what: str, gap_unit: str | None
     hi, lo = t.loc[t["value"].idxmax()], t.loc[t["value"].idxmin()]
     show = value_format or (lambda v: fmt_value(v, unit))
     write_gap = value_format or (lambda v: fmt_value(v, unit, False))
-    word = gap_unit if gap_unit is not None else ("points" if unit == "percent" else "")
+    word = gap_unit if gap_unit is not None else {"percent": "points", "pix": "pix"}.get(unit, "")
     words = f"{' ' + word if word else ''}"
     text = (f"{what} va de {show(lo['value'])} ({lo['label']}) à {show(hi['value'])} ({hi['label']}), soit un "
             f"écart de {write_gap(hi['value'] - lo['value'])}{words}")
@@ -157,8 +159,11 @@ def gap_sentence(table: pd.DataFrame, unit: str, what: str, gap_unit: str | None
     if test is None:
         return text + " (écart observé, sans test)."
     corrected = f", niveau corrigé pour la comparaison de {len(t)} groupes" if len(t) > 2 else ""
+    method = GAP_METHODS[test["method"]]
+    if test["method"] == "cluster" and isinstance(hi.get("cluster_label"), str):
+        method = hi["cluster_label"]  # « communes prises comme grappes »…
     interval = (f"intervalle à 95 % de l'écart : [{write_gap(test['ci_low'])} ; {write_gap(test['ci_high'])}]{words}, "
-                f"{GAP_METHODS[test['method']]}{corrected}")
+                f"{method}{corrected}")
     verdict = ("l'écart est significatif au seuil de 5 %" if test["significant"]
                else "l'écart n'est pas significatif au seuil de 5 %")
     return f"{text} ; {verdict} ({interval})."

@@ -742,7 +742,7 @@ def _two_sided_p(estimate: float, se: float, df: float) -> float:
 
 
 #: The columns a breakdown keeps for :func:`breakdown_gap` (those its table has).
-BREAKDOWN_TEST_COLUMNS = ("se", "clusters", "design_effect", "n", "influence", "ci_method")
+BREAKDOWN_TEST_COLUMNS = ("se", "clusters", "design_effect", "n", "influence", "ci_method", "cluster_label")
 
 
 def breakdown_gap(first: pd.Series | dict, second: pd.Series | dict, groups: int = 2,

@@ -60,3 +60,15 @@ def test_every_report_says_the_sources_are_exhaustive_registers():
     text = report.INTERVALS_SENTENCE
     assert "registres exhaustifs" in text and "aucun intervalle n'est une erreur d'échantillonnage" in text
     assert "établissements comme grappes" in text and "Wilson" in text
+
+
+def test_clusters_that_are_not_establishments_are_named():
+    table = clustered_table({"a": [0.62, 0.6, 0.64, 0.61, 0.63], "b": [0.4, 0.42, 0.38, 0.41, 0.39]})
+    text = report.gap_sentence(table.assign(cluster_label="communes prises comme grappes"), "percent", "La part")
+    assert "communes prises comme grappes" in text and "établissements" not in text
+
+
+def test_a_score_gap_is_in_pix():
+    table = pd.DataFrame({"label": ["A", "B"], "value": [180.0, 216.0], "ci_low": [170.0, 210.0],
+                          "ci_high": [190.0, 222.0]})
+    assert "soit un écart de 36 pix (écart observé, sans test)." in report.gap_sentence(table, "pix", "Le score")

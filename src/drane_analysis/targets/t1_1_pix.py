@@ -608,14 +608,15 @@ def interval_note(cert: pd.DataFrame) -> str:
         if len(part) >= 2:
             deff = cluster_rate_table(part, "certified", "eligible", "uai").iloc[0]["design_effect"]
             if pd.notna(deff):
-                effects.append(f"{fr_number(deff, 1)} en {level}")
+                effects.append((level, deff))
     text = ("**Intervalles des taux et des scores** : les élèves sont regroupés dans leurs établissements, qui "
             "décident de tenir une session (un établissement sans session donne 0 pour tous ses élèves) ; les "
             "intervalles prennent donc les établissements comme grappes, non les élèves un à un.")
     if effects:
-        text += (" Cette année, la variance du taux ainsi calculée vaut " + " et ".join(effects) + " fois celle "
-                 "d'élèves qui seraient indépendants (effet de plan) : un intervalle de Wilson serait trop étroit "
-                 "d'autant.")
+        text += (" Cette année, l'effet de plan (la variance du taux ainsi calculée, rapportée à celle d'élèves "
+                 "qui seraient indépendants) vaut " + " et ".join(f"{fr_number(d, 1)} en {lv}" for lv, d in effects)
+                 + " : un intervalle de Wilson serait " + " et ".join(f"{fr_number(np.sqrt(d), 1)}" for _, d in effects)
+                 + " fois trop étroit.")
     return text
 
 

@@ -576,6 +576,7 @@ def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> p
         # the headline, with what gap_sentence needs to test a gap between departments.
         fleet = years[years["days_in_fleet"] > 0]
         table = cluster_rate_table(fleet, "days_assigned", "days_in_fleet", "robot_id", by=["department"])
+        table["cluster_label"] = "robots pris comme grappes"
     else:
         raise KeyError(f"indicateur inconnu pour la cible 2.1 : {indicator}")
     table = _label_table(table, "department")

@@ -457,6 +457,7 @@ def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> p
     elif indicator == "ent_ecole_activation_rate":
         frame = referential.in_scope(ecole_frame(data), scope)
         table = cluster_rate_table(frame[frame["period"] == period], "has_ent", "one", "commune_code", by=[by])
+        table["cluster_label"] = "communes prises comme grappes"
     elif indicator == "ent_lycee_usage_growth":
         frame = referential.in_scope(lycee_usage(data), scope)
         frame = frame[frame["period"].isin([period, Period.parse(period).shift(-1).label])]
@@ -920,8 +921,9 @@ def _interval_note(lyc: pd.DataFrame, rpt) -> str:
     if part["uai"].nunique() >= 2:
         deff = cluster_rate_table(part, "activated", "loaded", "uai").iloc[0]["design_effect"]
         if pd.notna(deff):
-            text += (f" Cette année, la variance du taux d'activation ainsi calculée vaut {fr_number(deff, 1)} fois "
-                     "celle de comptes qui seraient indépendants (effet de plan).")
+            text += (f" Cette année, l'effet de plan du taux d'activation (sa variance ainsi calculée, rapportée à "
+                     f"celle de comptes qui seraient indépendants) vaut {fr_number(deff, 1)} : un intervalle de "
+                     f"Wilson serait {fr_number(np.sqrt(deff), 1)} fois trop étroit.")
     return text
 
 

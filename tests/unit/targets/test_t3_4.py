@@ -231,6 +231,7 @@ def test_ecole_rate_takes_communes_as_clusters():
     region = t.breakdown(one, "ent_ecole_activation_rate", "region", "2020-2021", "academy")
     assert region["clusters"].sum() == 2 and region["denominator"].sum() == 3
     assert (region["ci_method"] == "cluster").all()
+    assert (region["cluster_label"] == "communes prises comme grappes").all()
 
 
 def test_usage_growth_by_hand():
