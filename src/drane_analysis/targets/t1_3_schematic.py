@@ -317,15 +317,22 @@ def paired_change(data: Data, scope: str, period: str, previous: str | None = No
     """Year-to-year change of maturity for the same establishments, domain by domain.
 
     One row per domain (and the overall maturity): domain, label and the columns of
-    :func:`paired_test`. ``attrs``: previous (the earlier year), pairs (establishments
-    assessed both years).
+    :func:`paired_test`, and ``wilcoxon_holm``: the six domains' p-values adjusted by Holm's
+    method (six tests read together; the overall maturity, the one pre-specified
+    comparison, keeps its own p and has none). ``attrs``: previous (the earlier year), pairs
+    (establishments assessed both years).
     """
+    from ..stats import holm
+
     p = pairs(data, scope, period, previous)
     rows = []
     for domain in [*DOMAINS, OVERALL]:
         rows.append({"domain": domain, "label": _label("domain", domain),
                      **paired_test(p[f"before_{domain}"], p[f"after_{domain}"])})
     out = pd.DataFrame(rows)
+    domains = out["domain"] != OVERALL
+    out["wilcoxon_holm"] = np.nan
+    out.loc[domains, "wilcoxon_holm"] = holm(out.loc[domains, "wilcoxon_p"]).to_numpy()
     out.attrs["previous"] = p.attrs["previous"]
     out.attrs["pairs"] = len(p)
     return out
@@ -583,6 +590,7 @@ def show_paired_change(rpt) -> None:
                                         zip(ch["change"], ch["ci_low"], ch["ci_high"], strict=True)],
         "En hausse / en baisse": [_up_down(a, b) for a, b in zip(ch["improved"], ch["declined"], strict=True)],
         "Wilcoxon (p)": [_fmt_p(x) for x in ch["wilcoxon_p"]],
+        "p ajusté (Holm, 6 domaines)": ["—" if pd.isna(x) else _fmt_p(x) for x in ch["wilcoxon_holm"]],
     })
     _display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption=f"Évolution de la maturité des mêmes établissements, {ch.attrs['previous']} → "

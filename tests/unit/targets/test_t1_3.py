@@ -180,6 +180,14 @@ def test_paired_change_compares_the_same_establishments(data):
     assert (overall["mean_before"], overall["mean_after"], overall["change"]) == (1.75, 2.5, 0.75)
     half = T1 * np.std([0.5, 1.0], ddof=1) / math.sqrt(2)
     assert overall["ci_low"] == pytest.approx(0.75 - half) and overall["ci_high"] == pytest.approx(0.75 + half)
+    # The six domains' p-values are read together: Holm-adjusted; the overall keeps its own.
+    from statsmodels.stats.multitest import multipletests
+
+    domains = ch.drop(index=t.OVERALL)
+    valid = domains["wilcoxon_p"].notna()
+    expected = multipletests(domains.loc[valid, "wilcoxon_p"], method="holm")[1]
+    assert domains.loc[valid, "wilcoxon_holm"].tolist() == pytest.approx(list(expected))
+    assert np.isnan(overall["wilcoxon_holm"])
 
 
 def test_paired_change_edge_cases(data):
