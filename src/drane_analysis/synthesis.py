@@ -227,10 +227,11 @@ class Synthesis:
         show_gaps(territorial_gaps(self.data, self.scope, self.period))
 
     def method(self) -> None:
-        from .report import _display_markdown
+        from .report import INTERVALS_SENTENCE, _display_markdown
 
         cat = load_catalogue()
-        lines = [f"- **Statut** : {cat.status_rule}",
+        lines = [f"- **Intervalles** : {INTERVALS_SENTENCE}",
+                 f"- **Statut** : {cat.status_rule}",
                  "- **Écarts territoriaux** : pour chaque indicateur ventilable, écart entre le groupe le plus haut "
                  "et le plus bas (type de territoire, quartile d'IPS, éducation prioritaire, département) ; les écarts "
                  "sont classés par leur taille relative au niveau de l'indicateur. « Significatif » vient d'un test "
