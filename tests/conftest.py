@@ -35,14 +35,29 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The full demo data, generated once for the whole run (shared by xdist workers)."""
     import fcntl
 
-    root = tmp_path_factory.getbasetemp().parent  # common to every worker of one run
-    out = root / "demo-data"
+    root = tmp_path_factory.getbasetemp().parent  # common to every worker of one run (and to later runs)
+    out = root / f"demo-data-{_demo_fingerprint()}"  # regenerated when the generator changes
     with (root / "demo-data.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not demo.is_demo_folder(out):
             demo.generate(out)
         fcntl.flock(lock, fcntl.LOCK_UN)
     return out
+
+
+def _demo_fingerprint() -> str:
+    """What the demo data depend on: the generator, its parameters and the referential."""
+    import hashlib
+
+    from drane_analysis.paths import params_dir
+
+    package = Path(demo.__file__).parent
+    files = [*sorted(package.rglob("*.py")), *sorted((params_dir() / "demo").rglob("*.yaml")),
+             package.parent / "referential.py"]
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 @pytest.fixture

@@ -87,7 +87,7 @@ BASE_SOURCES = ("annuaire", "communes", "ips_ecoles", "ips_colleges", "ips_lycee
 # Modules that drive the build or write the index and exports, not the reports themselves:
 # changing them rebuilds no report (every other file of the package does).
 NOT_REPORT_CODE = ("build.py", "cli.py", "portal.py", "exports.py", "schedule.py", "opendata.py", "publish.py",
-                   "demo/")
+                   "progress.py", "demo/")
 STATE_VERSION = 2
 DEMO_MARKER = ".drane-demo.json"  # demo.MARKER, without importing the demo generator (numpy, pandas)
 
@@ -176,12 +176,18 @@ def execution_order(jobs: list[Job]) -> list[Job]:
 
 
 class FileHashes:
-    """SHA-256 of files, re-read only when their size or date changed (cached on disk)."""
+    """SHA-256 of files, re-read only when their size or date changed (cached on disk).
+
+    A CSV file's encoding is found in the same read (:func:`.charsets.sniff_file`) and kept
+    with its hash: :attr:`windows_1252` lists the files hashed in this build that are
+    Windows-1252 (read with a warning, which the build's log repeats).
+    """
 
     def __init__(self, path: Path | None):
         self.path = path
         self.entries: dict[str, list] = {}
         self.changed = False
+        self.windows_1252: set[Path] = set()
         if path is not None and path.is_file():
             try:
                 self.entries = json.loads(path.read_text(encoding="utf-8"))
@@ -189,18 +195,28 @@ class FileHashes:
                 self.entries = {}
 
     def sha256(self, path: Path) -> str:
+        from .charsets import CP1252, sniff_file
+
         st = path.stat()
         key = str(path)
         hit = self.entries.get(key)
-        if hit and hit[0] == st.st_size and hit[1] == st.st_mtime_ns:
-            return hit[2]
-        h = hashlib.sha256()
-        with path.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-        self.entries[key] = [st.st_size, st.st_mtime_ns, h.hexdigest()]
-        self.changed = True
-        return h.hexdigest()
+        if hit and len(hit) == 4 and hit[0] == st.st_size and hit[1] == st.st_mtime_ns:
+            digest, encoding = hit[2], hit[3]
+        else:
+            h = hashlib.sha256()
+            if path.suffix.lower() == ".csv":
+                encoding = sniff_file(path, h.update)
+            else:
+                encoding = ""
+                with path.open("rb") as fh:
+                    for chunk in iter(lambda: fh.read(1 << 20), b""):
+                        h.update(chunk)
+            digest = h.hexdigest()
+            self.entries[key] = [st.st_size, st.st_mtime_ns, digest, encoding]
+            self.changed = True
+        if encoding == CP1252:
+            self.windows_1252.add(path)
+        return digest
 
     def save(self) -> None:
         if self.path is None or not self.changed:
@@ -537,6 +553,7 @@ def build(targets: Iterable[str] | None = None, academies: Iterable[str] | None 
     to_run = [j for j in todo if j.key in reasons]
     skipped = [j for j in todo if j.key not in reasons]
     _say_plan(say, todo, to_run, reasons, wanted_periods, data_path)
+    _say_encodings(say, state.hashes.windows_1252, data_path)
 
     results: list[JobResult] = []
     template_stats: dict = {}
@@ -603,6 +620,18 @@ def _say_plan(say, todo: list[Job], to_run: list[Job], reasons: dict[str, list[s
         say(f"  {len(jobs)} à reconstruire — {why} : {names}")
 
 
+def _say_encodings(say, files: set[Path], data_path: Path, shown: int = 10) -> None:
+    """One warning per Windows-1252 input file of the reports asked for (they read it:
+    see :mod:`.charsets`), as ``drane validate`` words it; beyond ``shown``, a count."""
+    from .charsets import CP1252, CP1252_EXPECTED, CP1252_FOUND
+
+    names = sorted(f.relative_to(data_path).as_posix() if f.is_relative_to(data_path) else str(f) for f in files)
+    for name in names[:shown]:
+        say(f"avertissement — {name} : attendu {CP1252_EXPECTED}, trouvé « {CP1252_FOUND} »")
+    if len(names) > shown:
+        say(f"avertissement — et {len(names) - shown} autre(s) fichier(s) en {CP1252} (« drane validate » les liste)")
+
+
 def _job_label(j: Job) -> str:
     what = "synthèse" if j.target == SYNTHESIS_ID else f"cible {j.target}"
     return f"{what} {j.academy} {j.period}"
@@ -627,10 +656,12 @@ def _run_local(todo: list[Job], data_path: Path, out: Path, workers: int,
         if workers == 1:
             runner.init_worker(socket_path)
             try:
-                for k, job in enumerate(todo, 1):
-                    res = run_job(job, str(data_path), str(out))
-                    results.append(res)
-                    say(_progress_line(k, len(todo), res))
+                with _reports_bar(len(todo)) as bar:
+                    for k, job in enumerate(todo, 1):
+                        res = run_job(job, str(data_path), str(out))
+                        results.append(res)
+                        bar.update()
+                        say(_progress_line(k, len(todo), res))
             finally:
                 runner.init_worker(None)
         else:
@@ -638,11 +669,13 @@ def _run_local(todo: list[Job], data_path: Path, out: Path, workers: int,
             from concurrent.futures import ProcessPoolExecutor, as_completed
 
             with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
-                                     initializer=runner.init_worker, initargs=(socket_path, os.getpid())) as pool:
+                                     initializer=runner.init_worker, initargs=(socket_path, os.getpid())) as pool, \
+                    _reports_bar(len(todo)) as bar:
                 futures = {pool.submit(run_job, job, str(data_path), str(out)): job for job in todo}
                 for k, fut in enumerate(as_completed(futures), 1):
                     res = fut.result()
                     results.append(res)
+                    bar.update()
                     say(_progress_line(k, len(todo), res))
         if template is not None:
             try:
@@ -673,13 +706,22 @@ def _run_distributed(todo: list[Job], data_path: Path, out: Path, scheduler: str
         futures = [client.submit(run_job_distributed, job, str(data_path), str(out), pure=False,
                                  key=f"drane-{job.key.replace('|', '-')}-{os.getpid()}-{k}")
                    for k, job in enumerate(todo)]
-        for k, fut in enumerate(as_completed(futures), 1):
-            res = fut.result()
-            results.append(res)
-            say(_progress_line(k, len(todo), res))
+        with _reports_bar(len(todo)) as bar:
+            for k, fut in enumerate(as_completed(futures), 1):
+                res = fut.result()
+                results.append(res)
+                bar.update()
+                say(_progress_line(k, len(todo), res))
     finally:
         client.close()
     return results
+
+
+def _reports_bar(n: int):
+    """The live bar under the progress lines, on a terminal (:mod:`.progress`)."""
+    from . import progress
+
+    return progress.bar(n, "Rapports", "rapports", tick=True)
 
 
 def _progress_line(k: int, n: int, res: JobResult) -> str:

@@ -24,8 +24,10 @@ prints a traceback: every problem is named (file, line, column, what was expecte
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
+import warnings
 from pathlib import Path
 
 EXIT_OK = 0
@@ -37,6 +39,10 @@ EXIT_INTERNAL = 5  # unexpected error; the traceback is in the build's log file
 
 
 def _parser() -> argparse.ArgumentParser:
+    """The command's parser; build it and parse inside :func:`.argparse_fr.french` (argparse in French)."""
+    from . import __version__
+    from .argparse_fr import integer
+
     p = argparse.ArgumentParser(prog="drane", description="Observatoire des usages du numérique éducatif "
                                                           "(région académique Nouvelle-Aquitaine).",
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -48,37 +54,59 @@ def _parser() -> argparse.ArgumentParser:
                                        "  3  données inutilisables (lancer « drane validate »)\n"
                                        "  4  une autre construction est en cours sur le même dossier de sortie\n"
                                        "  5  erreur inattendue, ou dossier de sortie impossible à écrire (disque plein) : "
-                                       "rien n'est publié, le détail est dans le journal de la construction")
-    sub = p.add_subparsers(dest="command", required=True, metavar="commande")
+                                       "rien n'est publié, le détail est dans le journal de la construction\n\n"
+                                       "Aide d'une commande : drane COMMANDE --help. Sur un terminal, une barre de "
+                                       "progression montre le temps écoulé et le temps restant estimé.")
+    p.add_argument("--version", action="version", version=f"drane-analysis {__version__}",
+                   help="afficher la version et quitter")
+    sub = p.add_subparsers(dest="command", required=True, metavar="commande",
+                           title="commandes ")  # argparse adds the colon: « commandes : »
 
-    demo = sub.add_parser("demo-data", help="écrire les données de démonstration")
-    demo.add_argument("--out", required=True, type=Path, help="dossier à écrire (vide ou déjà de démonstration)")
-    demo.add_argument("--seed", type=int, default=None, help="graine (défaut : 2021)")
+    demo = sub.add_parser("demo-data", help="écrire les données de démonstration",
+                          description="Écrire les données de démonstration (formats réels des exports, "
+                                      "déterministes : même graine, mêmes octets).")
+    demo.add_argument("--out", required=True, type=Path, metavar="DOSSIER",
+                      help="dossier à écrire (vide ou déjà de démonstration)")
+    demo.add_argument("--seed", type=integer, default=None, metavar="N", help="graine (défaut : 2021)")
     demo.add_argument("--scale", choices=["regional", "national"], default="regional",
                       help="regional (défaut) ou national : le reste du pays en plus dans les jeux nationaux "
                            "(annuaire, IPS, effectifs, spécialités ; environ 60 000 établissements)")
 
-    val = sub.add_parser("validate", help="contrôler tous les fichiers d'un dossier de données")
-    val.add_argument("--data", default="", help="dossier de données (défaut : data/raw s'il est rempli, sinon data/demo)")
+    val = sub.add_parser("validate", help="contrôler tous les fichiers d'un dossier de données",
+                         description="Contrôler tous les fichiers d'un dossier de données : chaque problème est "
+                                     "nommé (fichier, ligne, colonne, ce qui était attendu), source par source.")
+    val.add_argument("--data", default="", metavar="DOSSIER",
+                     help="dossier de données (défaut : data/raw s'il est rempli, sinon data/demo)")
     val.add_argument("--detail", action="store_true", help="un problème par fichier, sans regroupement")
-    val.add_argument("--source", action="append", help="ne contrôler que cette source (répétable)")
+    val.add_argument("--source", action="append", metavar="SOURCE",
+                     help="ne contrôler que cette source (répétable ; « drane sources » les liste)")
 
-    ind = sub.add_parser("indicators", help="afficher la table des indicateurs")
-    ind.add_argument("--academy", action="append", help="bordeaux, limoges, poitiers ou region (répétable)")
-    ind.add_argument("--period", action="append", help="année scolaire, ex. 2022-2023, ou latest (répétable)")
-    ind.add_argument("--target", action="append", help="cible, ex. 1.1 (répétable)")
-    ind.add_argument("--format", choices=["table", "csv", "json"], default="table")
-    ind.add_argument("--data", default="", help="dossier de données")
-    ind.add_argument("--jobs", type=int, default=None,
+    ind = sub.add_parser("indicators", help="afficher la table des indicateurs",
+                         description="Afficher la table des indicateurs (valeur, intervalle, objectif, statut).")
+    ind.add_argument("--academy", action="append", metavar="PÉRIMÈTRE",
+                     help="bordeaux, limoges, poitiers ou region (répétable)")
+    ind.add_argument("--period", action="append", metavar="ANNÉE",
+                     help="année scolaire, ex. 2022-2023, ou latest (répétable)")
+    ind.add_argument("--target", action="append", metavar="CIBLE", help="cible, ex. 1.1 (répétable)")
+    ind.add_argument("--format", choices=["table", "csv", "json"], default="table",
+                     help="table (défaut) pour lire, csv ou json pour un autre outil")
+    ind.add_argument("--data", default="", metavar="DOSSIER", help="dossier de données")
+    ind.add_argument("--jobs", type=integer, default=None, metavar="N",
                      help="processus calculant les cibles en parallèle (défaut : nombre de cœurs)")
 
-    b = sub.add_parser("build", help="construire les rapports HTML et l'index")
-    b.add_argument("--target", action="append", help="cible (répétable ; défaut : toutes celles qui ont un notebook)")
-    b.add_argument("--academy", action="append", help="périmètre (répétable ; défaut : les quatre)")
-    b.add_argument("--period", action="append", help="année scolaire (répétable ; défaut : la plus récente)")
-    b.add_argument("--data", default="", help="dossier de données")
-    b.add_argument("--out", default="", help="dossier de sortie (défaut : outputs/)")
-    b.add_argument("--jobs", type=int, default=None, help="processus en parallèle (défaut : nombre de cœurs)")
+    b = sub.add_parser("build", help="construire les rapports HTML et l'index",
+                       description="Construire les rapports HTML et l'index : seulement ce qui a changé depuis la "
+                                   "dernière construction (--force : tout).")
+    b.add_argument("--target", action="append", metavar="CIBLE",
+                   help="cible (répétable ; défaut : toutes celles qui ont un notebook)")
+    b.add_argument("--academy", action="append", metavar="PÉRIMÈTRE",
+                   help="bordeaux, limoges, poitiers ou region (répétable ; défaut : les quatre)")
+    b.add_argument("--period", action="append", metavar="ANNÉE",
+                   help="année scolaire, ex. 2024-2025 (répétable ; défaut : la plus récente)")
+    b.add_argument("--data", default="", metavar="DOSSIER", help="dossier de données")
+    b.add_argument("--out", default="", metavar="DOSSIER", help="dossier de sortie (défaut : outputs/)")
+    b.add_argument("--jobs", type=integer, default=None, metavar="N",
+                   help="processus en parallèle (défaut : nombre de cœurs)")
     b.add_argument("--force", action="store_true",
                    help="reconstruire tous les rapports demandés, même ceux qui sont à jour")
     b.add_argument("--scheduler", default=None, metavar="ADRESSE",
@@ -86,23 +114,32 @@ def _parser() -> argparse.ArgumentParser:
                         "voient les mêmes dossiers de données et de sortie")
     # Unattended runs (cron, systemd timer): see schedule.py and docs/guide-analyste.md.
     b.add_argument("--quiet", action="store_true",
-                   help="n'afficher que les problèmes (pour cron ou un timer systemd) ; tout va au journal")
-    b.add_argument("--log-dir", default="", help="dossier des journaux (défaut : SORTIE/journaux)")
+                   help="n'afficher que les problèmes, sans barre de progression (pour cron ou un timer "
+                        "systemd) ; tout va au journal")
+    b.add_argument("--log-dir", default="", metavar="DOSSIER", help="dossier des journaux (défaut : SORTIE/journaux)")
 
-    sub.add_parser("sources", help="lister les sources déclarées")
+    sub.add_parser("sources", help="lister les sources déclarées",
+                   description="Lister les sources déclarées, leurs dossiers et leurs formats.")
 
     # Partner-lab bundles (share.py): notebook, pseudonymised extract, library, params, README.
-    sh = sub.add_parser("share", help="préparer le lot d'un rapport pour un laboratoire partenaire (Inria, CeRCA)")
-    sh.add_argument("--target", required=True, help="cible, ex. 1.1")
-    sh.add_argument("--academy", required=True, help="bordeaux, limoges, poitiers ou region")
-    sh.add_argument("--period", default="latest", help="année scolaire, ex. 2025-2026 (défaut : la plus récente)")
-    sh.add_argument("--out", required=True, type=Path, help="fichier .zip à écrire")
-    sh.add_argument("--data", default="", help="dossier de données (exports d'origine)")
-    sh.add_argument("--outputs", default="", help="dossier des rapports publiés (défaut : outputs/), pour la référence")
+    sh = sub.add_parser("share", help="préparer le lot d'un rapport pour un laboratoire partenaire (Inria, CeRCA)",
+                        description="Préparer le lot d'un rapport pour un laboratoire partenaire : notebook, extrait "
+                                    "pseudonymisé, bibliothèque, paramètres, hypothèses et limites.")
+    sh.add_argument("--target", required=True, metavar="CIBLE", help="cible, ex. 1.1")
+    sh.add_argument("--academy", required=True, metavar="PÉRIMÈTRE", help="bordeaux, limoges, poitiers ou region")
+    sh.add_argument("--period", default="latest", metavar="ANNÉE",
+                    help="année scolaire, ex. 2025-2026 (défaut : la plus récente)")
+    sh.add_argument("--out", required=True, type=Path, metavar="FICHIER", help="fichier .zip à écrire")
+    sh.add_argument("--data", default="", metavar="DOSSIER", help="dossier de données (exports d'origine)")
+    sh.add_argument("--outputs", default="", metavar="DOSSIER",
+                    help="dossier des rapports publiés (défaut : outputs/), pour la référence")
 
-    fod = sub.add_parser("fetch-open-data", help="télécharger les données ouvertes réelles de la région")
-    fod.add_argument("--data", default="", help="dossier de données à remplir (défaut : data/raw)")
-    fod.add_argument("--dataset", action="append", help="ne télécharger que ce jeu (répétable ; --list pour les voir)")
+    fod = sub.add_parser("fetch-open-data", help="télécharger les données ouvertes réelles de la région",
+                         description="Télécharger les données ouvertes réelles de la région depuis "
+                                     "data.education.gouv.fr, chaque fichier contrôlé avant de remplacer le précédent.")
+    fod.add_argument("--data", default="", metavar="DOSSIER", help="dossier de données à remplir (défaut : data/raw)")
+    fod.add_argument("--dataset", action="append", metavar="JEU",
+                     help="ne télécharger que ce jeu (répétable ; --list pour les voir)")
     fod.add_argument("--list", action="store_true", help="lister les jeux de données et leurs adresses")
     fod.add_argument("--base-url", default="", help=argparse.SUPPRESS)  # tests: a local copy of the portal
     return p
@@ -110,7 +147,16 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the ``drane`` command with ``argv`` (default: the command line); return its exit code."""
-    args = _parser().parse_args(argv)
+    from . import progress
+    from .argparse_fr import french
+
+    with french():
+        args = _parser().parse_args(argv)
+    # A live progress bar when standard error is a terminal, plain lines otherwise (logs, cron).
+    if not getattr(args, "quiet", False):
+        progress.enable()
+    shown = warnings.showwarning
+    warnings.showwarning = functools.partial(_show_warning, shown)
     try:
         return {
             "demo-data": _demo_data, "validate": _validate, "indicators": _indicators, "build": _build,
@@ -120,12 +166,26 @@ def main(argv: list[str] | None = None) -> int:
         print("interrompu", file=sys.stderr)
         return 130
     finally:
+        warnings.showwarning = shown
+        progress.disable()
         if argv is None:  # the command line's process, about to exit
             # Its last garbage collections would walk every object pandas and pyarrow made
             # (0.2-0.4 s at the end of each command, for memory the exit gives back anyway).
             import gc
 
             gc.freeze()
+
+
+def _show_warning(others, message, category, filename, lineno, file=None, line=None) -> None:
+    """A data warning (a Windows-1252 file read…) as the command's other messages: « drane :
+    avertissement — fichier, ligne : … » on standard error, not Python's file and line;
+    ``others`` shows any other warning."""
+    if category.__name__ == "DataWarning" and category.__module__ == "drane_analysis.sources.base":
+        from . import progress
+
+        progress.echo(f"drane : {message}", sys.stderr)
+        return
+    others(message, category, filename, lineno, file, line)
 
 
 def _err(message: str) -> None:
@@ -146,7 +206,7 @@ def _demo_data(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from . import sources
+    from . import progress, sources
     from .paths import resolve_data_dir
     from .sources.base import summarise
 
@@ -155,29 +215,47 @@ def _validate(args: argparse.Namespace) -> int:
         _err(f"dossier de données introuvable : {base}")
         return EXIT_USAGE
     try:
-        results = sources.validate(base, only=args.source)
+        names = [sources.contract(n).name for n in args.source] if args.source else sources.names()
     except KeyError as exc:
         _err(str(exc.args[0]))
         return EXIT_USAGE
-    total = 0
-    print(f"Contrôle de {base}")
-    for name, res in results.items():
-        c = sources.contract(name)
-        errors = res.errors
-        if not res.files:
-            print(f"  · {name:<32} aucun fichier ({c.folder}/)")
-            continue
-        total += len(errors)
-        state = "ok" if not errors else f"{len(errors)} problème(s)"
-        print(f"  {'✓' if not errors else '✗'} {name:<32} {len(res.files)} fichier(s), {state}")
-        lines = [p.format() for p in errors] if args.detail else summarise(errors)
-        for line in lines:
-            print(f"      - {line}")
+    total = warned = 0
+    progress.echo(f"Contrôle de {base}")
+    results = sources.validate_each(base, only=names)
+    # Each source's result as soon as it is read; on a terminal, a bar under them, in bytes
+    # read (the time left follows the sizes: the Pix Certif exports are most of it).
+    sizes = {n: _size(sources.contract(n).files(base)) for n in names} if progress.active() else {}
+    with progress.bar(max(1, sum(sizes.values())), "Contrôle", in_bytes=True, tick=True) as bar:
+        for k, name in enumerate(names, 1):
+            bar.describe(f"Contrôle {k}/{len(names)} : {name:<32}")
+            _, res = next(results)
+            bar.update(sizes.get(name, 0))
+            c = sources.contract(name)
+            if not res.files:
+                progress.echo(f"  · {name:<32} aucun fichier ({c.folder}/)")
+                continue
+            errors = res.errors
+            warnings_ = [p for p in res.problems if p.severity == "warning"]
+            total += len(errors)
+            warned += len(warnings_)
+            state = "ok" if not errors else f"{len(errors)} problème(s)"
+            if warnings_:
+                state += f", {len(warnings_)} avertissement(s)"
+            progress.echo(f"  {'✓' if not errors else '✗'} {name:<32} {len(res.files)} fichier(s), {state}")
+            lines = [p.format() for p in res.problems] if args.detail else summarise(res.problems)
+            for line in lines:
+                progress.echo(f"      - {line}")
     if total:
-        print(f"{total} problème(s) : corrigez les fichiers signalés puis relancez « drane validate ».")
+        progress.echo(f"{total} problème(s) : corrigez les fichiers signalés puis relancez « drane validate ».")
         return EXIT_FAILED
-    print("Aucun problème.")
+    progress.echo("Aucun problème." if not warned else
+                  f"Aucun problème ; {warned} avertissement(s) ci-dessus : les fichiers sont lus quand même.")
     return EXIT_OK
+
+
+def _size(files: list[Path]) -> int:
+    """Total size of ``files`` (a partner-lab extract lists files it does not hold: 0)."""
+    return sum(f.stat().st_size for f in files if f.is_file())
 
 
 def _indicators(args: argparse.Namespace) -> int:
@@ -283,12 +361,13 @@ def _sources(args: argparse.Namespace) -> int:
 
 
 def _share(args: argparse.Namespace) -> int:
+    from . import progress
     from .share import ShareError, share
     from .sources import DataError
 
     try:
         result = share(args.target, args.academy, args.period, args.out, data_dir=args.data,
-                       outputs=args.outputs or None, say=lambda m: print(m, flush=True))
+                       outputs=args.outputs or None, say=progress.echo)
     except ShareError as exc:
         _err(str(exc))
         return EXIT_USAGE
@@ -300,6 +379,7 @@ def _share(args: argparse.Namespace) -> int:
 
 
 def _fetch_open_data(args: argparse.Namespace) -> int:
+    from . import progress
     from .opendata import DATASETS, OpenDataError, fetch
     from .paths import raw_data_dir
 
@@ -309,8 +389,7 @@ def _fetch_open_data(args: argparse.Namespace) -> int:
         return EXIT_OK
     target = Path(args.data).expanduser() if args.data else raw_data_dir()
     try:
-        results = fetch(target, only=args.dataset, base_url=args.base_url or None,
-                        say=lambda m: print(m, flush=True))
+        results = fetch(target, only=args.dataset, base_url=args.base_url or None, say=progress.echo)
     except KeyError as exc:
         _err(str(exc.args[0]))
         return EXIT_USAGE

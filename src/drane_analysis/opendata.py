@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import __version__
+from . import __version__, progress
 from .fsutil import atomic_write, now_iso
 
 PORTAL = "https://data.education.gouv.fr"
@@ -135,16 +135,21 @@ class FetchResult:
     provenance: dict | None = None
 
 
-def _download(url: str, dest: Path) -> tuple[str, int]:
-    """Stream ``url`` into ``dest``; return its SHA-256 and size."""
+def _download(url: str, dest: Path, label: str = "") -> tuple[str, int]:
+    """Stream ``url`` into ``dest``; return its SHA-256 and size. On a terminal, a bar of
+    the bytes received (of the announced size, when the portal gives one)."""
     req = urllib.request.Request(url, headers={"User-Agent": f"drane-analysis/{__version__}"})
     h = hashlib.sha256()
     size = 0
     with urllib.request.urlopen(req, timeout=TIMEOUT_S) as resp, open(dest, "wb") as fh:  # noqa: S310
-        for chunk in iter(lambda: resp.read(1 << 20), b""):
-            fh.write(chunk)
-            h.update(chunk)
-            size += len(chunk)
+        announced = resp.headers.get("Content-Length")
+        total = int(announced) if announced and announced.isdigit() and int(announced) > 0 else None
+        with progress.bar(total, f"  {label or dest.name}", in_bytes=True, delay=0.5) as bar:
+            for chunk in iter(lambda: resp.read(1 << 20), b""):
+                fh.write(chunk)
+                h.update(chunk)
+                size += len(chunk)
+                bar.update(len(chunk))
     return h.hexdigest(), size
 
 
@@ -177,13 +182,13 @@ def fetch_one(d: OpenDataset, data_dir: Path, base_url: str | None = None) -> Fe
     filtered = bool(d.where)
     try:
         try:
-            sha, size = _download(url, staged)
+            sha, size = _download(url, staged, d.name)
         except urllib.error.HTTPError as exc:
             if exc.code != 400 or not d.where:
                 raise
             # The portal refused the region filter (a field renamed): take the national file.
             url, filtered = d.url(base_url, filtered=False), False
-            sha, size = _download(url, staged)
+            sha, size = _download(url, staged, d.name)
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
         staged.unlink(missing_ok=True)
         reason = getattr(exc, "reason", None) or exc
@@ -239,21 +244,31 @@ def fetch(data_dir: str | os.PathLike[str], only: Iterable[str] | None = None, b
     if not os.access(data_dir, os.W_OK):
         raise OpenDataError(f"dossier de données en lecture seule : {data_dir}")
     provenance = load_provenance(data_dir)
-    results = []
     try:
-        for name in names:
-            d = DATASETS[name]
-            say(f"  {d.name} : {d.title} …")
-            res = fetch_one(d, data_dir, base_url)
-            if res.ok:
-                previous = provenance.get(d.name, {})
-                if previous.get("sha256") == res.provenance["sha256"]:
-                    res.message += ", inchangé depuis le " + str(previous.get("downloaded_at", ""))[:10]
-                provenance[d.name] = res.provenance
-                atomic_write(data_dir / PROVENANCE_FILE,
-                             json.dumps(provenance, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
-            say(f"    {'✓' if res.ok else '✗'} {res.message}")
-            results.append(res)
+        # On a terminal, a bar of the datasets under the lines (and one of each download's bytes).
+        with progress.bar(len(names), "Données ouvertes", "jeux", tick=True) as bar:
+            return _fetch_all(names, data_dir, base_url, provenance, say, bar)
     finally:
         shutil.rmtree(data_dir / STAGING, ignore_errors=True)
+
+
+def _fetch_all(names: list[str], data_dir: Path, base_url: str | None, provenance: dict,
+               say: Callable[[str], None], bar: progress.NullBar) -> list[FetchResult]:
+    """:func:`fetch`'s loop: each dataset in turn, its provenance recorded as soon as it is in place."""
+    results = []
+    for name in names:
+        d = DATASETS[name]
+        bar.describe(f"Données ouvertes : {d.name}")
+        say(f"  {d.name} : {d.title} …")
+        res = fetch_one(d, data_dir, base_url)
+        if res.ok:
+            previous = provenance.get(d.name, {})
+            if previous.get("sha256") == res.provenance["sha256"]:
+                res.message += ", inchangé depuis le " + str(previous.get("downloaded_at", ""))[:10]
+            provenance[d.name] = res.provenance
+            atomic_write(data_dir / PROVENANCE_FILE,
+                         json.dumps(provenance, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+        bar.update()
+        say(f"    {'✓' if res.ok else '✗'} {res.message}")
+        results.append(res)
     return results

@@ -14,6 +14,9 @@ timer:
 - **quiet**: with ``--quiet`` nothing is printed when all goes well (cron mails whatever a
   job prints); when something fails, a short French summary and the log's path go to
   standard error.
+- **progress**: on a terminal (standard error), and without ``--quiet``, a live bar under
+  the progress lines counts the reports built, with the time elapsed and an estimate of
+  the time left (:mod:`drane_analysis.progress`); in a log, cron or a pipe, plain lines only.
 
 Exit codes (also in ``drane --help`` and ``docs/guide-analyste.md``):
 
@@ -41,6 +44,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import IO
+
+from . import progress
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -123,13 +128,13 @@ class Journal:
         stamp = datetime.now().strftime("%H:%M:%S")
         _write(self.log, "".join(f"{stamp} {line}\n" for line in str(message).splitlines() or [""]))
         if not self.quiet:
-            print(message, file=self.stdout, flush=True)
+            progress.echo(str(message), self.stdout)  # above the progress bar, on a terminal
 
     def error(self, message: str) -> None:
         """A problem: to the log and, even when quiet, to standard error."""
         stamp = datetime.now().strftime("%H:%M:%S")
         _write(self.log, "".join(f"{stamp} ERREUR {line}\n" for line in str(message).splitlines() or [""]))
-        print(f"drane : {message}", file=self.stderr, flush=True)
+        progress.echo(f"drane : {message}", self.stderr)
 
 
 def _write(log: IO[str], text: str) -> None:

@@ -119,7 +119,8 @@ def duplicate_row(row: int) -> Callable[[bytes], bytes]:
 
 
 def encoded(encoding: str, row: int = 1, header: str | None = None, value: str = "Lycée Élie") -> Callable:
-    """The file re-encoded (Latin-1 with an accented value on ``row``, or UTF-16 with BOM)."""
+    """The file re-encoded (Mac Roman with an accented value on ``row``, or UTF-16 with BOM).
+    A Windows-1252 or Latin-1 file is read, with a warning: ``test_cli.py``."""
     def mutate(raw: bytes) -> bytes:
         t = Csv.parse(raw)
         if header:
@@ -128,6 +129,29 @@ def encoded(encoding: str, row: int = 1, header: str | None = None, value: str =
             return t.text().encode("utf-16")  # with its BOM, as Excel writes "Unicode text"
         return t.text().encode(encoding)
     return mutate
+
+
+def appended_in_windows_1252(row: int, header: str, value: str) -> Callable[[bytes], bytes]:
+    """A UTF-8 file whose rows from ``row`` on were added by a tool writing Windows-1252."""
+    def mutate(raw: bytes) -> bytes:
+        t = Csv.parse(raw)
+        t.set(row, header, value)
+        head, rows = t.rows[: row - 1], t.rows[row - 1:]
+        t.rows = head
+        first = t.bytes()
+        t.rows, t.header = rows, []
+        return first + t.text().lstrip("\r\n").encode("cp1252")
+    return mutate
+
+
+def zipped(raw: bytes) -> bytes:
+    """A workbook saved under the CSV's name (an .xlsx is a zip file)."""
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr(zipfile.ZipInfo("xl/worksheets/sheet1.xml", date_time=(2025, 1, 6, 9, 0, 0)), raw)
+    return buf.getvalue()
 
 
 def separator(sep: str) -> Callable[[bytes], bytes]:
@@ -195,10 +219,12 @@ COLLEGES = "effectifs/fr-en-college-effectifs-niveau-sexe-lv.csv"
 
 CASES: list[Case] = [
     # --- bytes: encoding, separator, size, emptiness, truncation
-    Case("latin1-annuaire", "annuaire", ANNUAIRE, encoded("latin-1"),
-         "encodé en UTF-8", 2, None, "Latin-1"),  # the first accented name is on line 2
-    Case("latin1-gaia", "formations", GAIA, encoded("latin-1", 2, "Libellé module", "Séquence"),
-         "encodé en UTF-8", 1, None, "Latin-1"),  # the header's "Académie" is the first bad byte
+    # Mac Roman: « è » is 0x8F, a byte Windows-1252 leaves undefined (« é », 0x8E, would pass).
+    Case("macroman-annuaire", "annuaire", ANNUAIRE, encoded("mac-roman", 1, "Nom_etablissement", "Collège Élie"),
+         "encodé en UTF-8", 2, None, "0x8f, illisible en UTF-8 comme en Windows-1252"),
+    Case("mixed-gaia", "formations", GAIA, appended_in_windows_1252(3, "Libellé module", "Séquence"),
+         "un seul encodage", 4, None, "hors UTF-8, ligne 1 en UTF-8"),  # « Académie » of the header is UTF-8
+    Case("xlsx-cadres", "cadres", CADRES, zipped, "encodé en UTF-8", 1, None, "0x03"),
     Case("utf16-orga", "pix_orga", ORGA, encoded("utf-16"), "encodé en UTF-8", None, None, "UTF-16"),
     Case("utf16-ent", "ent_comptes", ENT, encoded("utf-16"), "encodé en UTF-8", None, None, "UTF-16"),
     Case("comma-schematic", "schematic", SCHEMATIC, separator(","), "séparées par « ; »", 1, None, "virgule"),

@@ -21,6 +21,7 @@ import pytest
 
 from drane_analysis import sources
 from drane_analysis.opendata import DATASETS, PROVENANCE_FILE, fetch
+from terminal import run_in_terminal
 
 pytestmark = [pytest.mark.real_samples]
 DRANE = str(Path(sys.executable).with_name("drane"))
@@ -138,6 +139,22 @@ def test_the_command(portal, tmp_path):
     unknown = subprocess.run([DRANE, "fetch-open-data", "--data", str(tmp_path), "--dataset", "meteo"],
                              capture_output=True, text=True, timeout=120)
     assert unknown.returncode == 2 and "meteo" in unknown.stderr
+
+
+def test_the_command_on_a_terminal_shows_a_bar_of_the_datasets(portal, tmp_path):
+    base, _ = portal
+    term = run_in_terminal([DRANE, "fetch-open-data", "--data", str(tmp_path), "--dataset", "effectifs_lycee_gt",
+                            "--dataset", "ips_lycees", "--base-url", base], timeout=300)
+    assert term.returncode == 0, term.raw[-3000:]
+    assert "Données ouvertes : effectifs_lycee_gt" in term.raw and "0/2 jeux" in term.raw and "2/2 jeux" in term.raw
+    shown = term.lines
+    assert any(line.startswith("✓ effectifs_lycee_gt : effectifs/") for line in shown), shown
+    assert any(line.startswith("✓ ips_lycees : ips/") for line in shown), shown
+    assert shown[-1].startswith("2 jeu(x) de données à jour")
+    # Not a terminal: the lines only.
+    again = subprocess.run([DRANE, "fetch-open-data", "--data", str(tmp_path), "--dataset", "ips_lycees",
+                            "--base-url", base], capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0 and "\r" not in again.stdout + again.stderr and "jeux" not in again.stdout
 
 
 def test_the_real_addresses_point_at_the_portal_export_api():

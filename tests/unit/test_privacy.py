@@ -130,3 +130,160 @@ def test_threshold_is_a_parameter(threshold):
     t = pd.DataFrame({"c": [4, 100, 200]})
     p = protect(t, ["c"], partition=False, rule=Rules(threshold=threshold))
     assert p.mask("c")[0] == (threshold > 4)
+
+
+# --------------------------------------------------------------------------- linked tables
+
+
+def _by_reason(bordeaux, limoges, poitiers):
+    """Pupils by reason in each academy and the region, as 2.1's table publishes them."""
+    reasons = ["Maladie longue", "Hospitalisation", "Accident", "Autre"]
+    frames = {}
+    for scope, values in (("bordeaux", bordeaux), ("limoges", limoges), ("poitiers", poitiers)):
+        frames[scope] = pd.DataFrame({"label": reasons, "pupils": values})
+    frames["region"] = pd.DataFrame({"label": reasons,
+                                     "pupils": [sum(v) for v in zip(bordeaux, limoges, poitiers, strict=True)]})
+    return frames
+
+
+def _attacker_interval(frames, hidden, scope, label):
+    """What differencing gives: region − the other academies, when all three are visible."""
+    others = [s for s in ("bordeaux", "limoges", "poitiers") if s != scope]
+    cells = [(s, label) for s in [*others, "region"]]
+    if any(hidden.get(c) for c in cells):
+        return None
+    value = lambda s: int(frames[s].set_index("label").loc[label, "pupils"])  # noqa: E731
+    return value("region") - sum(value(s) for s in others)
+
+
+def test_tables_protected_one_by_one_give_hidden_cells_back_by_differencing():
+    frames = _by_reason([40, 30, 12, 9], [20, 15, 3, 2], [25, 18, 10, 8])
+    hidden = {}
+    for scope, f in frames.items():
+        p = protect(f, ["pupils"], rule=RULES)
+        for label, h in zip(f["label"], p.mask("pupils"), strict=True):
+            hidden[(scope, label)] = bool(h)
+    assert hidden[("limoges", "Accident")] and hidden[("limoges", "Autre")]
+    # Limoges' hidden « Accident » = region − Bordeaux − Poitiers: the region's table shows it
+    assert _attacker_interval(frames, hidden, "limoges", "Accident") == 3
+
+
+def test_linked_tables_keep_every_hidden_cell_hidden():
+    frames = _by_reason([40, 30, 12, 9], [20, 15, 3, 2], [25, 18, 10, 8])
+    linked = privacy.protect_linked(frames, "label", ["pupils"], rule=RULES)
+    hidden = {(s, lab): bool(h) for s in frames for lab, h in zip(frames[s]["label"], linked[s].mask("pupils"),
+                                                                    strict=True)}
+    assert hidden[("limoges", "Accident")] and hidden[("limoges", "Autre")]
+    assert _attacker_interval(frames, hidden, "limoges", "Accident") is None
+    ranges = linked.ranges()
+    assert ranges and all(hi - lo >= RULES.threshold for lo, hi in ranges.values())
+
+
+def test_a_department_hidden_in_its_academy_is_hidden_in_the_region_too():
+    """Creuse (3 robots): hidden in Limoges' table, it must not be shown in the region's, nor
+    come back as the region's total minus the other departments."""
+    depts = {"bordeaux": {"Gironde (33)": 31, "Landes (40)": 6}, "limoges": {"Corrèze (19)": 6, "Creuse (23)": 3,
+                                                                          "Haute-Vienne (87)": 8},
+             "poitiers": {"Vienne (86)": 9, "Charente (16)": 8}}
+    frames = {s: pd.DataFrame({"label": list(d), "value": list(d.values())}) for s, d in depts.items()}
+    frames["region"] = pd.concat(frames.values(), ignore_index=True)
+    linked = privacy.protect_linked(frames, "label", ["value"], rule=RULES)
+    region = dict(zip(frames["region"]["label"], linked["region"].mask("value"), strict=True))
+    limoges = dict(zip(frames["limoges"]["label"], linked["limoges"].mask("value"), strict=True))
+    assert limoges["Creuse (23)"] and region["Creuse (23)"]
+    assert limoges["Corrèze (19)"] and region["Corrèze (19)"]  # the twin of the secondary cell, not Landes
+    assert not region["Landes (40)"] and not region["Gironde (33)"]
+    assert all(hi - lo >= RULES.threshold for lo, hi in linked.ranges().values())
+
+
+def test_total_rows_are_published_margins_and_row_sums_hold_across_scopes():
+    def table(t1, t2, p):
+        return pd.DataFrame({"label": ["Inria", "CeRCA", "Ensemble"], "teachers": [t1, t2, t1 + t2],
+                             "first": [p[0], p[1], p[0] + p[1]],
+                             "second": [t1 - p[0], t2 - p[1], t1 + t2 - p[0] - p[1]],
+                             "is_total": [False, False, True]})
+
+    frames = {"bordeaux": table(12, 9, (7, 2)), "limoges": table(6, 0, (4, 0)), "poitiers": table(8, 7, (5, 3))}
+    frames["region"] = table(26, 16, (16, 5))
+    linked = privacy.protect_linked(frames, "label", ["teachers", "first", "second"], totals="is_total",
+                                    sums=[("teachers", ["first", "second"])], rule=RULES)
+    for scope in frames:
+        assert not linked[scope].mask("teachers")[2]  # the total row is a published margin
+    assert linked["limoges"].mask("second")[0]  # 2 second-degree teachers at Inria, Limoges
+    # Limoges' 2 second-degree teachers are its published total: the hidden cells span it
+    lo, hi = linked.ranges()[next(k for k, c in enumerate(linked.cells) if c[:3] == ("limoges", 0, "second"))]
+    assert (lo, hi) == (0, 2)
+    assert linked.exposed() == []
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_no_hidden_cell_of_random_linked_tables_can_be_pinned(seed):
+    """Random academy × group tables with small cells: the attacker's interval of every hidden
+    cell, from every published cell and total of the four scopes, spans the threshold."""
+    rng = np.random.default_rng(seed)
+    groups = [f"g{k}" for k in range(int(rng.integers(2, 6)))]
+    frames = {}
+    for scope in ("bordeaux", "limoges", "poitiers"):
+        values = rng.integers(0, 25, len(groups))
+        values[rng.random(len(groups)) < 0.35] = rng.integers(1, 5)
+        frames[scope] = pd.DataFrame({"label": groups, "n": values})
+    frames["region"] = pd.DataFrame({"label": groups, "n": sum(f["n"].to_numpy() for f in frames.values())})
+    linked = privacy.protect_linked(frames, "label", ["n"], rule=RULES)
+    for cell, (lo, hi) in linked.ranges().items():
+        # safe, unless the published total of its scope is under the threshold (then it spans it)
+        total = frames[linked.cells[cell][0]]["n"].sum()
+        assert hi - lo >= min(RULES.threshold, total) and hi > lo, (seed, linked.cells[cell], lo, hi)
+    assert linked.exposed() == []
+
+
+class _Data:
+    """The little a linked breakdown needs of a Data: its scopes and a memo."""
+
+    scopes = ("bordeaux", "limoges", "poitiers", "region")
+
+    def __init__(self):
+        self.calls = 0
+        self.store = {}
+
+    def memo(self, key, compute):
+        if key not in self.store:
+            self.store[key] = compute()
+        return self.store[key]
+
+
+def test_linked_breakdown_tables_carry_the_family_cells_to_every_report_block():
+    counts = {"bordeaux": [40, 30, 12, 9], "limoges": [20, 15, 3, 2], "poitiers": [25, 18, 10, 8]}
+    frames = _by_reason(*counts.values())
+
+    @privacy.linked_breakdown
+    def breakdown(data, indicator, scope, period, by):
+        data.calls += 1
+        f = frames[scope]
+        return pd.DataFrame({"group": f["label"], "label": f["label"], "value": f["pupils"] / 100,
+                             "numerator": f["pupils"], "denominator": 100 + f["pupils"] * 0,
+                             "ci_low": np.nan, "ci_high": np.nan})
+
+    data = _Data()
+    region = breakdown(data, "no_such_indicator", "region", "2025-2026", "reason")
+    limoges = breakdown(data, "no_such_indicator", "limoges", "2025-2026", "reason")
+    assert data.calls == 2  # the family is computed when a table of persons is published
+    p_region = protect_breakdown(region, "percent", rule=RULES)
+    assert data.calls == 2 + 4  # the family of four scopes, once
+    p_limoges = protect_breakdown(limoges, "percent", rule=RULES)
+    assert p_limoges.mask("numerator").tolist() == [False, False, True, True]
+    # alone, the region's table has no small cell; linked, it hides what gives Limoges back
+    alone = region.copy()
+    alone.attrs = {}
+    assert not protect_breakdown(alone, "percent", rule=RULES).any
+    poitiers = protect_breakdown(breakdown(data, "no_such_indicator", "poitiers", "2025-2026", "reason"), "percent",
+                                 rule=RULES)
+    bordeaux = protect_breakdown(breakdown(data, "no_such_indicator", "bordeaux", "2025-2026", "reason"), "percent",
+                                 rule=RULES)
+    for row in (2, 3):  # Limoges' hidden reasons: another of the four cells of the same reason is hidden
+        assert sum(p.mask("numerator")[row] for p in (p_region, poitiers, bordeaux)) >= 1
+    assert data.calls == 4 + 4
+    assert p_region.key == p_limoges.key and p_region.scope == "region"
+    with privacy.recording() as tables:
+        p_region.text("numerator", str)
+        p_region.text("value", str)
+    assert tables == [p_region]

@@ -6,8 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from scipy.stats import t as scipy_t
 
-from drane_analysis.stats import diff_in_diff
+from drane_analysis.stats import (
+    conley_taber_interval,
+    diff_in_diff,
+    permutation_p_value,
+    placebo_inference,
+)
 
 
 def _two_by_two() -> pd.DataFrame:
@@ -148,3 +154,129 @@ def test_treated_must_be_constant_within_unit():
     frame.loc[0, "treated"] = False
     with pytest.raises(ValueError, match="constante"):
         diff_in_diff(frame, "y", unit="unit", time="year", treated="treated", first_treated=2021)
+
+
+# --------------------------------------------------------------------------- one treated group
+
+
+def test_permutation_p_value_is_the_rank_over_every_group():
+    assert permutation_p_value(3.0, [1.0, -4.0, 2.0]) == pytest.approx(2 / 4)     # |−4| ≥ 3: second of four
+    assert permutation_p_value(-10.0, [1.0, -4.0, 2.0]) == pytest.approx(1 / 4)   # the floor: 1 / G
+    assert permutation_p_value(2.0, [-2.0, 1.0]) == pytest.approx(2 / 3)          # a tie counts against
+    assert permutation_p_value(0.0, [1.0, 2.0]) == 1.0
+    assert np.isnan(permutation_p_value(1.0, [])) and np.isnan(permutation_p_value(1.0, [0.5, np.nan]))
+    assert np.isnan(permutation_p_value(np.nan, [0.5]))
+
+
+def test_conley_taber_interval_by_hand():
+    ct = conley_taber_interval(5.0, [-1.0, 0.5, 1.0, -0.5])
+    # Student: s² = (1 + 0.25 + 1 + 0.25) / 4, N0 − 1 = 3 degrees of freedom.
+    half = scipy_t.ppf(0.975, 3) * np.sqrt(0.625)
+    assert (ct["ci_low"], ct["ci_high"], ct["df"]) == pytest.approx((5 - half, 5 + half, 3))
+    # Ranks: four placebos reach 95 % with no finite interval; the range covers 3 / 5.
+    assert (ct["rank_low"], ct["rank_high"], ct["rank_coverage"]) == pytest.approx((4.0, 6.0, 0.6))
+    assert not ct["rank_reaches_level"]
+    at_half = conley_taber_interval(5.0, [-1.0, 0.5, 1.0, -0.5], level=0.5)
+    assert at_half["rank_reaches_level"] and at_half["rank_coverage"] == pytest.approx(0.6)
+    # 79 placebos: the 2nd smallest and 2nd largest give exactly 76 / 80 = 95 %.
+    draws = np.arange(79) - 39.0
+    many = conley_taber_interval(0.0, draws)
+    assert many["rank_reaches_level"] and many["rank_coverage"] == pytest.approx(0.95)
+    assert (many["rank_low"], many["rank_high"]) == pytest.approx((-38.0, 38.0))
+    assert np.isnan(conley_taber_interval(1.0, [0.3])["ci_low"])
+
+
+def _groups_panel(changes: dict[str, tuple[float, float]]) -> pd.DataFrame:
+    """Two units per group, two years; each unit's change given (level differences do not matter)."""
+    rows = []
+    for g, pair in changes.items():
+        for k, change in enumerate(pair):
+            base = 10.0 * k + len(rows)
+            rows += [{"uai": f"{g}{k}", "dept": g, "year": 2020, "y": base},
+                     {"uai": f"{g}{k}", "dept": g, "year": 2021, "y": base + change}]
+    return pd.DataFrame(rows)
+
+
+def test_placebo_inference_by_hand():
+    # Mean changes: A (treated) +5, B +1, C +2, D +3. A: 5 − 2 = 3; placebos, against the two
+    # other comparison groups: B 1 − 2.5 = −1.5, C 2 − 2 = 0, D 3 − 1.5 = 1.5.
+    frame = _groups_panel({"A": (4.0, 6.0), "B": (0.0, 2.0), "C": (1.5, 2.5), "D": (3.0, 3.0)})
+    inf = placebo_inference(frame, "y", unit="uai", time="year", group="dept", treated_group="A",
+                            first_treated=2021)
+    assert inf.identified and inf.estimate == pytest.approx(3.0)
+    assert inf.placebo.set_index("group")["estimate"].to_dict() == pytest.approx({"B": -1.5, "C": 0.0, "D": 1.5})
+    assert (inf.p_value, inf.p_floor, inf.n_groups) == pytest.approx((0.25, 0.25, 4))
+    half = scipy_t.ppf(0.975, 2) * np.sqrt(1.5)
+    assert (inf.ci_low, inf.ci_high) == pytest.approx((3 - half, 3 + half))
+    assert (inf.rank_low, inf.rank_high, inf.rank_coverage) == pytest.approx((1.5, 4.5, 0.5))
+    assert inf.fit.estimate == pytest.approx(3.0) and inf.fit.n_clusters == 8     # clustered by unit
+    # The same with the event study: one pre year, the reference; the post year is the estimate.
+    ev = placebo_inference(frame, "y", unit="uai", time="year", group="dept", treated_group="A",
+                           first_treated=2021, event_study=True)
+    post = ev.event_study.set_index("time").loc[2021]
+    assert (post["estimate"], post["ci_low"], post["ci_high"], post["n_placebo"]) == pytest.approx(
+        (3.0, 3 - half, 3 + half, 3))
+    assert np.isnan(ev.pretrend_p)                     # nothing before the reference year
+
+
+def test_placebo_inference_without_enough_groups():
+    frame = _groups_panel({"A": (4.0, 6.0), "B": (0.0, 2.0)})
+    inf = placebo_inference(frame, "y", unit="uai", time="year", group="dept", treated_group="A",
+                            first_treated=2021)
+    assert inf.identified and inf.estimate == pytest.approx(4.0)
+    assert np.isnan(inf.p_value) and np.isnan(inf.ci_low) and inf.n_groups == 1
+    assert "sans estimation placebo" in inf.note
+    missing = placebo_inference(frame, "y", unit="uai", time="year", group="dept", treated_group="Z",
+                                first_treated=2021)
+    assert not missing.identified and missing.note.startswith("pas d'unité traitée")
+
+
+def test_placebo_pretrend_ranks_the_treated_groups_departures_before():
+    # Six groups, three years (2019, 2020, then 2021 treated): only A departs before the treatment.
+    rows = []
+    for g, drift in zip("ABCDEF", (3.0, 0.1, -0.2, 0.3, -0.1, 0.05), strict=True):
+        for k in range(2):
+            for year in (2019, 2020, 2021):
+                rows.append({"uai": f"{g}{k}", "dept": g, "year": year,
+                             "y": k + (drift if year == 2019 else 0.0) + 0.01 * k * (year - 2019)})
+    inf = placebo_inference(pd.DataFrame(rows), "y", unit="uai", time="year", group="dept", treated_group="A",
+                            first_treated=2021, event_study=True)
+    assert inf.pretrend_p == pytest.approx(1 / 6)                # A's departure is the largest of six
+    assert list(inf.event_study["role"]) == ["pre", "reference", "post"]
+
+
+def _shocked_panel(rng: np.random.Generator, groups: int = 12, units: int = 5, shock_sd: float = 1.0,
+                   noise_sd: float = 0.3) -> pd.DataFrame:
+    """No effect at all; group × year shocks common to every unit of a group (sizes vary)."""
+    rows = []
+    years = (2018, 2019, 2020, 2021)
+    for g in range(groups):
+        shocks = rng.normal(0, shock_sd, len(years))
+        for k in range(units + g % 3):
+            level = rng.normal()
+            for year, shock in zip(years, shocks, strict=True):
+                rows.append({"uai": f"g{g}u{k}", "dept": f"d{g:02d}", "year": year,
+                             "y": level + 0.2 * year + shock + rng.normal(0, noise_sd)})
+    return pd.DataFrame(rows)
+
+
+def test_one_treated_group_with_group_shocks_clustering_by_unit_is_over_confident():
+    """What the Vienne's estimate faces: 12 groups, one treated, shocks common to a group and a year.
+
+    Over 60 panels with no effect, the 95 % interval clustered by unit excludes 0 most of
+    the time; the Conley–Taber interval keeps close to its level, and the permutation
+    p-value is never below 1/12 and reaches it about one time in twelve.
+    """
+    rng = np.random.default_rng(20210115)
+    draws = 60
+    cluster_misses = ct_misses = at_floor = 0
+    for _ in range(draws):
+        inf = placebo_inference(_shocked_panel(rng), "y", unit="uai", time="year", group="dept",
+                                treated_group="d00", first_treated=2020)
+        cluster_misses += not inf.fit.ci_low <= 0 <= inf.fit.ci_high
+        ct_misses += not inf.ci_low <= 0 <= inf.ci_high
+        assert inf.p_value >= 1 / 12 - 1e-12 and inf.n_groups == 12
+        at_floor += inf.p_value <= 1 / 12 + 1e-12
+    assert cluster_misses >= 0.6 * draws          # nominally 5 %: 3 of 60
+    assert ct_misses <= 0.15 * draws              # expected about 3 of 60 (binomial sd 1.7)
+    assert at_floor <= 0.2 * draws                # expected 5 of 60 (sd 2.1)

@@ -55,7 +55,8 @@ def build_panel(world: World, params: dict[str, Any], rng: np.random.Generator) 
 
     Columns: uai, name, kind, group (``lycee``/``college``/``ecole``), department,
     rural, ips, pupils, platform, period, t (index of the period), tne, level (the
-    establishment's time-invariant usage level).
+    establishment's time-invariant usage level), dept_level (its department's), and
+    dept_shock (the department × school-year shock on the log of connections).
     """
     p = params["platforms"]
     effects = world.params["effects"]
@@ -119,6 +120,9 @@ def build_panel(world: World, params: dict[str, Any], rng: np.random.Generator) 
     panel = panel.merge(pupils[["uai", "period", "pupils"]], on=["uai", "period"], how="inner")
     panel = panel.merge(ips, on=["uai", "period"], how="left")
     panel["ips"] = panel["ips"].fillna(100.0)
+    shocks = world.department_year_shocks("ent_department_year", conn["department_year_sd"])
+    panel["dept_shock"] = shocks.to_numpy()[shocks.index.get_indexer(panel["department"]),
+                                            shocks.columns.get_indexer(panel["period"])]
     panel["tne"] = np.zeros(len(panel), dtype=bool)
     for period in world.periods:
         at = (panel["period"] == period).to_numpy()
@@ -195,6 +199,7 @@ def build_accounts(world: World, params: dict[str, Any], rng: np.random.Generato
             * (1 + conn["rural_lag"] * effects["rural_lag"] * pr["rural"].to_numpy()[r])
             * (1 + conn["tne_effect"] * pr["tne"].to_numpy()[r])
             * pr["dept_level"].to_numpy(float)[r] * pr["level"].to_numpy(float)[r]
+            * np.exp(pr["dept_shock"].to_numpy(float))[r]
             * np.exp(rng.normal(0, conn["noise_sd"], n * 12)))
     use = 1 + params["parents_gradient"]["use_per_10_ips"] * effects["social_gradient"] \
         * (slope / max(first_gradient, 1e-9)) * ips_10

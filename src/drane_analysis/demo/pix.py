@@ -168,8 +168,12 @@ def _global_level(score: np.ndarray) -> np.ndarray:
 
 
 def _candidates(world: World, params: dict, rng: np.random.Generator, period: str,
-                est_effect: pd.Series) -> pd.DataFrame:
-    """One row per candidate of the period, with its establishment, level and result."""
+                est_effect: pd.Series, shocks: pd.DataFrame) -> pd.DataFrame:
+    """One row per candidate of the period, with its establishment, level and result.
+
+    ``shocks``: department × school-year shocks of the 3e participation
+    (:meth:`World.department_year_shocks`); terminale has none.
+    """
     universe = world.open_in(period)
     universe = universe[universe["uai"].isin(world.secondary["uai"])]
     ips = world.ips[world.ips["period"] == period].set_index("uai")["ips"]
@@ -190,7 +194,8 @@ def _candidates(world: World, params: dict, rng: np.random.Generator, period: st
              + params["rep_participation"] * (pe == "rep")
              + params["ips_participation_per_point"] * social * (e_ips - 100)
              + params["tne_participation"] * tne
-             + est_effect.reindex(est["uai"]).to_numpy())
+             + est_effect.reindex(est["uai"]).to_numpy()
+             + (shocks[period].reindex(est["department"]).to_numpy() if kind_group == "3e" else 0.0))
         p = np.clip(p, 0.02, 0.99)
         p[rng.random(len(est)) < params["non_certifying_share"]] = 0.0
         n = rng.binomial(eligible.to_numpy().astype(int), p)
@@ -261,12 +266,13 @@ def _write_student_certification(world: World, params: dict, out: Path) -> list[
     rng = world.rng("pix_certification")
     est_effect = pd.Series(rng.normal(0, params["establishment_sd"], len(world.secondary)),
                            index=world.secondary["uai"].to_numpy())
+    shocks = world.department_year_shocks("pix_department_year", params["department_year_sd"])
     written: list[Path] = []
     number = 100_000
     session = 10_000
     for period in world.periods:
         p = Period.parse(period)
-        cand = _candidates(world, params, rng, period, est_effect)
+        cand = _candidates(world, params, rng, period, est_effect, shocks)
         # One session per establishment: its id, date and time.
         sessions = cand[["uai", "level"]].drop_duplicates("uai").reset_index(drop=True)
         sessions["session"] = np.arange(session, session + len(sessions))

@@ -105,6 +105,19 @@ class World:
             return active and department in tne["departments"]
         return department.isin(tne["departments"]) & active
 
+    def department_year_shocks(self, name: str, sd: float) -> pd.DataFrame:
+        """Independent normal shocks (mean 0, ``sd``) for each department and school year.
+
+        One row per department (index, the region's order), one column per period; drawn
+        from a generator of their own (``name``), so that they never move another draw.
+        What real data have and establishment-level noise lacks: a year that goes better
+        or worse for every establishment of a department (an ENT platform's outage or
+        migration, a departmental campaign, a strike).
+        """
+        departments = list(referential.DEPARTMENTS)
+        values = self.rng(name).normal(0.0, sd, (len(departments), len(self.periods)))
+        return pd.DataFrame(values, index=pd.Index(departments, name="department"), columns=self.periods)
+
     def open_in(self, period: str, on: str | None = None) -> pd.DataFrame:
         """Establishments open on a date of the period (default: 15 January)."""
         p = Period.parse(period)

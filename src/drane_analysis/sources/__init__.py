@@ -13,7 +13,8 @@ of small exports in a fraction of a second after the first time. What is cached 
 frame :func:`load` returns — tidy, checked, and already cut to the region (national files
 leave only the region's rows) — so a cache hit parses, checks and filters nothing. Its key
 (:func:`_cache_key`) covers the contract, the path, size and modification time of every
-file, the code that reads sources (this package, ``referential``, ``periods``, ``paths``),
+file, the code that reads sources (this package, ``referential``, ``periods``, ``paths``,
+``charsets``),
 ``params/limits.yaml`` and the pandas and pyarrow versions: a change to any of them makes
 a new entry (entries unused for an hour next to a newer one are deleted).
 """
@@ -23,6 +24,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -33,6 +36,7 @@ from .base import (
     EXTRACT_MARKER,
     Contract,
     DataError,
+    DataWarning,
     Problem,
     ReadResult,
     _limits,
@@ -120,6 +124,9 @@ def load(name: str, data_dir: str | os.PathLike[str] | None = None, *, use_cache
     result = read_files(c, [Path(n) for n in names], base=base)
     if not result.ok:
         raise DataError(result.problems, context=f"Source « {c.title} » ({base / c.folder})")
+    for problem in result.problems:  # once per file: the next load of these files hits the cache
+        if problem.severity == "warning":
+            warnings.warn(problem.format(), DataWarning, stacklevel=2)
     frame = result.frame
     assert frame is not None
     if _cache_enabled():
@@ -175,18 +182,25 @@ def validate(data_dir: str | os.PathLike[str] | None = None,
     A source with no file gets an empty :class:`ReadResult` (no frame, no problem): which
     sources a folder must hold is the build's question, not the validator's.
     """
+    return dict(validate_each(data_dir, only))
+
+
+def validate_each(data_dir: str | os.PathLike[str] | None = None,
+                  only: list[str] | None = None) -> Iterator[tuple[str, ReadResult]]:
+    """:func:`validate` one source at a time: each ``(name, result)`` as soon as it is read
+    (``drane validate`` prints each source's result as it comes). Unknown names raise
+    :class:`KeyError` before any file is read."""
     base = resolve_data_dir(data_dir)
-    out: dict[str, ReadResult] = {}
+    chosen = [contract(name).name for name in (only or names())]
     listing = extract_listing(base)
-    for name in only or names():
+    for name in chosen:
         c = contract(name)
         files = c.files(base)
         if listing is not None:  # a partner-lab extract: already checked when it was made
-            out[name] = ReadResult(_load_extract(c, base, listing, False), [], files) if files else \
-                ReadResult(None, [], [])
+            yield name, (ReadResult(_load_extract(c, base, listing, False), [], files) if files else
+                         ReadResult(None, [], []))
             continue
-        out[name] = read_files(c, files, base=base) if files else ReadResult(None, [], [])
-    return out
+        yield name, (read_files(c, files, base=base) if files else ReadResult(None, [], []))
 
 
 def _load_extract(c: Contract, base: Path, listing: dict, required: bool) -> pd.DataFrame:
@@ -231,7 +245,7 @@ def _cache_key(c: Contract, files: list[str] | list[Path], base: Path) -> str:
 
 #: The library's code a parsed frame depends on (relative to the package): the readers and
 #: contracts (this package) and the modules they use.
-_READING_CODE = ("sources", "referential.py", "periods.py", "paths.py")
+_READING_CODE = ("sources", "referential.py", "periods.py", "paths.py", "charsets.py")
 
 
 @lru_cache(maxsize=1)
@@ -303,7 +317,7 @@ def contracts_as_json() -> str:
 
 
 __all__ = [
-    "CONTRACTS", "EXTRACT_MARKER", "Contract", "DataError", "MissingSourceError", "Problem", "ReadResult",
+    "CONTRACTS", "EXTRACT_MARKER", "Contract", "DataError", "DataWarning", "MissingSourceError", "Problem", "ReadResult",
     "extract_listing",
-    "contract", "load", "names", "read", "register", "validate",
+    "contract", "load", "names", "read", "register", "validate", "validate_each",
 ]

@@ -9,7 +9,8 @@ was expected.
 
 Reading goes in four steps:
 
-1. *bytes*: size limit, empty file, encoding (UTF-8, BOM or not), line ends;
+1. *bytes*: size limit, empty file, encoding (UTF-8, BOM or not; a Windows-1252 file, as
+   Excel saves a CSV, is read with a warning: :mod:`drane_analysis.charsets`), line ends;
 2. *header*: separator, column names matched against the declared headers and aliases
    (case, accents and spacing ignored), missing and duplicated columns; direct
    identifiers (names, birth dates...) and undeclared columns are dropped here, before any
@@ -45,7 +46,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .. import referential
+from .. import charsets, referential
 from ..paths import params_dir
 
 if TYPE_CHECKING:  # pandera is imported where the checks run (a cache hit needs none)
@@ -129,6 +130,11 @@ def summarise(problems: Sequence[Problem], max_files: int = 3) -> list[str]:
             text += f", trouvé « {_shorten(found)} »"
         out.append(("avertissement — " if severity == "warning" else "") + text)
     return out
+
+
+class DataWarning(UserWarning):
+    """Something a loader read but that a user should know (a Windows-1252 file...): the
+    problem's French text, once per file when the file is parsed (a cache hit reads none)."""
 
 
 class DataError(Exception):
@@ -479,23 +485,26 @@ class ReadResult:
 
 
 def _decode(path: Path, rel: str, raw: bytes, problems: list[Problem]) -> str | None:
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        problems.append(Problem(rel, "un fichier encodé en UTF-8 (réenregistrez-le en « CSV UTF-8 »)",
-                                found="encodage UTF-16"))
-        return None
-    if raw[:3] == b"\xef\xbb\xbf":
-        raw = raw[3:]
+    """The file's text with ``\n`` line ends: UTF-8, or Windows-1252 with a warning (the
+    line named is the first with an accent, to check); None and a problem otherwise."""
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        bad = raw[exc.start : exc.start + 1]
-        guess = bad.decode("latin-1", errors="replace")
-        problems.append(Problem(rel, "un fichier encodé en UTF-8 (réenregistrez-le en « CSV UTF-8 »)",
-                                lines=[line],
-                                found=f"octet 0x{bad.hex()} (« {guess} » en Latin-1 / Windows-1252)"))
+        decoded = charsets.decode(raw)
+    except charsets.Undecodable as exc:
+        if exc.kind == "utf-16":
+            problems.append(Problem(rel, charsets.UTF8_EXPECTED, found="encodage UTF-16"))
+        elif exc.kind == "mixed":
+            where = f", ligne {_fr_int(exc.utf8_line)} en UTF-8" if exc.utf8_line else " (marque UTF-8 en tête)"
+            problems.append(Problem(rel, "un seul encodage dans le fichier, UTF-8 (réenregistrez-le en « CSV UTF-8 »)",
+                                    lines=[exc.line],
+                                    found=f"octet 0x{exc.byte.hex()} hors UTF-8{where} : encodages mélangés"))
+        else:
+            problems.append(Problem(rel, charsets.UTF8_EXPECTED, lines=[exc.line],
+                                    found=f"octet 0x{exc.byte.hex()}, illisible en UTF-8 comme en Windows-1252"))
         return None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    if decoded.encoding == charsets.CP1252:
+        problems.append(Problem(rel, charsets.CP1252_EXPECTED, lines=[decoded.line], found=charsets.CP1252_FOUND,
+                                severity="warning"))
+    return decoded.text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _split_header(text: str, sep: str) -> list[str]:
@@ -790,12 +799,14 @@ def _expected_for(f: Field) -> str:
     return "une valeur"
 
 
-def _parse_values(contract: Contract, frame: pd.DataFrame, cells: _Cells) -> pd.DataFrame:
+def _parse_values(contract: Contract, frame: pd.DataFrame, cells: _Cells,
+                  done: Callable[[float], None] = lambda fraction: None) -> pd.DataFrame:
     """Parse every declared column to its kind; bad cells become problems and missing values.
 
     Each column is parsed on its *distinct* values (factorised), then mapped back to the
     rows: exports repeat the same few values many times, so this stays fast on millions of
-    rows whatever the string backend.
+    rows whatever the string backend. ``done(fraction)`` is told after each column (the
+    progress bar).
     """
     out = pd.DataFrame(index=frame.index)
     out["_file"] = frame["_file"]
@@ -811,10 +822,13 @@ def _parse_values(contract: Contract, frame: pd.DataFrame, cells: _Cells) -> pd.
             cells.add(short, in_file[-1], "une ligne complète (autant de champs que l'en-tête)",
                       found=pd.Series("ligne incomplète ou tronquée", index=frame.index))
 
+    steps = len(present) + (contract.person_key is not None) or 1
     for name in present:
         out[name] = _parse_column(contract, declared[name], frame[name], cells)
+        done(1 / steps)
     if contract.person_key is not None:
         out[_PERSON] = _person_hashes(frame, contract.person_key)
+        done(1 / steps)
     return out
 
 
@@ -1103,6 +1117,10 @@ def _region_filter(contract: Contract, frame: pd.DataFrame, headers: dict[str, s
 def read_files(contract: Contract, paths: Sequence[Path], base: Path | None = None) -> ReadResult:
     """Read, parse and check ``paths`` as files of ``contract``.
 
+    On a terminal (:mod:`drane_analysis.progress` enabled by the command), a read that
+    lasts more than a second shows a live bar with an estimate of the time left: the first
+    read of a large source, before the Parquet cache holds it.
+
     Args:
         contract: the source's declaration.
         paths: the files (in the order given; sort them for determinism).
@@ -1111,35 +1129,60 @@ def read_files(contract: Contract, paths: Sequence[Path], base: Path | None = No
     Returns:
         A :class:`ReadResult`; its frame is None when any error was found.
     """
+    with _ReadBar(contract, len(paths)) as bar:
+        return _read_files(contract, paths, base, bar)
+
+
+class _ReadBar:
+    """The live bar of one read, in per mille of its expected time: each step's share
+    (:data:`READ_STEPS`) spread over its files, groups of files and columns."""
+
+    def __init__(self, contract: Contract, files: int):
+        from .. import progress
+
+        self._bar = progress.bar(1000, f"Lecture de {contract.name} ({_fr_int(files)} fichier(s))", delay=1.0,
+                                 counts=False) if files else progress.NO_BAR
+        self._done = 0.0
+        self._shown = 0
+
+    def step(self, name: str, fraction: float = 1.0) -> None:
+        """``fraction`` of step ``name`` done."""
+        self._done += 1000 * READ_STEPS[name] * fraction
+        n = min(1000, int(self._done)) - self._shown
+        if n > 0:
+            self._bar.update(n)
+            self._shown += n
+
+    def __enter__(self) -> _ReadBar:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._bar.close()
+
+
+#: Share of a first read's time in each of its steps (measured on the national Pix Certif
+#: exports): what the live bar's estimate of the time left rests on.
+READ_STEPS = {"text": 0.15, "parse": 0.20, "values": 0.35, "checks": 0.15, "tidy": 0.15}
+
+
+def _read_files(contract: Contract, paths: Sequence[Path], base: Path | None, bar: _ReadBar) -> ReadResult:
     base = Path(base) if base else (Path(paths[0]).parent if paths else Path("."))
     problems: list[Problem] = []
-    texts = [t for p in paths if (t := _load_text(contract, Path(p), base, problems)) is not None]
+    texts = []
+    for p in paths:
+        if (t := _load_text(contract, Path(p), base, problems)) is not None:
+            texts.append(t)
+        bar.step("text", 1 / len(paths))
     groups: dict[tuple[str, ...], list[_FileText]] = {}
     for ft in texts:
         groups.setdefault(tuple(ft.header), []).append(ft)
     headers_used: dict[str, str] = {
         name: header for name, header in (contract.path_field_headers or {}).items()
     }
-    parsed: list[pd.DataFrame] = []
-    for files in groups.values():
-        positions = _match_header(contract, files[0], problems)
-        if positions is None:
-            for other in files[1:]:  # same header, same problems: name each file
-                problems.extend(
-                    Problem(other.rel, p.expected, column=p.column, lines=p.lines, found=p.found)
-                    for p in [q for q in problems if q.file == files[0].rel]
-                )
-            continue
-        for pos, name in positions.items():
-            headers_used.setdefault(name, files[0].header[pos])
-        frame = _parse_group(contract, files, positions, problems)
-        if frame is None:
-            continue
-        frame = _add_path_fields(contract, frame)
-        cells = _Cells(frame, contract, headers_used)
-        typed = _parse_values(contract, frame, cells)
-        problems.extend(cells.problems())
-        parsed.append(typed)
+    lines = sum(len(ft.lines) for ft in texts) or 1
+    parsed = [typed for files in groups.values()
+              if (typed := _read_group(contract, files, headers_used, problems, bar,
+                                       sum(len(ft.lines) for ft in files) / lines)) is not None]
     for p in problems:
         p.source = p.source or contract.name
     if not parsed:
@@ -1151,6 +1194,7 @@ def read_files(contract: Contract, paths: Sequence[Path], base: Path | None = No
         frame["_file"] = frame["_file"].astype("category")
     frame = _region_filter(contract, frame, headers_used, problems)
     problems.extend(_run_checks(contract, frame, headers_used))
+    bar.step("checks")
     for p in problems:
         p.source = p.source or contract.name
     if any(p.severity == "error" for p in problems):
@@ -1158,7 +1202,34 @@ def read_files(contract: Contract, paths: Sequence[Path], base: Path | None = No
     tidy = _declared_columns(contract, frame.drop(columns=["_file", "_line"]).reset_index(drop=True))
     if contract.tidy is not None:
         tidy = contract.tidy(tidy)
+    bar.step("tidy")
     return ReadResult(tidy, _sorted(problems), list(paths))
+
+
+def _read_group(contract: Contract, files: list[_FileText], headers_used: dict[str, str], problems: list[Problem],
+                bar: _ReadBar, share: float) -> pd.DataFrame | None:
+    """Steps 2 and 3 for files sharing one header (``share`` of the read's lines): the typed
+    frame, or None when the header or the parse fails (the problems say why)."""
+    before = len(problems)
+    positions = _match_header(contract, files[0], problems)
+    if positions is None:
+        for other in files[1:]:  # same header, same problems: name each file
+            problems.extend(
+                Problem(other.rel, p.expected, column=p.column, lines=p.lines, found=p.found)
+                for p in problems[before:]
+            )
+        return None
+    for pos, name in positions.items():
+        headers_used.setdefault(name, files[0].header[pos])
+    frame = _parse_group(contract, files, positions, problems)
+    bar.step("parse", share)
+    if frame is None:
+        return None
+    frame = _add_path_fields(contract, frame)
+    cells = _Cells(frame, contract, headers_used)
+    typed = _parse_values(contract, frame, cells, lambda k: bar.step("values", share * k))
+    problems.extend(cells.problems())
+    return typed
 
 
 def _declared_columns(contract: Contract, frame: pd.DataFrame) -> pd.DataFrame:

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import referential
+from .. import charsets, referential
 from ..periods import period_of_dates
 from . import register
 from .base import Contract, Field, Problem, Provenance, RowCheck, normalise_label, read_files
@@ -355,8 +355,8 @@ def robot_reference_problems(data_dir: Path) -> list[Problem]:
 def _unknown_robot_lines(path: Path, headers: set[str],
                          known: set[str]) -> tuple[str, list[int], str] | None:
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError):
+        text = charsets.decode(path.read_bytes()).text  # as the reader does: UTF-8 or Windows-1252
+    except (OSError, charsets.Undecodable):
         return None  # the contract reports unreadable files
     reader = csv.reader(text.splitlines(), delimiter=ROBOT_ASSIGNMENTS.sep)
     header = next(reader, [])

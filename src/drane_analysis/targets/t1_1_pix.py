@@ -40,6 +40,7 @@ from .. import referential
 from ..data import Data, breakdown_label
 from ..indicators import by_scope, rate_rows, series_frame
 from ..periods import Period
+from ..privacy import linked_breakdown
 from ..report import gap_sentence  # noqa: F401  (used by the notebook as cible.gap_sentence)
 from ..sources.pix import PIX_ORGA_STATUS_LABELS, is_pix_certification, persons
 from ..stats import BREAKDOWN_TEST_COLUMNS, cluster_rate_table, rate_table
@@ -346,6 +347,7 @@ def _scope_filter(frame: pd.DataFrame, scope: str) -> pd.DataFrame:
     return referential.in_scope(frame, scope)
 
 
+@linked_breakdown
 def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> pd.DataFrame:
     """One indicator for a scope and period, by ``department``, ``territory``, ``sector``…
 

@@ -35,6 +35,7 @@ from .. import referential
 from ..data import Data, breakdown_label
 from ..indicators import by_scope, series_frame
 from ..periods import Period, period_range
+from ..privacy import linked_breakdown
 from ..sources.formations import DOMAIN_LABELS, MODALITY_LABELS, OPERATOR_LABELS, PUBLIC_LABELS
 from ..sources.pix import is_pix_certification, persons
 from ..stats import (
@@ -230,6 +231,7 @@ def _group_label(by: str, value: object) -> str:
     return breakdown_label(by, value)
 
 
+@linked_breakdown
 def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> pd.DataFrame:
     """One indicator for a scope and period by ``department``, ``level`` (the public of the
     session: 1er degré, 2nd degré, inter-degrés), ``modality``, ``domain`` or ``operator``;

@@ -29,6 +29,7 @@ from .. import referential
 from ..data import Data, breakdown_label
 from ..indicators import by_scope, rate_rows, series_frame
 from ..periods import Period
+from ..privacy import linked_breakdown
 from ..report import gap_sentence as _gap_sentence
 from ..sources.schematic import DOMAIN_LABELS, DOMAINS, FUNCTION_LABELS
 from ..stats import BREAKDOWN_TEST_COLUMNS, mean_interval, mean_table, rate_table, wilson_interval
@@ -192,6 +193,7 @@ def _label(by: str, value: object) -> str:
     return breakdown_label(by, value)
 
 
+@linked_breakdown
 def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> pd.DataFrame:
     """One indicator for a scope and period by ``department``, ``territory``, ``kind``,
     ``sector`` (usage and maturity) or ``department``, ``function``, ``territory`` (leaders;

@@ -29,6 +29,7 @@ from .. import referential
 from ..data import Data, breakdown_label
 from ..indicators import by_scope, rate_rows, series_frame
 from ..periods import Period, period_range
+from ..privacy import linked_breakdown
 from ..report import gap_sentence  # noqa: F401  (used by the notebook as cible.gap_sentence)
 from ..stats import (  # noqa: F401  (shared statistics)
     BREAKDOWN_TEST_COLUMNS,
@@ -342,6 +343,7 @@ def quartile_history(data: Data, scope: str, until: str | None = None) -> pd.Dat
     return table
 
 
+@linked_breakdown
 def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> pd.DataFrame:
     """One indicator for a scope and period by ``department`` (and ``territory``, ``ips_quartile``,
     ``priority_education``, ``kind`` for the parents' rate).

@@ -39,7 +39,7 @@ from .. import referential
 from ..data import Data, breakdown_label
 from ..indicators import by_scope, series_frame
 from ..periods import Period, period_of_dates, period_range
-from ..privacy import protect
+from ..privacy import Protected, linked_breakdown, protect_scopes
 from ..report import gap_sentence  # noqa: F401  (used by the notebook as cible.gap_sentence)
 from ..sources.dispositifs import robot_months
 from ..sources.formations import PUBLIC_LABELS
@@ -544,6 +544,7 @@ def compute(data: Data) -> pd.DataFrame:
 # --------------------------------------------------------------------------- breakdowns
 
 
+@linked_breakdown
 def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> pd.DataFrame:
     """One indicator for a scope and period, by ``department`` (or ``level`` for training).
 
@@ -731,24 +732,57 @@ def deployment_chart(rpt) -> None:
     show_figure(fig, "Robots en service et inutilisés, mois par mois. " + " ; ".join(alt))
 
 
+def department_fleet(data: Data, scope: str, period: str) -> pd.DataFrame:
+    """:func:`robot_department_table` with one row per pool department, a column per degree.
+
+    Columns: department, label, then for ``first`` and ``second``: ``deployed_<degree>``,
+    ``fleet_<degree>``, ``value_<degree>``, ``ci_low_<degree>``, ``ci_high_<degree>``
+    (missing where the department has no robot of the degree).
+    """
+    table = robot_department_table(data, scope, period)
+    out = pd.DataFrame({"department": sorted(table["department"].unique(), key=str)})
+    out["label"] = [breakdown_label("department", d) for d in out["department"]]
+    for degree in DEGREE_LABELS:
+        part = table[table["degree"] == degree].set_index("department").reindex(out["department"])
+        for col in ("deployed", "fleet", "value", "ci_low", "ci_high"):
+            out[f"{col}_{degree}"] = part[col].astype(float).to_numpy()
+    return out.sort_values("label").reset_index(drop=True)
+
+
+def protected_fleet(data: Data, scope: str, period: str) -> Protected:
+    """:func:`department_fleet` protected with the same table of every scope.
+
+    A robot deployed is a pupil (one loan, one pupil): the robots deployed by department
+    are counts of persons; the in-service rate of a department follows its count.
+    """
+    follow = {f"{c}_{d}": f"deployed_{d}" for d in DEGREE_LABELS for c in ("value", "ci_low", "ci_high")}
+    return protect_scopes(data, f"2.1:department_fleet:{period}", lambda s: department_fleet(data, s, period), scope,
+                          [f"deployed_{d}" for d in DEGREE_LABELS], follow=follow)
+
+
 def show_department_table(rpt) -> None:
     """The fleet of each pool department: deployed / fleet and in-service rate (interval), per degree."""
     from ..report import _display_html, fmt_interval, fmt_value, fr_number, html_table
 
-    table = robot_department_table(rpt.data, rpt.scope, rpt.period)
+    p = protected_fleet(rpt.data, rpt.scope, rpt.period)
+    table = p.frame
     if table.empty:
         return
-    out = pd.DataFrame({"Département": sorted(table["label"].unique())})
+    out = pd.DataFrame({"Département": table["label"]})
     for degree, name in (("first", "1D"), ("second", "2D")):
-        part = table[table["degree"] == degree].set_index("label").reindex(out["Département"])
-        out[f"{name} : déployés / parc"] = [f"{fr_number(d)} / {fr_number(f)}" if pd.notna(f) else "—"
-                                            for d, f in zip(part["deployed"], part["fleet"], strict=True)]
+        deployed = p.text(f"deployed_{degree}", fr_number)
+        out[f"{name} : déployés / parc"] = [f"{d} / {fr_number(f)}" if pd.notna(f) else "—"
+                                            for d, f in zip(deployed, table[f"fleet_{degree}"], strict=True)]
+        hidden = p.mask(f"value_{degree}")
         out[f"{name} : temps en service"] = [
-            f"{fmt_value(v, 'percent')} {fmt_interval(lo, hi, 'percent')}" if pd.notna(v) else "—"
-            for v, lo, hi in zip(part["value"], part["ci_low"], part["ci_high"], strict=True)]
+            p.rules.marker if h else (f"{fmt_value(v, 'percent')} {fmt_interval(lo, hi, 'percent')}" if pd.notna(v)
+                                      else "—")
+            for v, lo, hi, h in zip(table[f"value_{degree}"], table[f"ci_low_{degree}"], table[f"ci_high_{degree}"],
+                                    hidden, strict=True)]
     _display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption=f"Parc de robots par département — {rpt.period} (1D : 1er degré, 2D : 2nd degré ; "
-                                     "temps en service de septembre à juin, avec son intervalle à 95 %)"))
+                                     "temps en service de septembre à juin, avec son intervalle à 95 %)")
+                  + p.note_html())
 
 
 def heatmap(rpt) -> None:
@@ -761,6 +795,14 @@ def heatmap(rpt) -> None:
     table = robot_heatmap_frame(rpt.data, rpt.scope, rpt.period)
     if table.empty:
         return
+    # A department whose robots deployed are secret shows no monthly share (a share of a few
+    # robots gives their count back).
+    fleet = protected_fleet(rpt.data, rpt.scope, rpt.period)
+    secret = set(fleet.frame.loc[np.logical_or.reduce([fleet.mask(f"deployed_{d}") for d in DEGREE_LABELS]),
+                                 "label"])
+    table = table[~table.index.isin(secret)]
+    if table.empty:
+        return
     labels = [f"{m:%m/%y}" for m in table.columns]
     fig, ax = plt.subplots(figsize=(9, max(2.4, 0.42 * len(table) + 1.4)))
     sns.heatmap(table.to_numpy(dtype=float), annot=True, fmt=".0f", cmap="Blues", vmin=0, vmax=100,
@@ -768,7 +810,11 @@ def heatmap(rpt) -> None:
     ax.set_title(f"Temps en service des robots par département et par mois (%) — {rpt.period}", loc="left")
     means = table.mean(axis=1)
     alt = "; ".join(f"{d} : {fmt_value(v, 'percent')} en moyenne mensuelle" for d, v in means.items())
-    show_figure(fig, "Carte de chaleur du temps en service des robots par département et par mois. " + alt)
+    caption = None
+    if secret:
+        caption = f"Non représentés (secret statistique) : {', '.join(sorted(secret))}."
+        alt += f". {caption}"
+    show_figure(fig, "Carte de chaleur du temps en service des robots par département et par mois. " + alt, caption)
 
 
 def share_histogram(rpt) -> None:
@@ -814,10 +860,16 @@ def show_fleet_status(rpt) -> None:
 def show_assignments(rpt) -> None:
     from ..report import _display_html, fr_number, html_table
 
-    table = assignment_summary(rpt.data, rpt.scope, rpt.period)
-    # Pupils by reason of absence (health): small counts and the medians of few pupils are secret.
-    p = protect(table, ["loans", "pupils"], rates={"median_days": (None, "pupils")},
-                totals=(table["reason"] == "all").to_numpy())
+    # Pupils by reason of absence (health data on minors): small counts, the counts that would
+    # give them back from the totals or from the other scopes' tables, and the medians of few
+    # pupils are secret.
+    def table_of(scope: str) -> pd.DataFrame:
+        t = assignment_summary(rpt.data, scope, rpt.period)
+        return t.assign(is_total=t["reason"] == "all")
+
+    p = protect_scopes(rpt.data, f"2.1:assignments:{rpt.period}", table_of, rpt.scope, ["loans", "pupils"],
+                       by="reason", totals="is_total", rates={"median_days": (None, "pupils")})
+    table = p.frame
     out = pd.DataFrame({"Motif": table["label"], "Prêts commencés": p.text("loans", fr_number),
                         "Élèves": p.text("pupils", fr_number),
                         "Durée médiane (jours)": p.text("median_days", fr_number)})
@@ -828,13 +880,18 @@ def show_assignments(rpt) -> None:
 def show_research(rpt) -> None:
     from ..report import _display_html, fr_number, html_table
 
-    table = research_table(rpt.data, rpt.scope, rpt.period)
-    # Teachers and pupils (with disabilities) by laboratory: small counts are secret.
-    p = protect(table.assign(teachers_second_degree=table["teachers"] - table["teachers_first_degree"]),
-                ["teachers", "teachers_first_degree", "teachers_second_degree", "pupils_entered", "pupils_followed"],
-                rates={"hours": (None, "teachers")},
-                sums=[("teachers", ["teachers_first_degree", "teachers_second_degree"])],
-                totals=(table["laboratory"] == "all").to_numpy())
+    # Teachers and pupils (with disabilities) by laboratory: small counts are secret, jointly
+    # with the other scopes' tables.
+    def table_of(scope: str) -> pd.DataFrame:
+        t = research_table(rpt.data, scope, rpt.period)
+        return t.assign(teachers_second_degree=t["teachers"] - t["teachers_first_degree"],
+                        is_total=t["laboratory"] == "all")
+
+    p = protect_scopes(rpt.data, f"2.1:research:{rpt.period}", table_of, rpt.scope,
+                       ["teachers", "teachers_first_degree", "teachers_second_degree", "pupils_entered",
+                        "pupils_followed"], by="laboratory", totals="is_total", rates={"hours": (None, "teachers")},
+                       sums=[("teachers", ["teachers_first_degree", "teachers_second_degree"])])
+    table = p.frame
     out = pd.DataFrame({
         "Laboratoire": table["label"],
         "Enseignants formés": p.text("teachers", fr_number),

@@ -39,7 +39,7 @@ from ..data import Data, breakdown_label
 from ..indicators import by_scope, rate_rows, series_frame
 from ..paths import params_dir
 from ..periods import Period
-from ..privacy import protect
+from ..privacy import linked_breakdown, protect
 from ..report import gap_sentence  # noqa: F401  (re-exported for the notebook)
 from ..sources.dispositifs import CLASS_LEVELS
 from ..stats import BREAKDOWN_TEST_COLUMNS, cluster_rate_table, rate_table
@@ -210,6 +210,7 @@ def _labels(by: str, values: pd.Series) -> pd.Series:
     return values.map(lambda v: breakdown_label(by, v))
 
 
+@linked_breakdown
 def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> pd.DataFrame:
     """One indicator for a scope and period, by ``department``, ``kind`` (or ``level`` for SAMR).
 

@@ -29,6 +29,7 @@ from .. import referential
 from ..data import Data, breakdown_label
 from ..indicators import by_scope, rate_rows, series_frame
 from ..periods import Period
+from ..privacy import linked_breakdown
 from ..report import gap_sentence  # noqa: F401  (re-exported for the notebook)
 from ..stats import (  # noqa: F401  (shared statistics)
     cluster_permutation_test,
@@ -191,6 +192,7 @@ def _group_labels(by: str, values: pd.Series) -> pd.Series:
     return values.map(lambda v: breakdown_label(by, v))
 
 
+@linked_breakdown
 def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> pd.DataFrame:
     """One indicator for a scope and period, by ``department``, ``territory``, ``kind`` (LP / LPO)…
 

@@ -40,7 +40,7 @@ from .. import referential
 from ..data import Data, breakdown_label
 from ..indicators import by_scope, rate_rows, series_frame
 from ..periods import Period
-from ..privacy import protect, protect_breakdown
+from ..privacy import linked_breakdown, protect, protect_breakdown, protect_scopes
 from ..sources.specialites import NSI, TOTAL
 from ..stats import (  # noqa: F401  (shared statistics)
     BREAKDOWN_TEST_COLUMNS,
@@ -229,6 +229,7 @@ def _finish(table: pd.DataFrame, by: str) -> pd.DataFrame:
     return table[cols].sort_values("label", key=sort_key).reset_index(drop=True)
 
 
+@linked_breakdown
 def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> pd.DataFrame:
     """One indicator for a scope and period, by ``department``, ``sector``, ``sex``, ``academy``
     (and ``programme`` for the orientation projects).
@@ -680,9 +681,16 @@ def show_projects(rpt) -> None:
         _display_markdown("*Aucune action associant orientation et numérique n'est recensée pour ce périmètre et "
                           "cette année scolaire.*")
         return
-    # Pupils (and girls) by programme: small counts are secret, and so is the girls' share they carry.
-    p = protect(table, ["pupils", "girls"], rates={"girls_share": ("girls", "pupils")},
-                follow={"ci_low": "girls_share"}, totals=(table["programme"] == "total").to_numpy())
+    # Pupils (and girls) by programme: small counts are secret, and so is the girls' share they
+    # carry — jointly with the same table of the other scopes (the region's = the academies').
+    def table_of(scope: str) -> pd.DataFrame:
+        t = programme_table(rpt.data, scope, rpt.period)
+        return t.assign(is_total=t["programme"] == "total")
+
+    p = protect_scopes(rpt.data, f"2.4:programmes:{rpt.period}", table_of, rpt.scope, ["pupils", "girls"],
+                       by="programme", totals="is_total", rates={"girls_share": ("girls", "pupils")},
+                       follow={"ci_low": "girls_share"})
+    table = p.frame
     out = pd.DataFrame({"Dispositif": table["label"], "Actions": [_int(x) for x in table["actions"]]})
     if rpt.scope == referential.REGION_SCOPE:
         for slug, a in referential.ACADEMIES.items():
@@ -786,7 +794,6 @@ def show_progress(rpt, level: str, by: str) -> None:
     from ..report import _display_html, _display_markdown, html_table
 
     pupils = progress_by_group(rpt.data, f"nsi_pupils_{level}", rpt.scope, rpt.period, by)
-    share = progress_by_group(rpt.data, f"nsi_girls_share_{level}", rpt.scope, rpt.period, by)
     title = f"NSI en {LEVEL_LABELS[level]} : {by_title(rpt, by).lower()}"
     if pupils.empty or pupils["value"].isna().all():
         if nsi_frame(rpt.data, level).empty:
@@ -795,12 +802,18 @@ def show_progress(rpt, level: str, by: str) -> None:
             _display_markdown(f"*NSI en {LEVEL_LABELS[level]} : l'année de référence 2020-2021 ou l'année "
                               f"{rpt.period} manque dans les données ; pas de comparaison par groupe.*")
         return
-    t = pupils.merge(share, on="label", how="outer", suffixes=("", "_share"))
-    t = t.sort_values("label", key=sort_key).reset_index(drop=True)
     # NSI pupils by group (both years) are counts of persons; the girls' share of a group is a
-    # share of its NSI pupils of that year.
-    p = protect(t, ["base", "value"], rates={"base_share": (None, "base"), "value_share": (None, "value")},
-                follow={"ratio": ("base", "value"), "ratio_share": ("base_share", "value_share")})
+    # share of its NSI pupils of that year. Protected with the same table of every scope.
+    def table_of(scope: str) -> pd.DataFrame:
+        counts = progress_by_group(rpt.data, f"nsi_pupils_{level}", scope, rpt.period, by)
+        shares = progress_by_group(rpt.data, f"nsi_girls_share_{level}", scope, rpt.period, by)
+        merged = counts.merge(shares, on="label", how="outer", suffixes=("", "_share"))
+        return merged.sort_values("label", key=sort_key).reset_index(drop=True)
+
+    p = protect_scopes(rpt.data, f"2.4:progress:{level}:{by}:{rpt.period}", table_of, rpt.scope, ["base", "value"],
+                       rates={"base_share": (None, "base"), "value_share": (None, "value")},
+                       follow={"ratio": ("base", "value"), "ratio_share": ("base_share", "value_share")})
+    t = p.frame
     ratio = [("× " + _fmt(x, "index", False)) if pd.notna(x) else "—" for x in t["ratio"]]
     ratio_s = [("× " + _fmt(x, "index", False)) if pd.notna(x) else "—" for x in t["ratio_share"]]
     marker = p.rules.marker
@@ -824,21 +837,29 @@ def show_gender_gap(rpt, level: str, by: str = "period") -> None:
     """Girls' and boys' NSI rates with the gap's interval and test, per year or per group."""
     from ..report import _display_html, _display_markdown, html_table
 
-    t = gender_gap(rpt.data, level, rpt.scope, by=by, period=rpt.period)
-    t = t[(t["girls"] > 0) | (t["boys"] > 0)] if not t.empty else t
+    def table_of(scope: str) -> pd.DataFrame:
+        g = gender_gap(rpt.data, level, scope, by=by, period=rpt.period)
+        g = g[(g["girls"] > 0) | (g["boys"] > 0)] if not g.empty else g
+        return g.reset_index(drop=True).assign(nsi=lambda f: f["girls_nsi"] + f["boys_nsi"])
+
+    t = table_of(rpt.scope)
     if t.empty:
         if by == "period":
             _display_markdown(f"*Pas de données de {LEVEL_LABELS[level]} pour comparer filles et garçons.*")
         return
     first = "Année" if by == "period" else by_title(rpt, by)
-    t = t.reset_index(drop=True)
     # By group (not by year of the whole scope): girls and boys of a group, and those of them
-    # taking NSI, are counts of persons; rates on small or hidden counts are not shown.
-    p = protect(t.assign(nsi=t["girls_nsi"] + t["boys_nsi"]),
-                ["girls_nsi", "girls", "boys_nsi", "boys"] if by != "period" else [],
-                rates={"girls_rate": ("girls_nsi", "girls"), "boys_rate": ("boys_nsi", "boys"),
-                       "girls_share": ("girls_nsi", "nsi")},
-                follow={"gap": ("girls_rate", "boys_rate"), "ratio": "gap", "p_value": "gap", "p_holm": "gap"})
+    # taking NSI, are counts of persons, protected with the same table of every scope; rates on
+    # small or hidden counts are not shown.
+    rates = {"girls_rate": ("girls_nsi", "girls"), "boys_rate": ("boys_nsi", "boys"),
+             "girls_share": ("girls_nsi", "nsi")}
+    follow = {"gap": ("girls_rate", "boys_rate"), "ratio": "gap", "p_value": "gap", "p_holm": "gap"}
+    if by == "period":
+        p = protect(t, [], rates=rates, follow=follow)
+    else:
+        p = protect_scopes(rpt.data, f"2.4:gender_gap:{level}:{by}:{rpt.period}", table_of, rpt.scope,
+                           ["girls_nsi", "girls", "boys_nsi", "boys"], rates=rates, follow=follow)
+        t = p.frame
     marker = p.rules.marker
 
     def shown(col: str, texts: list[str]) -> list[str]:

@@ -34,6 +34,7 @@ from .. import referential
 from ..data import Data, breakdown_label
 from ..indicators import by_scope, rate_rows, series_frame
 from ..periods import Period
+from ..privacy import linked_breakdown
 from ..stats import BREAKDOWN_TEST_COLUMNS, cluster_rate_table, compare_groups
 from .t2_4_orientation import holm, logistic_trend, sort_key
 
@@ -222,6 +223,7 @@ def _finish(table: pd.DataFrame, by: str) -> pd.DataFrame:
     return table[cols].sort_values("label", key=sort_key).reset_index(drop=True)
 
 
+@linked_breakdown
 def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> pd.DataFrame:
     """One indicator for a scope and period by a column of its rows.
 

@@ -22,6 +22,7 @@ from .. import referential
 from ..data import Data, department_label
 from ..indicators import rate_rows, series_frame
 from ..periods import Period
+from ..privacy import linked_breakdown
 from ..stats import rate_table
 
 TARGET = "3.1"
@@ -151,6 +152,7 @@ def compute(data: Data) -> pd.DataFrame:
 # --------------------------------------------------------------------------- breakdowns
 
 
+@linked_breakdown
 def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> pd.DataFrame:
     """One indicator for a scope and period by ``department`` or ``authority_type``.
 

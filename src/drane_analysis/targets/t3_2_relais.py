@@ -28,7 +28,7 @@ from .. import referential
 from ..data import Data, breakdown_label
 from ..indicators import rate_rows, series_frame
 from ..periods import Period, period_range
-from ..privacy import protect
+from ..privacy import linked_breakdown, protect_breakdown, protect_scopes
 from ..report import gap_sentence  # noqa: F401  (re-exported for the notebook)
 from ..sources.pilotage import RELAY_REFERENCE_DAY, select_active_relays
 from ..stats import (
@@ -215,6 +215,7 @@ def _current(data: Data, scope: str, period: str) -> pd.DataFrame:
     return referential.in_scope(cov[cov["period"] == period], scope)
 
 
+@linked_breakdown
 def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> pd.DataFrame:
     """One indicator for a scope and period by ``department``, ``territory``, ``kind``…
 
@@ -483,9 +484,11 @@ def show_functions(rpt) -> None:
     """Table: relays and establishments covered by function."""
     from ..report import _display_html, fr_number, html_table
 
-    table = relays_by_function(rpt.data, rpt.scope, rpt.period)
-    # Relays are persons (one function each): a function held by fewer than the threshold is secret.
-    p = protect(table, ["relays"])
+    # Relays are persons (one function each): a function held by fewer than the threshold is
+    # secret, jointly with the same table of every scope.
+    p = protect_scopes(rpt.data, f"3.2:functions:{rpt.period}",
+                       lambda s: relays_by_function(rpt.data, s, rpt.period), rpt.scope, ["relays"])
+    table = p.frame
     out = pd.DataFrame({
         "Fonction": table["label"],
         "Relais actifs": p.text("relays", fr_number),
@@ -507,7 +510,7 @@ def show_relays_by_department(rpt) -> None:
     per_relay = [c / v if v else np.nan for c, v in zip(covered, relays["value"], strict=True)]
     # Relays are persons: a department with fewer than the threshold is secret, and so is the
     # number of establishments per relay that would give it back.
-    p = protect(relays.assign(per_relay=per_relay), ["value"], follow={"per_relay": "value"})
+    p = protect_breakdown(relays.assign(per_relay=per_relay), "count", follow={"per_relay": "value"})
     out = pd.DataFrame({
         "Département": relays["label"],
         "Relais actifs": p.text("value", fr_number),

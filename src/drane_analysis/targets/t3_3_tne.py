@@ -19,10 +19,19 @@ scope carries the same estimate.
 
 Design choices (written in the report): establishments weighted by their pupils; time
 effects specific to each kind of establishment (collège, lycée, EREA follow different
-trends); standard errors clustered by establishment. Comparison: the eleven other
-departments of the region (main estimate) and, as a check, the :data:`CLOSEST_COUNT`
-departments closest to the Vienne before 2021 on usage level, certification, social
-position (IPS) and rurality.
+trends). Comparison: the eleven other departments of the region (main estimate) and, as a
+check, the :data:`CLOSEST_COUNT` departments closest to the Vienne before 2021 on usage
+level, certification, social position (IPS) and rurality.
+
+Inference (:func:`inference`): one treated department among twelve. Shocks common to a
+department and a year (a platform's outage, a departmental campaign) move all its
+establishments together; errors clustered by establishment ignore them and shrink with
+the number of establishments, so their intervals and p-values are far too optimistic. The
+inference that fits the design is over the departments: each other department in turn
+"treated" (the placebo), the Vienne's estimate ranked among the twelve — the permutation
+p-value, never below 1/12 ≈ 0.083, so that the design cannot show an effect at 5 % — and
+the Conley–Taber interval from the spread of the placebo estimates. The indicator rows
+carry that interval; the establishment-clustered one is shown as a secondary line.
 """
 
 from __future__ import annotations
@@ -36,7 +45,14 @@ from .. import referential
 from ..data import Data, department_label
 from ..indicators import series_frame
 from ..periods import Period
-from ..stats import DiffInDiff, diff_in_diff, mean_table, rate_table
+from ..stats import (
+    DiffInDiff,
+    PlaceboInference,
+    diff_in_diff,
+    mean_table,
+    placebo_inference,
+    rate_table,
+)
 from .t1_1_pix import certification_by_establishment
 from .t3_2_relais import difference_interval
 
@@ -53,6 +69,8 @@ SCHOOL_MONTHS_REQUIRED = 10
 """An establishment-year enters the ENT panel when its export covers September to June."""
 ENROLMENT_SOURCES = ("effectifs_college", "effectifs_lycee_gt", "effectifs_lycee_pro")
 REGIONAL_NOTE = "évaluation régionale : la Vienne contre les départements de comparaison"
+SIGNIFICANCE = 0.05
+"""The usual threshold: a permutation p-value can only reach it with 20 departments or more."""
 
 
 @dataclass(frozen=True)
@@ -258,13 +276,40 @@ def estimate(data: Data, outcome: str, period: str, design: str = "main") -> Dif
     return data.memo(key, lambda: _estimate(data, outcome, period, design))
 
 
+def _design_panel(data: Data, outcome: str, period: str, design: str) -> pd.DataFrame:
+    """The panel rows of a design: the Vienne and its comparison departments, up to ``period``."""
+    panel = _upto(panel_of(data, outcome), period)
+    keep = [TNE_DEPARTMENT, *comparison_departments(data, DESIGNS[design].comparison)]
+    return panel[panel["department"].isin(keep)]
+
+
 def _estimate(data: Data, outcome: str, period: str, design: str) -> DiffInDiff:
     out, des = OUTCOMES[outcome], DESIGNS[design]
-    panel = _upto(panel_of(data, outcome), period)
-    keep = [TNE_DEPARTMENT, *comparison_departments(data, des.comparison)]
-    panel = panel[panel["department"].isin(keep)]
-    return diff_in_diff(panel, out.column, unit="uai", time="year", treated="treated", first_treated=FIRST_YEAR,
-                        weights=out.weights if des.weighted else None, time_by="kind")
+    return diff_in_diff(_design_panel(data, outcome, period, design), out.column, unit="uai", time="year",
+                        treated="treated", first_treated=FIRST_YEAR, weights=out.weights if des.weighted else None,
+                        time_by="kind")
+
+
+def inference(data: Data, outcome: str, period: str, design: str = "main",
+              event_study: bool = False) -> PlaceboInference:
+    """The inference the design allows: placebo over the design's departments.
+
+    Each comparison department in turn is "treated" against the remaining ones (the
+    Vienne left out), with the same model (:func:`drane_analysis.stats.placebo_inference`):
+    the Vienne's permutation p-value (its rank among the departments, never below 1 / the
+    number of departments) and the Conley–Taber interval. ``event_study``: also the year
+    by year intervals and the permutation test of the years before 2021.
+    """
+    key = f"t33_inference:{outcome}:{period}:{design}:{int(event_study)}"
+    return data.memo(key, lambda: _inference(data, outcome, period, design, event_study))
+
+
+def _inference(data: Data, outcome: str, period: str, design: str, event_study: bool) -> PlaceboInference:
+    out, des = OUTCOMES[outcome], DESIGNS[design]
+    return placebo_inference(_design_panel(data, outcome, period, design), out.column, unit="uai", time="year",
+                             group="department", treated_group=TNE_DEPARTMENT, first_treated=FIRST_YEAR,
+                             weights=out.weights if des.weighted else None, time_by="kind",
+                             event_study=event_study)
 
 
 def to_effect(outcome: str, x: float | np.ndarray) -> float | np.ndarray:
@@ -275,18 +320,86 @@ def to_effect(outcome: str, x: float | np.ndarray) -> float | np.ndarray:
 
 
 def effect(data: Data, outcome: str, period: str, design: str = "main") -> dict:
-    """One estimate in the report's unit: estimate, ci_low, ci_high, p_value, counts, note."""
+    """One estimate in the report's unit, with the inference the design allows.
+
+    Keys: outcome, design, estimate; ``ci_low``, ``ci_high``: the 95 % Conley–Taber
+    interval (Student law fitted to the placebo estimates of the comparison departments:
+    it accounts for shocks common to a department and a year); ``rank_low``,
+    ``rank_high``, ``rank_coverage``: the same without assumption on the shocks' law, the
+    range of the placebo estimates, of coverage (N − 2) / N with N departments (10/12
+    ≈ 83 %); ``p_value``: the permutation p-value (the Vienne's rank among the N
+    departments), ``p_floor`` = 1 / N its smallest possible value, ``n_departments`` = N;
+    ``cluster_ci_low``, ``cluster_ci_high``, ``cluster_p_value``: the interval and
+    p-value clustered by establishment, which ignore the department shocks (too narrow
+    with one treated department); n_units, n_treated, n_control (establishments), n_obs,
+    n_pre, n_post, identified, note.
+    """
     res = estimate(data, outcome, period, design)
+    inf = inference(data, outcome, period, design)
     note = res.note
     if not res.identified and Period.parse(period).start < FIRST_YEAR:
         note = f"pas encore d'année après la rentrée 2021 en {period} : l'effet ne peut être estimé"
+    elif res.identified and inf.note:
+        note = inf.note
+
+    def unit(x: float) -> float:
+        return float(to_effect(outcome, x))
+
     return {
-        "outcome": outcome, "design": design, "estimate": float(to_effect(outcome, res.estimate)),
-        "ci_low": float(to_effect(outcome, res.ci_low)), "ci_high": float(to_effect(outcome, res.ci_high)),
-        "p_value": res.p_value, "n_units": res.n_units, "n_treated": res.n_treated_units,
+        "outcome": outcome, "design": design, "estimate": unit(res.estimate),
+        "ci_low": unit(inf.ci_low), "ci_high": unit(inf.ci_high),
+        "rank_low": unit(inf.rank_low), "rank_high": unit(inf.rank_high), "rank_coverage": inf.rank_coverage,
+        "p_value": inf.p_value, "p_floor": inf.p_floor, "n_departments": inf.n_groups,
+        "cluster_ci_low": unit(res.ci_low), "cluster_ci_high": unit(res.ci_high), "cluster_p_value": res.p_value,
+        "n_units": res.n_units, "n_treated": res.n_treated_units,
         "n_control": res.n_units - res.n_treated_units, "n_obs": res.n_obs, "n_pre": res.n_pre_periods,
         "n_post": res.n_post_periods, "identified": res.identified, "note": note,
     }
+
+
+def _fr(x: float, decimals: int) -> str:
+    return f"{x:.{decimals}f}".replace(".", ",")
+
+
+def permutation_text(p: float, n: int) -> str:
+    """The permutation p-value in French, with its floor and what the design can show.
+
+    E.g. « p de permutation = 1/12 (0,083), le plus petit possible avec 12 départements :
+    le plan ne peut pas montrer un effet significatif au seuil de 5 % ».
+    """
+    if p is None or not np.isfinite(p) or n < 3:
+        return ("pas de p de permutation (moins de deux départements de comparaison avec une estimation "
+                "placebo) : le plan ne permet aucun test")
+    return f"{_p_with_floor(p, n)} : {_significance(p, n)}"
+
+
+def _p_with_floor(p: float, n: int) -> str:
+    rank = round(p * n)
+    text = f"p de permutation = {rank}/{n} ({_fr(p, 3)})"
+    if rank == 1:
+        return text + f", le plus petit possible avec {n} départements"
+    return text + f" ; le plus petit possible avec {n} départements est 1/{n} ({_fr(1 / n, 3)})"
+
+
+def _significance(p: float, n: int) -> str:
+    """"Significatif" is affirmed only when the permutation p-value is at most 5 % (20 departments or more)."""
+    if 1 / n > SIGNIFICANCE:
+        return "le plan ne peut pas montrer un effet significatif au seuil de 5 %"
+    if p <= SIGNIFICANCE:
+        return "effet significatif au seuil de 5 % (test de permutation)"
+    return "effet non significatif au seuil de 5 % (test de permutation)"
+
+
+def inference_note(e: dict) -> str:
+    """The ``note`` of an identified indicator row: regional, permutation p-value, which interval."""
+    parts = [REGIONAL_NOTE, permutation_text(e["p_value"], e["n_departments"])]
+    if np.isfinite(e["ci_low"]):
+        parts.append(f"intervalle à 95 % de Conley–Taber (dispersion des effets placebo des "
+                     f"{e['n_departments'] - 1} autres départements, loi de Student), pas l'intervalle par "
+                     "établissement qui ignore les chocs départementaux")
+    else:
+        parts.append("pas d'intervalle tenant compte des chocs départementaux")
+    return " ; ".join(parts)
 
 
 def effects_table(data: Data, period: str, outcomes: tuple[str, ...] = tuple(OUTCOMES),
@@ -308,36 +421,57 @@ def effects_table(data: Data, period: str, outcomes: tuple[str, ...] = tuple(OUT
 def event_study(data: Data, outcome: str, period: str, design: str = "main") -> pd.DataFrame:
     """Year-by-year effects relative to the last year before 2021, in the report's unit.
 
-    Columns: period, year, role (pre / reference / post), estimate, ci_low, ci_high,
-    n_treated, n_control. Empty when the estimate is not identified.
+    Columns: period, year, role (pre / reference / post), estimate; ci_low, ci_high: the
+    year's 95 % Conley–Taber interval (from the placebo coefficients of the comparison
+    departments for that year); cluster_ci_low, cluster_ci_high: the interval clustered
+    by establishment (ignores the department shocks); n_treated, n_control. Empty when
+    the estimate is not identified.
     """
     res = estimate(data, outcome, period, design)
     ev = res.event_study.copy()
     if ev.empty:
         return ev.assign(period=pd.Series(dtype="string"), year=pd.Series(dtype=int))
+    ev = ev.rename(columns={"ci_low": "cluster_ci_low", "ci_high": "cluster_ci_high"})
+    design_based = inference(data, outcome, period, design, event_study=True).event_study
+    ev = ev.merge(design_based[["time", "ci_low", "ci_high"]], on="time", how="left")
     ev["year"] = ev["time"].astype(int)
     ev["period"] = ev["year"].map(lambda y: Period(int(y)).label)
-    for column in ("estimate", "ci_low", "ci_high"):
+    for column in ("estimate", "ci_low", "ci_high", "cluster_ci_low", "cluster_ci_high"):
         ev[column] = to_effect(outcome, ev[column].astype(float))
-    return ev[["period", "year", "role", "estimate", "ci_low", "ci_high", "n_treated", "n_control"]]
+    return ev[["period", "year", "role", "estimate", "ci_low", "ci_high", "cluster_ci_low", "cluster_ci_high",
+               "n_treated", "n_control"]]
 
 
 def pretrend_check(data: Data, outcome: str, period: str, design: str = "main") -> dict:
     """What the data can say about parallel trends before 2021.
 
-    Returns ``{"pre_periods", "testable", "f", "df", "p_value", "verdict"}``: with two
-    years or more before 2021-2022 the pre-period coefficients are tested jointly (F test,
-    clustered); with one, nothing can be tested (``testable`` False).
+    Returns ``{"pre_periods", "testable", "p_value", "n_departments", "f", "df",
+    "cluster_p_value", "verdict"}``. With two years or more before 2021-2022, the
+    Vienne's pre-period coefficients (root of the sum of their squares) are ranked among
+    the departments' placebo ones: ``p_value`` is that permutation p-value (never below
+    1 / ``n_departments``); the joint F test clustered by establishment (``f``, ``df``,
+    ``cluster_p_value``) is kept for reference, it ignores the department shocks. With
+    one year before, nothing can be tested (``testable`` False). Verdict: the Vienne's
+    departures before 2021 the largest of the departments (rank 1) are "douteuses",
+    otherwise "dans la norme des départements".
     """
     res = estimate(data, outcome, period, design)
     panel = _upto(panel_of(data, outcome), period)
     pre = int(panel.loc[~panel["after"], "year"].nunique())
-    out = {"pre_periods": pre, "testable": bool(res.identified and res.pretrend_df > 0), "f": res.pretrend_f,
-           "df": res.pretrend_df, "p_value": res.pretrend_p}
-    if not out["testable"]:
+    testable = bool(res.identified and res.pretrend_df > 0)
+    inf = inference(data, outcome, period, design, event_study=True) if testable else None
+    p = inf.pretrend_p if inf is not None else float("nan")
+    out = {"pre_periods": pre, "testable": testable, "p_value": p,
+           "n_departments": inf.n_groups if inf is not None else 0, "f": res.pretrend_f, "df": res.pretrend_df,
+           "cluster_p_value": res.pretrend_p}
+    if not testable:
         out["verdict"] = "non testable"
+    elif not np.isfinite(p):
+        out["verdict"] = "non testable par permutation (trop peu de départements)"
+    elif round(p * out["n_departments"]) <= 1:
+        out["verdict"] = "tendances parallèles douteuses : écarts avant 2021 les plus forts des départements"
     else:
-        out["verdict"] = "tendances parallèles non rejetées" if res.pretrend_p >= 0.05 else "tendances divergentes"
+        out["verdict"] = "écarts avant 2021 dans la norme des départements"
     return out
 
 
@@ -345,37 +479,26 @@ def placebo(data: Data, outcome: str, period: str) -> pd.DataFrame:
     """Placebo in space: each other department treated as if it were the TNE in 2021.
 
     Each of the eleven other departments is compared with the ten others (the Vienne left
-    out), with the main design; the Vienne's own estimate is added. Columns: department,
-    label, estimate, ci_low, ci_high, is_tne. ``attrs["p_value"]``: share of departments
-    (the Vienne included) whose effect is at least as large in absolute value as the
-    Vienne's — the permutation p-value; NaN if not identified.
+    out), with the main design; the Vienne's own estimate is added (:func:`inference`).
+    Columns: department, label, estimate, ci_low, ci_high (each fit's own interval,
+    clustered by establishment), is_tne, sorted by estimate. ``attrs``: ``p_value``, the
+    permutation p-value (share of the departments, the Vienne included, whose effect is
+    at least as large in absolute value as the Vienne's; NaN if not identified or with
+    fewer than two placebo departments), ``n`` the departments ranked, ``p_floor`` = 1 / n.
     """
-    key = f"t33_placebo:{outcome}:{period}"
-    return data.memo(key, lambda: _placebo(data, outcome, period))
-
-
-def _placebo(data: Data, outcome: str, period: str) -> pd.DataFrame:
-    out = OUTCOMES[outcome]
-    panel = _upto(panel_of(data, outcome), period)
-    panel = panel[panel["department"] != TNE_DEPARTMENT]
-    rows = []
-    for code in sorted(panel["department"].unique()):
-        fake = panel.assign(treated=panel["department"] == code)
-        res = diff_in_diff(fake, out.column, unit="uai", time="year", treated="treated", first_treated=FIRST_YEAR,
-                           weights=out.weights, time_by="kind")
-        rows.append({"department": code, "label": department_label(code), "estimate": res.estimate,
-                     "ci_low": res.ci_low, "ci_high": res.ci_high, "is_tne": False})
-    main = estimate(data, outcome, period)
-    rows.append({"department": TNE_DEPARTMENT, "label": department_label(TNE_DEPARTMENT), "estimate": main.estimate,
-                 "ci_low": main.ci_low, "ci_high": main.ci_high, "is_tne": True})
-    table = pd.DataFrame(rows)
-    p_value = np.nan
-    if main.identified and table["estimate"].notna().all():
-        p_value = float((table["estimate"].abs() >= abs(main.estimate) - 1e-12).mean())
+    inf = inference(data, outcome, period)
+    table = inf.placebo.rename(columns={"group": "department"}).drop(columns="identified")
+    table.insert(1, "label", [department_label(d) for d in table["department"]])
+    table["is_tne"] = False
+    main = inf.fit
+    vienne = pd.DataFrame([{"department": TNE_DEPARTMENT, "label": department_label(TNE_DEPARTMENT),
+                            "estimate": main.estimate, "ci_low": main.ci_low, "ci_high": main.ci_high,
+                            "is_tne": True}])
+    table = pd.concat([table, vienne], ignore_index=True)
     for column in ("estimate", "ci_low", "ci_high"):
         table[column] = to_effect(outcome, table[column].astype(float))
     table = table.sort_values("estimate").reset_index(drop=True)
-    table.attrs["p_value"] = p_value
+    table.attrs.update(p_value=inf.p_value, n=inf.n_groups, p_floor=inf.p_floor)
     return table
 
 
@@ -479,6 +602,9 @@ def scope_context(data: Data, scope: str, period: str) -> pd.DataFrame:
 def compute(data: Data) -> pd.DataFrame:
     """Both 3.3 indicators for every school year with data (same regional value for every scope).
 
+    ``ci_low``, ``ci_high``: the Conley–Taber interval (:func:`effect`); ``note``: the
+    permutation p-value with its floor and the interval's method (:func:`inference_note`).
+
     Kept on disk (``persist``): the estimates read the whole region's person-level files
     whatever the scope asked, so that one academy's indicators are not held up by them
     once computed.
@@ -495,7 +621,7 @@ def _compute(data: Data) -> pd.DataFrame:
             continue
         for period in periods(data, key):
             e = effect(data, key, period)
-            note = REGIONAL_NOTE if e["identified"] else e["note"]
+            note = inference_note(e) if e["identified"] else e["note"]
             for scope in referential.SCOPES:
                 rows.append({"target": TARGET, "indicator": out.indicator, "academy": scope, "period": period,
                              "value": e["estimate"], "ci_low": e["ci_low"], "ci_high": e["ci_high"],
@@ -534,19 +660,45 @@ def key_messages(rpt) -> str:
         if not e["identified"]:
             lines.append(f"- {out.label} : effet non estimable ({e['note']}).")
             continue
-        significant = e["ci_low"] > 0 or e["ci_high"] < 0
-        lines.append(
-            f"- {out.label} : depuis la rentrée 2021, la Vienne a évolué de **{fmt_value(e['estimate'], out.unit)}** "
-            f"de plus que les départements de comparaison (intervalle à 95 % "
-            f"[{fmt_value(e['ci_low'], out.unit, False)} ; {fmt_value(e['ci_high'], out.unit, False)}], "
-            f"{e['n_treated']} établissements de la Vienne, {e['n_control']} de comparaison) : "
-            + ("l'effet est **significatif**." if significant else "l'effet **n'est pas établi**."))
+        lines.append(f"- {out.label} : depuis la rentrée 2021, la Vienne a évolué de "
+                     f"**{fmt_value(e['estimate'], out.unit)}** de plus que les départements de comparaison "
+                     f"({e['n_treated']} établissements de la Vienne, {e['n_control']} de comparaison). "
+                     + inference_sentence(e, out.unit))
     check = pretrend_check(rpt.data, "ent", rpt.period)
     if not check["testable"]:
         lines.append(f"- Les données ne comptent {_years_before(check['pre_periods'])} avant 2021 : l'hypothèse de "
                      "tendances parallèles, sur laquelle repose l'estimation, **ne peut pas être testée** "
                      "(voir section 3).")
     return "\n".join(lines)
+
+
+def inference_sentence(e: dict, unit: str) -> str:
+    """French Markdown: what the design can say about one estimate (rank, p-value, interval)."""
+    from ..report import fmt_value
+
+    n, p = e["n_departments"], e["p_value"]
+    if not np.isfinite(p) or n < 3:
+        return f"Aucune inférence possible sur les départements : {permutation_text(p, n)}."
+    rank = round(p * n)
+    verdict = _significance(p, n)
+    if rank == 1 and 1 / n > SIGNIFICANCE:
+        text = (f"Des {n} départements, la Vienne a l'écart le plus fort : {_p_with_floor(p, n)}. C'est le signal "
+                f"le plus net que ce plan puisse donner, mais avec un seul département traité, **{verdict}**.")
+    elif rank == 1:
+        text = f"Des {n} départements, la Vienne a l'écart le plus fort : {_p_with_floor(p, n)} ; **{verdict}**."
+    else:
+        text = (f"Des {n} départements, la Vienne n'a que le {rank}e écart le plus fort : {_p_with_floor(p, n)}. "
+                f"Son écart **ne se distingue pas** de ceux de départements sans TNE ({verdict}).")
+    if not np.isfinite(e["ci_low"]):
+        return text
+    interval = f"[{fmt_value(e['ci_low'], unit, False)} ; {fmt_value(e['ci_high'], unit, False)}]"
+    if e["ci_low"] > 0 or e["ci_high"] < 0:
+        reading = (f"il exclut 0 si ces chocs suivent une loi normale, ce que {n - 1} départements de comparaison "
+                   "ne permettent pas de vérifier")
+    else:
+        reading = "il contient 0"
+    return (f"{text} Intervalle à 95 % tenant compte des chocs propres à un département et à une année "
+            f"(Conley–Taber) : {interval} ; {reading}.")
 
 
 def show_effects(rpt) -> None:
@@ -567,20 +719,37 @@ def show_effects(rpt) -> None:
         return
     short = {"ent": "Connexions ENT par élève", "pix": "Certification Pix 3e", "pix_participation":
              "Participation Pix 3e"}
+    ct, perm, cluster = "Intervalle à 95 %", "p de permutation", "Par établissement*"
     out = pd.DataFrame({
         "Indicateur": table["outcome"].map(short),
         "Comparaison": table["design_label"],
         "Effet estimé": [fmt_value(v, u) if ok else "—" for v, u, ok in
                          zip(table["estimate"], table["unit"], table["identified"], strict=True)],
-        "Intervalle à 95 %": [fmt_interval(lo, hi, u) for lo, hi, u in
-                              zip(table["ci_low"], table["ci_high"], table["unit"], strict=True)],
-        "p": [_p(p) for p in table["p_value"]],
-        "Établissements (Vienne / comparaison)": [f"{fr_number(a)} / {fr_number(b)}" for a, b in
-                                                  zip(table["n_treated"], table["n_control"], strict=True)],
-        "Années avant / après": [f"{a} / {b}" for a, b in zip(table["n_pre"], table["n_post"], strict=True)],
+        ct: [fmt_interval(lo, hi, u) for lo, hi, u in zip(table["ci_low"], table["ci_high"], table["unit"],
+                                                           strict=True)],
+        perm: [_permutation_cell(p, n) for p, n in zip(table["p_value"], table["n_departments"], strict=True)],
+        cluster: [fmt_interval(lo, hi, u) for lo, hi, u in
+                  zip(table["cluster_ci_low"], table["cluster_ci_high"], table["unit"], strict=True)],
+        "Établ. Vienne / comp.": [f"{fr_number(a)} / {fr_number(b)}" for a, b in
+                                  zip(table["n_treated"], table["n_control"], strict=True)],
     })
-    _display_html(html_table(out, align_right=["Effet estimé", "Intervalle à 95 %", "p"],
-                             caption=f"Effet estimé du TNE (différence de différences), données jusqu'à {rpt.period}"))
+    years = {(a, b) for a, b, ok in zip(table["n_pre"], table["n_post"], table["identified"], strict=True) if ok}
+    span = "; ".join(f"{_years_label(a)} avant 2021, {_years_label(b)} après" for a, b in sorted(years))
+    _display_html(html_table(out, align_right=["Effet estimé", ct, perm, cluster, "Établ. Vienne / comp."],
+                             caption=f"Effet estimé du TNE (différence de différences), données jusqu'à {rpt.period} "
+                                     f"({span}) : intervalle de Conley–Taber (chocs départementaux), p de permutation "
+                                     "(plus petit possible entre parenthèses) ; * intervalle par établissement, pour "
+                                     "mémoire : il ignore les chocs départementaux (trop étroit)"))
+
+
+def _years_label(n: int) -> str:
+    return f"{n} année" if n == 1 else f"{n} années"
+
+
+def _permutation_cell(p: float, n: int) -> str:
+    if p is None or not np.isfinite(p):
+        return "—"
+    return f"{round(p * n)}/{n} = {_fr(p, 3)} (min. 1/{n})"
 
 
 def show_profiles(rpt) -> None:
@@ -665,12 +834,14 @@ def event_study_chart(rpt, outcome: str) -> None:
     ref = ev[ev["role"] == "reference"]
     err = np.vstack([ok["estimate"] - ok["ci_low"], ok["ci_high"] - ok["estimate"]]).astype(float)
     colours = [RED if r == "pre" else BLUE for r in ok["role"]]
-    ax.errorbar(ok["year"], ok["estimate"], yerr=err, fmt="none", ecolor="#161616", capsize=4, lw=1)
+    if np.isfinite(err).all():
+        ax.errorbar(ok["year"], ok["estimate"], yerr=err, fmt="none", ecolor="#161616", capsize=4, lw=1)
     ax.scatter(ok["year"], ok["estimate"], color=colours, zorder=3)
     ax.scatter(ref["year"], ref["estimate"], color=GREY, marker="D", zorder=3, label="année de référence")
     ax.axhline(0, color="#161616", lw=0.8)
     ax.axvline(FIRST_YEAR - 0.5, color="#161616", lw=1, ls=":")
-    ax.axhspan(e["ci_low"], e["ci_high"], color=BLUE, alpha=0.08, lw=0)
+    if np.isfinite(e["ci_low"]):
+        ax.axhspan(e["ci_low"], e["ci_high"], color=BLUE, alpha=0.08, lw=0)
     ax.axhline(e["estimate"], color=BLUE, ls="--", lw=1, label=f"effet moyen : {fmt_value(e['estimate'], out.unit)}")
     years = sorted(ev["year"].unique())
     ax.set_xticks(years, [f"{y}-{str(y + 1)[2:]}" for y in years])
@@ -682,7 +853,8 @@ def event_study_chart(rpt, outcome: str) -> None:
                     f"{fmt_value(hi, out.unit, False)}]" for p, v, lo, hi in
                     zip(ok["period"], ok["estimate"], ok["ci_low"], ok["ci_high"], strict=True))
     show_figure(fig, f"Étude d'événement, {out.label}, écart à l'année de référence {ref['period'].iloc[0]} "
-                     f"(0 par construction). {alt}")
+                     f"(0 par construction), intervalles à 95 % tenant compte des chocs départementaux "
+                     f"(Conley–Taber, effets placebo de l'année). {alt}")
 
 
 def pretrend_text(rpt) -> str:
@@ -696,9 +868,13 @@ def pretrend_text(rpt) -> str:
         check = pretrend_check(rpt.data, key, rpt.period)
         label = OUTCOMES[key].label
         if check["testable"]:
-            lines.append(f"- {label} : {check['pre_periods']} années avant 2021 ; test conjoint des écarts avant "
-                         f"2021 : F = {fr_number(check['f'], 2)} ({check['df']} contrainte(s)), p = "
-                         f"{_p(check['p_value'])} — {check['verdict']}.")
+            n, p = check["n_departments"], check["p_value"]
+            rank = f"se classent {round(p * n)}e sur {n} départements (p de permutation = {_p(p)}, le plus petit " \
+                   f"possible : {fr_number(1 / n, 3)})" if np.isfinite(p) else "ne peuvent pas être classés"
+            lines.append(f"- {label} : {check['pre_periods']} années avant 2021 ; les écarts de la Vienne avant 2021 "
+                         f"{rank} — {check['verdict']}. Pour mémoire, le test F par établissement (F = "
+                         f"{fr_number(check['f'], 2)}, {check['df']} contrainte(s), p = {_p(check['cluster_p_value'])}) "
+                         "ignore les chocs départementaux et rejette trop souvent.")
         else:
             lines.append(f"- {label} : les données ne comptent {_years_before(check['pre_periods'])} avant 2021 ; aucun écart "
                          "d'évolution avant le TNE ne peut être mesuré, l'hypothèse de tendances parallèles n'est "
@@ -717,7 +893,7 @@ def show_placebo(rpt, outcome: str) -> None:
     """Chart: placebo estimates of the other departments against the Vienne's."""
     import matplotlib.pyplot as plt
 
-    from ..report import BLUE, BLUE_LIGHT, _display_markdown, fmt_value, fr_number, show_figure
+    from ..report import BLUE, BLUE_LIGHT, _display_markdown, fmt_value, show_figure
 
     out = OUTCOMES[outcome]
     if Period.parse(rpt.period).start < FIRST_YEAR:
@@ -729,25 +905,22 @@ def show_placebo(rpt, outcome: str) -> None:
     fig, ax = plt.subplots(figsize=(8.5, max(2.4, 0.36 * len(table) + 1.2)))
     y = np.arange(len(table))
     colours = [BLUE if t else BLUE_LIGHT for t in table["is_tne"]]
-    err = np.clip(np.vstack([table["estimate"] - table["ci_low"], table["ci_high"] - table["estimate"]]).astype(float),
-                  0, None)
     ax.barh(y, table["estimate"], color=colours, edgecolor=BLUE)
-    ax.errorbar(table["estimate"], y, xerr=err, fmt="none", ecolor="#161616", capsize=3, lw=1)
     ax.set_yticks(y, table["label"])
     ax.axvline(0, color="#161616", lw=0.8)
     ax.set_xlabel("% d'écart" if out.log else "points d'écart")
     ax.set_title(f"{out.label} : placebo (chaque département « traité » en 2021)", loc="left")
-    show_figure(fig, f"Placebo, {out.label} : " + "; ".join(
-        f"{lab} {fmt_value(v, out.unit)}" for lab, v in zip(table["label"], table["estimate"], strict=True)))
-    p = table.attrs.get("p_value", np.nan)
+    show_figure(fig, f"Placebo, {out.label} (la dispersion des départements sans TNE est l'incertitude qui compte) : "
+                + "; ".join(f"{lab} {fmt_value(v, out.unit)}"
+                            for lab, v in zip(table["label"], table["estimate"], strict=True)))
+    p, n = table.attrs.get("p_value", np.nan), table.attrs.get("n", len(table))
     if np.isfinite(p):
-        n, rank = len(table), round(p * len(table))
+        rank = round(p * n)
         where = ("a l'écart le plus fort en valeur absolue" if rank == 1 else
                  f"n'a que le {rank}e écart le plus fort en valeur absolue")
-        verdict = ("son effet se distingue des effets fictifs" if p <= 0.1 else
-                   "son effet ne se distingue pas nettement des effets fictifs")
-        _display_markdown(f"Des {n} départements, la Vienne {where} (p de permutation = {fr_number(p, 2)} ; le plus "
-                          f"petit possible avec {n} départements est {fr_number(1 / n, 2)}) : {verdict}.")
+        verdict = ("aucun département sans TNE n'a connu un écart aussi fort" if rank == 1 else
+                   f"{rank - 1} département(s) sans TNE ont connu un écart au moins aussi fort")
+        _display_markdown(f"Des {n} départements, la Vienne {where} : {verdict} ; {permutation_text(p, n)}.")
 
 
 def effect_trend(rpt) -> None:
@@ -798,16 +971,34 @@ def show_scope_context(rpt) -> None:
 
 def coverage_notes(rpt) -> list[str]:
     """Method and caveats, with their figures."""
+    from ..report import fr_number
+
     ent = ent_panel(rpt.data)
     prof = department_profiles(rpt.data)
     closest = ", ".join(prof.loc[prof["closest"], "label"].sort_values())
     features = {"ent_level": "connexions par élève", "pix_level": "certification Pix en 3e", "ips": "IPS moyen",
                 "rural_share": "part d'établissements ruraux"}
     used = ", ".join(features[f] for f in prof.attrs.get("features", []))
+    n = max(int(_upto(ent, rpt.period)["department"].nunique()), 3)
+    floor_reading = (" : ce plan ne peut pas montrer un effet significatif au seuil de 5 %, quel que soit l'effet"
+                     if 1 / n > SIGNIFICANCE else "")
     notes = [
         "**Modèle** : différence de différences sur un panel établissement × année scolaire, par moindres carrés "
         "avec effets fixes d'établissement et effets d'année propres à chaque type d'établissement (collège, lycée, "
-        "EREA) ; écarts types robustes regroupés par établissement ; intervalles de Student à 95 %.",
+        "EREA).",
+        "**Inférence** : un seul département est traité. Les chocs communs à un département une année donnée "
+        "(panne ou changement de plateforme ENT, campagne départementale de certification) touchent tous ses "
+        "établissements à la fois : les écarts types regroupés par établissement les ignorent et donnent des "
+        "intervalles bien trop étroits (ils restent dans le tableau de la section 1, pour mémoire). L'inférence "
+        "qui convient se fait sur les départements : chaque autre département est à son tour « traité » en 2021 "
+        "contre les autres, la Vienne étant retirée (placebo). La p-valeur de permutation est le rang de la Vienne "
+        f"parmi les départements ; elle ne peut pas descendre sous 1/{n} ≈ {fr_number(1 / n, 3)} avec {n} "
+        f"départements{floor_reading}. L'intervalle à 95 % est celui de Conley et Taber (2011) : l'estimation "
+        f"moins la dispersion des effets placebo, avec une loi de Student à {n - 2} degrés de liberté, ce qui "
+        "suppose des chocs départementaux de loi normale et de même ampleur partout ; sans cette hypothèse, "
+        "l'intervalle allant de l'estimation moins le plus grand effet placebo à l'estimation moins le plus petit "
+        f"ne couvre l'effet qu'avec une probabilité de {n - 2}/{n} ≈ {fr_number((n - 2) / n * 100)} %"
+        + (f", et aucun intervalle fini n'atteint 95 % avec {n - 1} départements de comparaison." if n < 40 else "."),
         "**Indicateurs d'usage** : connexions à l'ENT de tous les profils (élèves, parents, enseignants, "
         "personnels) sur l'année, rapportées aux élèves inscrits (fichiers DEPP), estimées en logarithme et "
         "traduites en % d'évolution ; taux de certification Pix en 3e (élèves certifiés / élèves inscrits en 3e), "
@@ -821,10 +1012,11 @@ def coverage_notes(rpt) -> list[str]:
         "jusqu'à elle ; c'est l'effet moyen depuis la rentrée 2021. Le graphique année par année le détaille.",
         "**Périmètre** : l'évaluation est régionale (la Vienne contre les autres départements) et donne la même "
         "valeur dans les quatre rapports ; seule la section 4 est propre au périmètre.",
-        "**Limites** : les écarts types regroupés par établissement ne tiennent pas compte de chocs communs à un "
-        "département une année donnée (le placebo en donne l'ordre de grandeur) ; un seul département traité ; "
-        "les changements de plateforme ENT (collèges passés sur Lycée connecté) sont supposés sans effet sur le "
-        "comptage des connexions ; les collèges privés, absents des exports ENT, ne sont pas dans le panel ENT.",
+        "**Limites** : un seul département traité (voir l'inférence) ; les départements diffèrent par leur "
+        "taille : l'estimation placebo d'un petit département varie davantage que celle de la Vienne, de taille "
+        "moyenne, ce qui rend la p-valeur et l'intervalle plutôt prudents ; les changements de "
+        "plateforme ENT (collèges passés sur Lycée connecté) sont supposés sans effet sur le comptage des "
+        "connexions ; les collèges privés, absents des exports ENT, ne sont pas dans le panel ENT.",
     ]
     incomplete = ent.attrs.get("incomplete", 0)
     if incomplete:

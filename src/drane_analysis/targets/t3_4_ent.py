@@ -40,7 +40,7 @@ from .. import referential
 from ..data import Data, breakdown_label
 from ..indicators import by_scope, rate_rows, series_frame
 from ..periods import Period
-from ..privacy import protect
+from ..privacy import linked_breakdown, protect_scopes
 from ..report import gap_sentence  # noqa: F401  (used by notebooks as cible.gap_sentence)
 from ..stats import (  # noqa: F401  (shared statistics)
     BREAKDOWN_TEST_COLUMNS,
@@ -442,6 +442,7 @@ def compute(data: Data) -> pd.DataFrame:
 # --------------------------------------------------------------------------- breakdowns
 
 
+@linked_breakdown
 def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> pd.DataFrame:
     """One indicator for a scope and period by ``department``, ``territory`` (or ``profile``).
 
@@ -703,11 +704,14 @@ def show_teacher_services(rpt) -> None:
         _display_markdown("*L'export des accès ne donne pas les visiteurs uniques des services : le nombre "
                           "d'enseignants utilisateurs ne peut pas être estimé.*")
         return
-    detail = detail.reset_index(drop=True)
     # Teachers using a service: a service used by fewer than the threshold is secret (the
-    # services overlap, so there is no total to protect against).
-    p = protect(detail, ["users"], rates={"share": ("users", "activated_teachers")},
-                follow={"ci_low": "share"}, partition=False)
+    # services overlap, so there is no total to protect against), and so is the same service
+    # in another scope's table that would give it back (region − the other academies).
+    p = protect_scopes(rpt.data, f"3.4:teacher_services:{rpt.period}",
+                       lambda s: teacher_services_detail(rpt.data, s, rpt.period).reset_index(drop=True), rpt.scope,
+                       ["users"], by="service", rates={"share": ("users", "activated_teachers")},
+                       follow={"ci_low": "share"}, partition=False)
+    detail = p.frame
     out = pd.DataFrame({
         "Service": detail["service"],
         "Mois de pointe": [_month_label(m) for m in detail["month"]],

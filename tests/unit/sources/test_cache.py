@@ -116,14 +116,17 @@ def test_the_key_covers_contract_code_limits_and_folder(folder, monkeypatch):
 def test_the_code_fingerprint_follows_the_reading_modules(tmp_path):
     package = tmp_path / "pkg"
     (package / "sources").mkdir(parents=True)
-    for name in ("referential.py", "periods.py", "paths.py", "sources/__init__.py", "sources/pix.py"):
+    for name in ("referential.py", "periods.py", "paths.py", "charsets.py", "sources/__init__.py", "sources/pix.py"):
         (package / name).write_text("X = 1\n", encoding="utf-8")
     (package / "report.py").write_text("Y = 1\n", encoding="utf-8")
     first = sources._hash_code(package)
     (package / "report.py").write_text("Y = 2\n", encoding="utf-8")  # not reading code
     assert sources._hash_code(package) == first
     (package / "sources" / "pix.py").write_text("X = 2\n", encoding="utf-8")
-    assert sources._hash_code(package) != first
+    second = sources._hash_code(package)
+    assert second != first
+    (package / "charsets.py").write_text("X = 2\n", encoding="utf-8")  # how bytes become text
+    assert sources._hash_code(package) != second
     # The real one covers the installed package's readers.
     real = Path(sources.__file__).resolve().parent.parent
     assert all((real / entry).exists() for entry in sources._READING_CODE)

@@ -67,9 +67,79 @@ def test_bom_crlf_aliases_and_accents_in_headers_are_accepted(tmp_path):
     assert len(result.frame) == 2
 
 
-def test_latin1_file_names_the_line_of_the_first_bad_byte(tmp_path):
-    p = only(problems_of(write(tmp_path, [HEADER, *GOOD], encoding="latin-1")))
-    assert p.lines == [1] and "UTF-8" in p.expected and "Latin-1" in p.found
+def test_a_csv_saved_by_excel_in_windows_1252_reads_as_the_utf8_file_with_one_warning(tmp_path):
+    """Excel's « CSV (séparateur : point-virgule) »: Windows-1252, no BOM, CRLF."""
+    lines = [HEADER, *GOOD, "0870015U;87;2022;80;41;14/05/2023;Collège;Lœvenbrück"]
+    utf8 = read_files(CONTRACT, [write(tmp_path, lines, name="utf8.csv")], base=tmp_path)
+    path = write(tmp_path, lines, name="excel.csv", encoding="cp1252", newline="\r\n")
+    assert b"\xe9" in path.read_bytes() and b"\x9c" in path.read_bytes()  # é and œ as single bytes
+    result = read_files(CONTRACT, [path], base=tmp_path)
+    assert result.ok and not result.errors
+    pd.testing.assert_frame_equal(result.frame, utf8.frame)
+    warning = only(result.problems)
+    assert warning.severity == "warning" and warning.file == "excel.csv"
+    assert warning.lines == [1]  # the header's « Département »: the first accent, where to check
+    text = warning.format()
+    assert text.startswith("avertissement — excel.csv, ligne 1 : ") and "Windows-1252" in text and "UTF-8" in text
+
+
+def test_one_warning_per_windows_1252_file_even_when_their_header_is_refused(tmp_path):
+    lines = [HEADER.replace("Élèves", "Elevs"), *GOOD]
+    paths = [write(tmp_path, lines, name=f"{k}.csv", encoding="cp1252") for k in (1, 2)]
+    result = read_files(CONTRACT, paths, base=tmp_path)
+    warnings = [p for p in result.problems if p.severity == "warning"]
+    assert sorted(p.file for p in warnings) == ["1.csv", "2.csv"]
+    errors = result.errors  # the header's problem told for each file, an error, not the warning again
+    assert sorted(p.file for p in errors) == ["1.csv", "2.csv"] and all(p.column == "Élèves" for p in errors)
+
+
+def test_a_file_neither_utf8_nor_windows_1252_names_the_line_and_the_byte(tmp_path):
+    # Mac Roman: « è » is 0x8F, a byte Windows-1252 leaves undefined.
+    lines = [HEADER, *GOOD, "0870015U;87;2022;80;41;14/05/2023;Collège;Martin"]
+    p = only(problems_of(write(tmp_path, lines, encoding="mac-roman")))
+    assert p.lines == [1] and "UTF-8" in p.expected and "0x8f" in p.found and "Windows-1252" in p.found
+
+
+def test_a_binary_file_is_not_read_as_windows_1252(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"PK\x03\x04\x14\x00\x06\x00\xe9" + HEADER.encode())  # an .xlsx renamed .csv
+    p = only(problems_of(path))
+    assert "UTF-8" in p.expected and "0x03" in p.found
+
+
+def test_utf8_rows_and_windows_1252_rows_in_one_file_are_refused(tmp_path):
+    """A UTF-8 export to which rows were added by a tool writing Windows-1252: either way,
+    one part would read garbled."""
+    path = tmp_path / "f.csv"
+    path.write_bytes("\n".join([HEADER, GOOD[0]]).encode() + b"\n" + GOOD[1].encode("cp1252") + b"\n")
+    p = only(problems_of(path))
+    assert p.lines == [3] and "un seul encodage" in p.expected
+    assert "ligne 1 en UTF-8" in p.found and "0xe9" in p.found
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbf" + "\n".join([HEADER, *GOOD]).encode("cp1252"))  # a BOM says UTF-8
+    p = only(problems_of(bom))
+    assert p.lines == [1] and "marque UTF-8" in p.found
+
+
+def test_a_loader_warns_once_per_windows_1252_file_and_not_again_from_its_cache(tmp_path, monkeypatch):
+    import warnings
+
+    from drane_analysis import sources
+
+    monkeypatch.setenv("DRANE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setitem(sources.CONTRACTS, CONTRACT.name, CONTRACT)
+    folder = tmp_path / "data" / "essai"
+    folder.mkdir(parents=True)
+    write(folder, [HEADER, *GOOD], name="a.csv", encoding="cp1252")
+    write(folder, [HEADER, GOOD[0].replace("2022", "2023"), GOOD[1].replace("2022", "2023")], name="b.csv")
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        first = sources.load(CONTRACT.name, tmp_path / "data")
+        again = sources.load(CONTRACT.name, tmp_path / "data")
+    assert len(first) == 4
+    pd.testing.assert_frame_equal(again, first)
+    messages = [str(w.message) for w in seen if issubclass(w.category, sources.DataWarning)]
+    assert len(messages) == 1 and "essai/a.csv" in messages[0] and "Windows-1252" in messages[0]
 
 
 def test_utf16_file(tmp_path):

@@ -247,7 +247,15 @@ def test_effect_vienne_tne_difference_in_differences(frames, world, params):
     yearly = acc.groupby(["uai", "department", "period"], as_index=False)["connections"].sum()
     yearly = yearly.merge(pupils, on=["uai", "period"])
     yearly["vienne"] = yearly["department"] == "86"
-    per_pupil = _rate_table(yearly, "connections", "pupils", "vienne", "period")
+    # The department × school-year shocks, drawn by the writer from their own generator, move
+    # every connection of a department and year by the same factor: divided out, the effect
+    # injected comes back to within the establishments' noise.
+    shocks = world.department_year_shocks("ent_department_year", params["connections"]["department_year_sd"])
+    factor = np.exp(shocks).reset_index().melt(id_vars="department", var_name="period", value_name="shock")
+    yearly = yearly.merge(factor, on=["department", "period"], how="left", validate="many_to_one")
+    assert yearly["shock"].notna().all()
+    yearly["connections_net"] = yearly["connections"] / yearly["shock"]
+    per_pupil = _rate_table(yearly, "connections_net", "pupils", "vienne", "period")
     log = np.log(per_pupil)
     did = (log.loc[True] - log.loc[False]) - (log.loc[True, "2020-2021"] - log.loc[False, "2020-2021"])
     effect = np.exp(did.drop("2020-2021")) - 1
@@ -257,6 +265,25 @@ def test_effect_vienne_tne_difference_in_differences(frames, world, params):
     others = per_pupil.loc[False]
     growth = (others / others.shift(1)).dropna() - 1
     assert ((growth > 0.04) & (growth < 0.12)).all(), growth
+
+
+def test_effect_department_year_shocks(frames, world, params):
+    """Each department's yearly connections per pupil move with its own shock (sd 0.06)."""
+    sd = params["connections"]["department_year_sd"]
+    shocks = world.department_year_shocks("ent_department_year", sd)
+    assert shocks.shape == (12, len(world.periods))
+    assert 0.6 * sd < shocks.to_numpy().std() < 1.4 * sd
+    pupils = world.enrolment.groupby(["uai", "period"])[["girls", "boys"]].sum().sum(axis=1).rename("pupils")
+    acc = frames["ent_comptes"]
+    yearly = acc.groupby(["uai", "department", "period"], as_index=False)["connections"].sum()
+    yearly = yearly.merge(pupils.reset_index(), on=["uai", "period"])
+    yearly = yearly[yearly["department"] != "86"]           # no TNE jump
+    level = np.log(_rate_table(yearly, "connections", "pupils", "department", "period"))
+    # Two-way demeaned (department levels, common years): what is left is the shocks', demeaned too.
+    left = level.sub(level.mean(axis=1), axis=0).sub(level.mean(axis=0), axis=1) + level.to_numpy().mean()
+    drawn = shocks.loc[level.index, level.columns]
+    drawn = drawn.sub(drawn.mean(axis=1), axis=0).sub(drawn.mean(axis=0), axis=1) + drawn.to_numpy().mean()
+    assert np.corrcoef(left.to_numpy().ravel(), drawn.to_numpy().ravel())[0, 1] > 0.8
 
 
 def test_effect_seasonality(frames):
