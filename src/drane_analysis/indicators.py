@@ -54,18 +54,32 @@ def series_frame(rows: Iterable[dict]) -> pd.DataFrame:
     return frame[SERIES_COLUMNS]
 
 
-def rate_rows(target: str, indicator: str, table: pd.DataFrame, scale: float = 100.0) -> list[dict]:
-    """Series rows from a frame with academy, period, numerator, denominator (a rate in %)."""
+def rate_rows(target: str, indicator: str, table: pd.DataFrame, scale: float = 100.0,
+              interval: str = "wilson") -> list[dict]:
+    """Series rows from a frame with academy, period, numerator, denominator (a rate in %).
+
+    ``interval`` says how the rows' 95 % interval is made: ``wilson`` (the units of the
+    denominator are themselves independent: establishments, authorities), ``table`` (the
+    frame's own ``ci_low`` and ``ci_high``: a :func:`~.stats.cluster_rate_table` with
+    establishments as clusters), or ``none`` (no interval fits how the data were produced).
+    """
     from .stats import wilson_interval
 
+    if interval not in ("wilson", "table", "none"):
+        raise ValueError(f"interval inconnu : {interval!r} (wilson, table ou none)")
     rows = []
     for rec in table.itertuples(index=False):
         num, den = float(rec.numerator), float(rec.denominator)
-        lo, hi = wilson_interval(num, den)
+        if interval == "wilson":
+            lo, hi = (float(v) * scale for v in wilson_interval(num, den))
+        elif interval == "table":
+            lo, hi = float(rec.ci_low), float(rec.ci_high)
+        else:
+            lo = hi = np.nan
         rows.append({
             "target": target, "indicator": indicator, "academy": rec.academy, "period": rec.period,
             "value": num / den * scale if den > 0 else np.nan, "numerator": num, "denominator": den,
-            "ci_low": float(lo) * scale, "ci_high": float(hi) * scale,
+            "ci_low": lo, "ci_high": hi,
         })
     return rows
 

@@ -116,34 +116,77 @@ def html_table(frame: pd.DataFrame, *, raw_columns: Iterable[str] = (), align_ri
     return f'<table class="drane-table">{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 
+GAP_METHODS = {
+    "cluster": "établissements pris comme grappes",
+    "wilson": "unités indépendantes, méthode de Newcombe",
+    "student": "unités indépendantes, méthode de Welch",
+}
+
+
 def gap_sentence(table: pd.DataFrame, unit: str, what: str, gap_unit: str | None = None,
                  value_format=None) -> str:
     """One sentence on the gap between the highest and lowest group of a breakdown.
 
     Args:
-        table: a breakdown (``label``, ``value``, ``ci_low``, ``ci_high``).
+        table: a breakdown (``label``, ``value``, ``ci_low``, ``ci_high``; and, from the
+            library's breakdowns, ``ci_method`` with what its test needs, and optionally
+            ``cluster_label``, the words for its clusters when they are not establishments).
         unit: the values' unit (``percent``, ``pix``…).
         what: the subject of the sentence (« Le taux de certification en 3e »).
-        gap_unit: the word after the gap (default ``points`` for a rate, none otherwise).
+        gap_unit: the word after the gap (default ``points`` for a rate, ``pix`` for a score,
+            none otherwise).
         value_format: how to write a value (default :func:`fmt_value` in ``unit``).
 
     Returns:
-        "… va de X (groupe) à Y (groupe), soit un écart de Z … ; les intervalles …" saying
-        whether the two groups' 95 % intervals overlap; empty with fewer than two groups.
+        "… va de X (groupe) à Y (groupe), soit un écart de Z …", then the verdict of a test
+        that fits how the table was computed (:func:`~.stats.breakdown_gap`: establishments
+        as clusters for pupils or accounts, Newcombe or Welch for independent units, the
+        level corrected for the number of groups compared): « significatif » only from it.
+        A table without such a test (no ``ci_method``) gets the observed gap and no
+        inference word. Empty with fewer than two groups.
     """
+    from .stats import breakdown_gap
+
     t = published(table, unit).dropna(subset=["value"])  # groups too small to publish are left out
     t = t[t["label"] != "Non renseigné"]
     if len(t) < 2:
         return ""
     hi, lo = t.loc[t["value"].idxmax()], t.loc[t["value"].idxmin()]
     show = value_format or (lambda v: fmt_value(v, unit))
-    gap = value_format(hi["value"] - lo["value"]) if value_format else fmt_value(hi["value"] - lo["value"], unit, False)
-    word = gap_unit if gap_unit is not None else ("points" if unit == "percent" else "")
-    overlap = hi["ci_low"] <= lo["ci_high"] if pd.notna(hi["ci_low"]) and pd.notna(lo["ci_high"]) else True
-    verdict = ("les intervalles se recouvrent : l'écart n'est pas établi" if overlap
-               else "les intervalles ne se recouvrent pas : l'écart est significatif")
-    return (f"{what} va de {show(lo['value'])} ({lo['label']}) à {show(hi['value'])} ({hi['label']}), soit un "
-            f"écart de {gap}{' ' + word if word else ''} ; {verdict}.")
+    write_gap = value_format or (lambda v: fmt_value(v, unit, False))
+    word = gap_unit if gap_unit is not None else {"percent": "points", "pix": "pix"}.get(unit, "")
+    words = f"{' ' + word if word else ''}"
+    text = (f"{what} va de {show(lo['value'])} ({lo['label']}) à {show(hi['value'])} ({hi['label']}), soit un "
+            f"écart de {write_gap(hi['value'] - lo['value'])}{words}")
+    test = breakdown_gap(hi, lo, groups=len(t))
+    if test is None:
+        return text + " (écart observé, sans test)."
+    corrected = f", niveau corrigé pour la comparaison de {len(t)} groupes" if len(t) > 2 else ""
+    method = GAP_METHODS[test["method"]]
+    if test["method"] == "cluster" and isinstance(hi.get("cluster_label"), str):
+        method = hi["cluster_label"]  # « communes prises comme grappes »…
+    interval = (f"intervalle à 95 % de l'écart : [{write_gap(test['ci_low'])} ; {write_gap(test['ci_high'])}]{words}, "
+                f"{method}{corrected}")
+    verdict = ("l'écart est significatif au seuil de 5 %" if test["significant"]
+               else "l'écart n'est pas significatif au seuil de 5 %")
+    return f"{text} ; {verdict} ({interval})."
+
+
+#: The shared sentence of every report's method section on what an interval means.
+INTERVALS_SENTENCE = (
+    "sauf mention contraire, les sources sont des registres exhaustifs (tous les élèves, comptes, "
+    "établissements du périmètre) : aucun intervalle n'est une erreur d'échantillonnage. Un intervalle à 95 %, là où il figure, mesure "
+    "l'incertitude sur la propension sous-jacente compte tenu des différences entre établissements. Pour "
+    "les taux d'élèves, de comptes, de parents ou de personnels, regroupés dans des établissements, il prend "
+    "les établissements comme grappes (estimateur par le ratio, variance linéarisée, loi de Student à autant "
+    "de degrés de liberté que d'établissements moins un) ; pour les taux dont les unités sont elles-mêmes "
+    "indépendantes (établissements, collectivités), c'est l'intervalle de Wilson ; faute des données par "
+    "établissement, aucun intervalle n'est donné plutôt qu'un intervalle trop étroit. Les moyennes ont leur "
+    "intervalle de Student, les projections leur intervalle de prévision (régression linéaire sur les "
+    "années observées). Un écart entre groupes n'est dit « significatif » que par un test adapté à ces "
+    "données (établissements comme grappes, niveau corrigé pour le nombre de groupes comparés) ; sans un "
+    "tel test, il est seulement décrit."
+)
 
 
 def status_badge(status: str, label: str) -> str:
@@ -743,9 +786,7 @@ class Report:
         lines = [
             f"- **Données** : {folder} ; les noms et identifiants directs sont supprimés à la lecture, "
             "avant tout calcul.",
-            "- **Intervalles** : les taux sont donnés avec leur intervalle de confiance à 95 % (méthode de "
-            "Wilson) ; les moyennes avec leur intervalle de Student ; les projections avec leur intervalle "
-            "de prévision à 95 % (régression linéaire sur les années observées).",
+            f"- **Intervalles** : {INTERVALS_SENTENCE}",
             f"- **Statut** : {self.catalogue.status_rule}",
             f"- **Couverture** : {coverage_rules().rule_text}",
         ]

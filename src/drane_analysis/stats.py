@@ -1,11 +1,17 @@
 """Statistics shared by every target: intervals, trends and projections.
 
-Rates are shares of a count (*numerator / denominator*), given with a 95 % Wilson
-interval; means with a Student interval; trends are ordinary least squares on the school
-years' first calendar year, projected to a deadline with a 95 % prediction interval by one
-method everywhere (:func:`fit_projection`: the logit scale for shares, clipped to what is
-possible, no interval from fewer than four years). All functions are vectorised where it
-matters and deterministic.
+Rates are shares of a count (*numerator / denominator*). The sources are exhaustive
+registers, so an interval is never a sampling error: it measures the uncertainty on the
+underlying propensity. Where the units (pupils, accounts, staff) are grouped in
+establishments, the interval takes establishments as clusters (:func:`cluster_rate_table`,
+:func:`ratio_table`: ratio estimator, linearised variance, Student with clusters − 1
+degrees of freedom); where the units are themselves independent (establishments,
+authorities), it is Wilson's (:func:`rate_table`). Gaps between groups are compared with
+:func:`breakdown_gap` and :func:`ratio_contrast`. Means have a Student interval; trends are
+ordinary least squares on the school years' first calendar year, projected to a deadline
+with a 95 % prediction interval by one method everywhere (:func:`fit_projection`: the logit
+scale for shares, clipped to what is possible, no interval from fewer than four years). All
+functions are vectorised where it matters and deterministic.
 """
 
 from __future__ import annotations
@@ -106,10 +112,12 @@ def mean_interval(values: np.ndarray | pd.Series, level: float = Z95) -> tuple[f
 
 
 def mean_table(frame: pd.DataFrame, column: str, by: list[str] | None = None,
-               level: float = Z95) -> pd.DataFrame:
-    """Mean of ``column`` by groups with its Student interval.
+               level: float = Z95, with_se: bool = False) -> pd.DataFrame:
+    """Mean of ``column`` by groups with its Student interval (the rows independent units).
 
-    Returns ``by`` columns, ``value``, ``ci_low``, ``ci_high``, ``n``.
+    Returns ``by`` columns, ``value``, ``ci_low``, ``ci_high``, ``n``; with ``with_se``, also
+    ``se`` (standard error of the mean) and ``ci_method`` = ``student``, what
+    :func:`breakdown_gap` needs to compare two groups.
     """
     x = frame[column].astype(float)
     keys = [frame[b] for b in by] if by else [pd.Series(0, index=frame.index)]
@@ -119,6 +127,9 @@ def mean_table(frame: pd.DataFrame, column: str, by: list[str] | None = None,
     half = np.where(out["n"] >= 2, tcrit * out["sd"] / np.sqrt(out["n"].clip(lower=1)), np.nan)
     out["ci_low"] = out["value"] - half
     out["ci_high"] = out["value"] + half
+    if with_se:
+        out["se"] = np.where(out["n"] >= 2, out["sd"] / np.sqrt(out["n"].clip(lower=1)), np.nan)
+        out["ci_method"] = "student"
     out = out.drop(columns="sd").reset_index()
     if not by:
         out = out.drop(columns=out.columns[0])
@@ -702,8 +713,11 @@ def difference_interval(v1: float, lo1: float, hi1: float, v2: float, lo2: float
     return float(diff), float(lo), float(hi)
 
 
-def newcombe_interval(k1: float, n1: float, k2: float, n2: float, scale: float = 100.0) -> tuple[float, float]:
+def newcombe_interval(k1: float, n1: float, k2: float, n2: float, scale: float = 100.0,
+                      level: float = Z95) -> tuple[float, float]:
     """95 % Newcombe (hybrid Wilson score) interval of p1 − p2, in ``scale`` units.
+
+    Two independent proportions (independent units); ``level``: another confidence level.
 
     >>> lo, hi = newcombe_interval(56, 70, 48, 80)
     >>> round(lo, 2), round(hi, 2)
@@ -712,8 +726,8 @@ def newcombe_interval(k1: float, n1: float, k2: float, n2: float, scale: float =
     if not (n1 > 0 and n2 > 0):
         return float("nan"), float("nan")
     p1, p2 = k1 / n1, k2 / n2
-    l1, u1 = (float(x) for x in wilson_interval(k1, n1))
-    l2, u2 = (float(x) for x in wilson_interval(k2, n2))
+    l1, u1 = (float(x) for x in wilson_interval(k1, n1, level))
+    l2, u2 = (float(x) for x in wilson_interval(k2, n2, level))
     d = p1 - p2
     lo = d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
     hi = d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
@@ -856,23 +870,254 @@ def ratio_interval(y: np.ndarray | pd.Series, x: np.ndarray | pd.Series,
 
 
 def ratio_table(frame: pd.DataFrame, numerator: str, denominator: str, by: list[str] | None = None,
-                scale: float = 1.0) -> pd.DataFrame:
+                scale: float = 1.0, level: float = Z95) -> pd.DataFrame:
     """Ratio of sums by groups with a 95 % interval clustered on the frame's rows.
 
-    Each row is one cluster (one establishment); returns ``by`` columns, ``numerator``,
-    ``denominator``, ``value``, ``ci_low``, ``ci_high``, ``se`` and ``clusters``.
+    Each row is one cluster (one establishment): the ratio estimator's linearised variance
+    (:func:`cluster_ratio`) and Student's quantile with clusters − 1 degrees of freedom.
+    Returns ``by`` columns, ``numerator``, ``denominator``, ``value``, ``ci_low``,
+    ``ci_high``, ``se``, ``clusters``, and what :func:`breakdown_gap` needs to compare two
+    groups: ``influence`` (see :func:`cluster_rate_table`) and ``ci_method`` = ``cluster``.
     """
-    groups = frame.groupby(by, observed=True, dropna=False) if by else [((), frame)]
-    rows = []
-    for key, part in groups:
-        r, se, n = cluster_ratio(part[numerator].to_numpy(float), part[denominator].to_numpy(float))
+    rows = frame.reset_index(drop=True)
+    return _cluster_groups(rows, numerator, denominator, by, np.arange(len(rows)), len(rows), scale, level,
+                           proportion=False)
+
+
+def cluster_rate_table(frame: pd.DataFrame, numerator: str, denominator: str, cluster: str,
+                       by: list[str] | None = None, scale: float = 100.0, level: float = Z95) -> pd.DataFrame:
+    """A rate Σ numerator / Σ denominator by groups, with establishments (``cluster``) as clusters.
+
+    The rows (pupils, accounts, or counts per establishment) are summed per group and
+    cluster; each group's rate is the ratio estimator, its variance the linearised one,
+    ``n/(n−1) Σ (y_i − R x_i)² / X²`` over the group's ``n`` clusters, and its 95 % interval
+    Student's with ``n − 1`` degrees of freedom (none with fewer than two clusters),
+    bounded below by 0 (and above by 100 % for a rate that does not exceed it).
+
+    Returns ``by`` columns, ``numerator``, ``denominator``, ``value``, ``ci_low``,
+    ``ci_high``, ``se``, ``clusters``, ``design_effect`` (the clustered variance over the
+    binomial one, ``p (1 − p) / X``: how much too narrow a Wilson interval would be),
+    ``influence`` (each group's linearised values ``(y_i − R x_i) / X`` over every cluster
+    of ``frame``, NaN for the clusters outside the group: two groups sharing clusters, as
+    pupils and teachers of the same lycées, are compared with their covariance) and
+    ``ci_method`` = ``cluster``. A row whose cluster is missing is a cluster of its own.
+    """
+    ids = frame[cluster].astype("string")
+    missing = ids.isna().to_numpy()
+    if missing.any():  # a row without its cluster is a cluster of its own
+        ids = ids.where(~missing, pd.Series([f"\0{k}" for k in range(len(ids))], index=ids.index, dtype="string"))
+    keyed = frame.assign(_cluster=ids)
+    keys = [*(by or []), "_cluster"]
+    agg = (keyed.groupby(keys, observed=True, dropna=False)[[numerator, denominator]].sum().reset_index())
+    codes, uniques = pd.factorize(agg["_cluster"])
+    return _cluster_groups(agg, numerator, denominator, by, codes, len(uniques), scale, level, proportion=True)
+
+
+def _cluster_groups(rows: pd.DataFrame, numerator: str, denominator: str, by: list[str] | None,
+                    codes: np.ndarray, n_codes: int, scale: float, level: float, proportion: bool) -> pd.DataFrame:
+    y_all = rows[numerator].to_numpy(float)
+    x_all = rows[denominator].to_numpy(float)
+    groups = (rows.groupby(by, observed=True, dropna=False, sort=True).indices.items() if by
+              else [((), np.arange(len(rows)))])
+    out = []
+    for key, idx in groups:
+        y, x, c = y_all[idx], x_all[idx], codes[idx]
+        total, n = x.sum(), len(idx)
+        r = y.sum() / total if total > 0 else np.nan
+        influence = np.full(n_codes, np.nan)
+        se = deff = np.nan
+        lo = hi = np.nan
+        if total > 0:
+            influence[c] = 0.0
+            np.add.at(influence, c, (y - r * x) / total * scale)
+            if n >= 2:
+                se = float(np.sqrt(n / (n - 1) * np.nansum(influence ** 2)))
+                half = float(t_quantile(0.5 + level / 2, n - 1)) * se
+                lo, hi = max(r * scale - half, 0.0), r * scale + half
+                if proportion and r <= 1:
+                    hi = min(hi, scale)
+                if proportion and 0 < r < 1:
+                    deff = (se / scale) ** 2 / (r * (1 - r) / total)
         row = dict(zip(by, key if isinstance(key, tuple) else (key,), strict=True)) if by else {}
-        row.update({"numerator": float(part[numerator].sum()), "denominator": float(part[denominator].sum()),
-                    "value": r * scale, "ci_low": (r - Z * se) * scale, "ci_high": (r + Z * se) * scale,
-                    "se": se * scale, "clusters": n})
-        rows.append(row)
-    cols = [*(by or []), "numerator", "denominator", "value", "ci_low", "ci_high", "se", "clusters"]
-    return pd.DataFrame(rows, columns=cols)
+        row.update({"numerator": float(y.sum()), "denominator": float(total), "value": r * scale,
+                    "ci_low": lo, "ci_high": hi, "se": se, "clusters": n})
+        if proportion:
+            row["design_effect"] = deff
+        row.update({"influence": influence, "ci_method": "cluster"})
+        out.append(row)
+    cols = [*(by or []), "numerator", "denominator", "value", "ci_low", "ci_high", "se", "clusters",
+            *(["design_effect"] if proportion else []), "influence", "ci_method"]
+    return pd.DataFrame(out, columns=cols)
+
+
+def ratio_contrast(y: np.ndarray, x: np.ndarray, coef: np.ndarray | list[float],
+                   level: float = Z95, scale: float = 100.0) -> dict:
+    """A linear combination of ratios of sums over the same clusters, with its interval.
+
+    ``y`` and ``x`` are (clusters × terms) arrays: row *i* holds cluster *i*'s numerator and
+    denominator of each term (0 where the cluster has no unit in the term). The estimate is
+    ``Σ_k c_k · Σ_i y_ik / Σ_i x_ik``: a difference of two rates (``coef`` = [1, −1]) — two
+    groups of establishments, or boys and girls of the same lycées —, or a difference of two
+    such differences (the change of a gap between two years: [1, −1, −1, 1]). Its variance
+    is the linearised one with the establishment as the unit, ``n/(n−1) Σ_i z_i²`` with
+    ``z_i = Σ_k c_k (y_ik − R_k x_ik) / X_k`` over the ``n`` clusters present in some term:
+    the covariance of terms sharing establishments (the same lycées every year) is in it.
+    Student's quantile with ``n − 1`` degrees of freedom. For two groups of establishments
+    that share none, :func:`welch_difference` on each group's own variance is better.
+
+    Returns estimate, se, ci_low, ci_high, p_value (two-sided), clusters — in ``scale``
+    units (points for rates in %); NaN where a term has no denominator, and no interval
+    where a term has fewer than two clusters (nothing says how its establishments vary).
+    """
+    y = np.asarray(y, dtype=float).reshape(len(y), -1)
+    x = np.asarray(x, dtype=float).reshape(len(x), -1)
+    c = np.asarray(coef, dtype=float)
+    present = (x > 0).any(axis=1)
+    y, x = y[present], x[present]
+    n = int(len(x))
+    nan = float("nan")
+    out = {"estimate": nan, "se": nan, "ci_low": nan, "ci_high": nan, "p_value": nan, "clusters": n}
+    totals = x.sum(axis=0)
+    if n == 0 or (totals <= 0).any():
+        return out
+    ratios = y.sum(axis=0) / totals
+    estimate = float(ratios @ c) * scale
+    out["estimate"] = estimate
+    if n < 2 or ((x > 0).sum(axis=0)[c != 0] < 2).any():
+        return out
+    z = ((y - ratios * x) / totals) @ c * scale
+    se = float(np.sqrt(n / (n - 1) * np.sum(z ** 2)))
+    half = float(t_quantile(0.5 + level / 2, n - 1)) * se
+    p = float(2 * special.stdtr(n - 1, -abs(estimate) / se)) if se > 0 else (1.0 if estimate == 0 else 0.0)
+    out.update(se=se, ci_low=estimate - half, ci_high=estimate + half, p_value=p)
+    return out
+
+
+def _welch(se1: float, n1: float, se2: float, n2: float) -> tuple[float, float]:
+    """Standard error and Welch–Satterthwaite degrees of freedom of a difference (NaN if n < 2)."""
+    var = se1 ** 2 + se2 ** 2
+    if not (n1 >= 2 and n2 >= 2 and np.isfinite(var)):
+        return float("nan"), float("nan")
+    v1, v2 = se1 ** 2, se2 ** 2
+    df = var ** 2 / (v1 ** 2 / (n1 - 1) + v2 ** 2 / (n2 - 1)) if var > 0 else min(n1, n2) - 1
+    return float(np.sqrt(var)), float(df)
+
+
+def welch_difference(diff: float, se1: float, n1: float, se2: float, n2: float,
+                     level: float = Z95) -> tuple[float, float]:
+    """Interval of a difference of two independent estimates from their standard errors.
+
+    ``n1``, ``n2``: their units (establishments for clustered rates, values for means);
+    Student's quantile with the Welch–Satterthwaite degrees of freedom. NaN with fewer than
+    two units on a side.
+    """
+    se, df = _welch(se1, n1, se2, n2)
+    if not np.isfinite(se):
+        return float("nan"), float("nan")
+    half = float(t_quantile(0.5 + level / 2, df)) * se
+    return float(diff - half), float(diff + half)
+
+
+def _two_sided_p(estimate: float, se: float, df: float) -> float:
+    if not (np.isfinite(se) and np.isfinite(df)):
+        return float("nan")
+    if se == 0:
+        return 1.0 if estimate == 0 else 0.0
+    return float(2 * special.stdtr(df, -abs(estimate) / se))
+
+
+#: The columns a breakdown keeps for :func:`breakdown_gap` (those its table has).
+BREAKDOWN_TEST_COLUMNS = ("se", "clusters", "design_effect", "n", "influence", "ci_method", "cluster_label")
+
+
+def breakdown_gap(first: pd.Series | dict, second: pd.Series | dict, groups: int = 2,
+                  level: float = Z95) -> dict | None:
+    """``first − second`` of two groups of a breakdown, with an interval that fits the data.
+
+    The interval follows the table's ``ci_method``:
+
+    - ``cluster`` (units grouped in establishments, :func:`cluster_rate_table`,
+      :func:`ratio_table`): linearised variance of the difference with establishments as
+      clusters, from the rows' ``influence``; groups without a common establishment add
+      their variances (Welch–Satterthwaite degrees of freedom), groups sharing
+      establishments (profiles, class levels) are paired on them (clusters − 1);
+    - ``wilson`` (independent units: establishments, authorities; rates in %): Newcombe's
+      interval built on the two Wilson intervals (``numerator``, ``denominator``);
+    - ``student`` (means over independent units, with ``se`` and ``n``): Welch.
+
+    The level is corrected for the comparison of ``groups`` groups (Bonferroni over their
+    ``groups (groups − 1) / 2`` pairs): the highest and lowest groups of a breakdown are
+    picked after seeing the data. Returns diff, ci_low, ci_high, significant (the
+    interval excludes 0), p_value (of the same test, Bonferroni-corrected likewise; NaN for
+    Newcombe's interval, which has none), method, level; None when the table has no such
+    method (the gap can then only be described) or the interval cannot be computed.
+    """
+    method = first.get("ci_method") if hasattr(first, "get") else None
+    if not isinstance(method, str) or method != (second.get("ci_method") if hasattr(second, "get") else None):
+        return None
+    pairs = max(groups * (groups - 1) // 2, 1)
+    adjusted = 1 - (1 - level) / pairs
+    diff = float(first["value"]) - float(second["value"])
+    se = df = p_value = np.nan
+    if method == "cluster":
+        z1, z2 = np.asarray(first["influence"], float), np.asarray(second["influence"], float)
+        in1, in2 = ~np.isnan(z1), ~np.isnan(z2)
+        n1, n2 = int(in1.sum()), int(in2.sum())
+        if (in1 & in2).any():
+            n = int((in1 | in2).sum())
+            if n1 >= 2 and n2 >= 2:
+                se = float(np.sqrt(n / (n - 1) * np.sum((np.nan_to_num(z1) - np.nan_to_num(z2)) ** 2)))
+                df = n - 1
+        else:
+            se1 = np.sqrt(n1 / (n1 - 1) * np.sum(z1[in1] ** 2)) if n1 >= 2 else np.nan
+            se2 = np.sqrt(n2 / (n2 - 1) * np.sum(z2[in2] ** 2)) if n2 >= 2 else np.nan
+            se, df = _welch(se1, n1, se2, n2)
+    elif method == "student":
+        se, df = _welch(float(first["se"]), float(first["n"]), float(second["se"]), float(second["n"]))
+    elif method != "wilson":
+        return None
+    if method == "wilson":
+        lo, hi = newcombe_interval(float(first["numerator"]), float(first["denominator"]),
+                                   float(second["numerator"]), float(second["denominator"]), level=adjusted)
+    elif np.isfinite(se):
+        half = float(t_quantile(0.5 + adjusted / 2, df)) * se
+        lo, hi = diff - half, diff + half
+        p_value = min(1.0, _two_sided_p(diff, se, df) * pairs)
+    else:
+        lo = hi = np.nan
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return None
+    return {"diff": diff, "ci_low": float(lo), "ci_high": float(hi), "significant": bool(lo > 0 or hi < 0),
+            "p_value": p_value, "method": method, "level": adjusted}
+
+
+def compare_groups(frame: pd.DataFrame, numerator: str, denominator: str, cluster: str,
+                   first: np.ndarray | pd.Series, second: np.ndarray | pd.Series, level: float = Z95) -> dict:
+    """Rate of the rows ``first`` minus rate of the rows ``second``, establishments as clusters.
+
+    ``first`` and ``second`` are boolean masks of ``frame`` (projects, pupils…; ``cluster``
+    their establishment). Groups of different establishments (an academy against the
+    others) add their variances (Welch); groups sharing establishments (two artistic
+    domains) are paired on them (:func:`breakdown_gap`). Returns rate1, rate2 (%), n1, n2
+    (rows), clusters1, clusters2, diff (points), ci_low, ci_high, p_value; NaN where a
+    group is empty or has fewer than two establishments.
+    """
+    a, b = np.asarray(first, bool), np.asarray(second, bool)
+    nan = float("nan")
+    out = {"rate1": nan, "rate2": nan, "n1": float(frame.loc[a, denominator].sum()),
+           "n2": float(frame.loc[b, denominator].sum()), "clusters1": 0, "clusters2": 0,
+           "diff": nan, "ci_low": nan, "ci_high": nan, "p_value": nan}
+    both = frame[a | b].assign(_side=np.where(a, "1", "2")[a | b])
+    table = cluster_rate_table(both, numerator, denominator, cluster, by=["_side"]).set_index("_side")
+    if {"1", "2"} - set(table.index):
+        return out
+    r1, r2 = table.loc["1"], table.loc["2"]
+    out.update(rate1=float(r1["value"]), rate2=float(r2["value"]), clusters1=int(r1["clusters"]),
+               clusters2=int(r2["clusters"]), diff=float(r1["value"] - r2["value"]))
+    gap = breakdown_gap(r1, r2, groups=2, level=level)
+    if gap is not None:
+        out.update(ci_low=gap["ci_low"], ci_high=gap["ci_high"], p_value=gap["p_value"])
+    return out
 
 
 def cluster_permutation_test(y: np.ndarray, n: np.ndarray, group: np.ndarray, permutations: int = PERMUTATIONS,
@@ -882,7 +1127,7 @@ def cluster_permutation_test(y: np.ndarray, n: np.ndarray, group: np.ndarray, pe
     Each position is a cluster (an establishment) with ``y`` successes out of ``n`` units
     and ``group`` True (first group) or False. Group labels are permuted among clusters, so
     units of one cluster move together (the test holds when they are alike). The interval
-    of the difference is the normal one with each group's ratio-estimator variance.
+    of the difference uses each group's ratio-estimator variance (:func:`welch_difference`).
 
     Returns diff (points), ci_low, ci_high, p_value, clusters1, clusters2.
     """
@@ -903,19 +1148,25 @@ def cluster_permutation_test(y: np.ndarray, n: np.ndarray, group: np.ndarray, pe
     perms = rng.permuted(np.tile(g.astype(float), (permutations, 1)), axis=1)
     sims = diff(perms)
     p_value = (1 + np.sum(np.abs(sims) >= abs(observed) - 1e-12)) / (permutations + 1)
-    variances = []
+    ses = []
     for sel in (g, ~g):
-        r = y[sel].sum() / n[sel].sum()
-        k = sel.sum()
-        variances.append(k / (k - 1) * ((y[sel] - r * n[sel]) ** 2).sum() / n[sel].sum() ** 2 if k > 1 else np.nan)
-    half = 1.959964 * np.sqrt(sum(variances))
-    out.update({"diff": observed * 100, "ci_low": (observed - half) * 100, "ci_high": (observed + half) * 100,
-                "p_value": float(p_value)})
+        _, se, _ = cluster_ratio(y[sel], n[sel])
+        ses.append(se)
+    lo, hi = welch_difference(observed * 100, ses[0] * 100, int(g.sum()), ses[1] * 100, int((~g).sum()))
+    out.update({"diff": observed * 100, "ci_low": lo, "ci_high": hi, "p_value": float(p_value)})
     return out
 
 
-def _fit_quasi_binomial(successes: np.ndarray, trials: np.ndarray, exog: np.ndarray):
-    """Binomial GLM (logit) with the Pearson dispersion when it exceeds 1 (quasi-binomial)."""
+def _fit_quasi_binomial(successes: np.ndarray, trials: np.ndarray, exog: np.ndarray,
+                        groups: np.ndarray | None = None):
+    """Binomial GLM (logit) with the Pearson dispersion when it exceeds 1 (quasi-binomial).
+
+    With ``groups`` (one cluster code per row, e.g. the lycée of each lycée × year row),
+    the covariance is cluster-robust instead (sandwich, Student with clusters − 1 degrees
+    of freedom): rows of the same establishment over the years are not independent, and
+    the robust covariance covers both their correlation and the overdispersion. The fit's
+    ``dispersion`` attribute is the Pearson dispersion of the plain fit either way.
+    """
     import statsmodels.api as sm
 
     endog = np.column_stack([successes, trials - successes]).astype(float)
@@ -924,17 +1175,24 @@ def _fit_quasi_binomial(successes: np.ndarray, trials: np.ndarray, exog: np.ndar
         warnings.simplefilter("ignore")
         res = model.fit()
         dispersion = res.pearson_chi2 / res.df_resid if res.df_resid > 0 else np.nan
-        if np.isfinite(dispersion) and dispersion > 1:
+        if groups is not None:
+            res = model.fit(cov_type="cluster", cov_kwds={"groups": np.asarray(groups)}, use_t=True)
+        elif np.isfinite(dispersion) and dispersion > 1:
             res = model.fit(scale=float(dispersion))
+    res.dispersion = float(dispersion)
     return res
 
 
 def logistic_trend(frame: pd.DataFrame, successes: str, trials: str, year: str = "year",
-                   deadline: int | None = None, min_points_for_interval: int | None = None) -> dict:
+                   deadline: int | None = None, min_points_for_interval: int | None = None,
+                   cluster: str | None = None) -> dict:
     """Trend of a share over the years: logit(share) = a + b × year (quasi-binomial GLM).
 
     ``frame`` has one row per unit and year (e.g. lycée × year) with counts; the dispersion
-    between units widens the intervals (Pearson scale, never below 1).
+    between units widens the intervals (Pearson scale, never below 1). With ``cluster``
+    (the column of the establishment), the covariance is clustered on it instead: the
+    same establishments year after year are one cluster each (see
+    :func:`_fit_quasi_binomial`).
 
     Returns ``n_years``, ``odds_ratio`` per year with its 95 % interval (``or_low``,
     ``or_high``), ``p_value`` (slope = 0), ``points_per_year`` (average change of the share
@@ -959,8 +1217,9 @@ def logistic_trend(frame: pd.DataFrame, successes: str, trials: str, year: str =
         return out
     x0 = float(years.min())
     exog = np.column_stack([np.ones_like(years), years - x0])
+    groups = pd.factorize(f[cluster])[0] if cluster is not None else None
     try:
-        res = _fit_quasi_binomial(s, n, exog)
+        res = _fit_quasi_binomial(s, n, exog, groups)
     except Exception:  # noqa: BLE001 - a failed fit leaves the trend undetermined
         return out
     b = float(res.params[1])
@@ -969,7 +1228,7 @@ def logistic_trend(frame: pd.DataFrame, successes: str, trials: str, year: str =
     k = pbar * (1 - pbar) * 100
     out.update(odds_ratio=np.exp(b), or_low=np.exp(lo), or_high=np.exp(hi), p_value=float(res.pvalues[1]),
                points_per_year=b * k, points_low=lo * k, points_high=hi * k,
-               dispersion=float(max(1.0, res.scale)))
+               dispersion=float(max(1.0, res.dispersion)) if np.isfinite(res.dispersion) else 1.0)
     if deadline is not None:
         yearly = pd.DataFrame({"year": years, "s": s, "n": n}).groupby("year")[["s", "n"]].sum()
         proj = fit_projection(yearly.index.to_numpy(float), (yearly["s"] / yearly["n"] * 100).to_numpy(),

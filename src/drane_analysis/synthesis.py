@@ -87,12 +87,20 @@ def territorial_gaps(data: Data, scope: str, period: str, limit: int = 12) -> pd
 
     For every indicator whose target module offers ``breakdown`` and which declares the
     breakdown, the gap between its highest and lowest group. Gaps are compared relative to
-    the indicator's overall level (``relative_gap`` = gap / mean of the groups); a gap is
-    *significant* when the two groups' 95 % intervals do not overlap. Groups whose value may
-    not be published (:mod:`.privacy`: small counts, rates on small bases) are left out.
+    the indicator's overall level (``relative_gap`` = gap / mean of the groups). A gap is
+    tested only where its breakdown carries a test that fits how the data were produced
+    (:func:`~.stats.breakdown_gap`: establishments as clusters for pupils and accounts,
+    Newcombe or Welch for independent units), at a level corrected for the groups compared
+    and for the number of gaps tested in the table (Bonferroni: the table screens many
+    indicators at once); ``significant`` is True or False, or None when no test fits.
+    Groups whose value may not be published (:mod:`.privacy`: small counts, rates on small
+    bases) are left out.
     """
+    from .stats import breakdown_gap
+
     cat = load_catalogue()
     rows = []
+    pairs = []
     mods = modules()
     for ind in cat.indicators():
         module = mods.get(ind.target)
@@ -113,19 +121,25 @@ def territorial_gaps(data: Data, scope: str, period: str, limit: int = 12) -> pd
             hi, lo = table.loc[table["value"].idxmax()], table.loc[table["value"].idxmin()]
             mean = float(table["value"].mean())
             gap = float(hi["value"] - lo["value"])
-            overlap = not (pd.notna(hi["ci_low"]) and pd.notna(lo["ci_high"]) and hi["ci_low"] > lo["ci_high"])
+            pairs.append((hi, lo, len(table)))
             rows.append({
                 "target": ind.target, "indicator": ind.id, "label": ind.label, "unit": ind.unit,
                 "breakdown": by, "breakdown_label": cat.breakdowns.get(by, by),
                 "high_group": hi["label"], "high": float(hi["value"]),
                 "low_group": lo["label"], "low": float(lo["value"]),
-                "gap": gap, "relative_gap": gap / mean if mean else np.nan, "significant": not overlap,
+                "gap": gap, "relative_gap": gap / mean if mean else np.nan,
             })
     out = pd.DataFrame(rows)
     if out.empty:
         return out
-    out = out.sort_values(["significant", "relative_gap"], ascending=[False, False], kind="stable")
-    return out.head(limit).reset_index(drop=True)
+    tested = sum(breakdown_gap(hi, lo, groups=k) is not None for hi, lo, k in pairs)
+    level = 1 - 0.05 / max(tested, 1)
+    tests = [breakdown_gap(hi, lo, groups=k, level=level) for hi, lo, k in pairs]
+    out["significant"] = pd.Series([None if t is None else t["significant"] for t in tests], dtype=object)
+    out["tested"] = tested
+    order = out["significant"].map({True: 0, False: 1, None: 2})
+    out = out.assign(_o=order).sort_values(["_o", "relative_gap"], ascending=[True, False], kind="stable")
+    return out.drop(columns="_o").head(limit).reset_index(drop=True)
 
 
 def report_link(target: str, scope: str) -> str:
@@ -171,7 +185,7 @@ def show_gaps(gaps: pd.DataFrame) -> None:
                                                                   strict=True)],
         "Écart": [fmt_value(g, "percent_points" if u == "percent" else u) for g, u in zip(gaps["gap"], gaps["unit"],
                                                                                         strict=True)],
-        "Significatif": ["oui" if s else "non" for s in gaps["significant"]],
+        "Significatif": ["non testé" if s is None else ("oui" if s else "non") for s in gaps["significant"]],
     })
     _display_html(html_table(frame, align_right=["Écart"], caption="Les plus grands écarts entre territoires"))
 
@@ -254,14 +268,18 @@ class Synthesis:
             _display_markdown("*Aucun indicateur ventilé par département pour ce périmètre et cette année.*")
 
     def method(self) -> None:
-        from .report import _display_markdown
+        from .report import INTERVALS_SENTENCE, _display_markdown
 
         cat = load_catalogue()
-        lines = [f"- **Statut** : {cat.status_rule}",
+        lines = [f"- **Intervalles** : {INTERVALS_SENTENCE}",
+                 f"- **Statut** : {cat.status_rule}",
                  "- **Écarts territoriaux** : pour chaque indicateur ventilable, écart entre le groupe le plus haut "
                  "et le plus bas (type de territoire, quartile d'IPS, éducation prioritaire, département) ; les écarts "
-                 "sont classés par leur taille relative au niveau de l'indicateur ; « significatif » quand les "
-                 "intervalles à 95 % des deux groupes ne se recouvrent pas.",
+                 "sont classés par leur taille relative au niveau de l'indicateur. « Significatif » vient d'un test "
+                 "adapté à la façon dont les données sont produites (établissements comme grappes pour les élèves "
+                 "et les comptes, unités indépendantes pour les établissements), au seuil de 5 % corrigé pour le "
+                 "nombre de groupes comparés et pour le nombre d'écarts testés dans ce tableau (Bonferroni) ; "
+                 "« non testé » quand aucun test ne convient (par exemple des écoles couvertes par circonscription).",
                  "- **Liens** : chaque cible renvoie à son rapport détaillé pour le même périmètre et la même année."]
         missing = [t for t in cat.targets if t not in modules()]
         if missing:

@@ -163,3 +163,191 @@ def test_computing_indicators_imports_neither_scipy_stats_nor_matplotlib():
               "print(sorted(m for m in ('scipy.stats', 'matplotlib', 'seaborn', 'statsmodels') if m in sys.modules))\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]", done.stderr
+
+
+# --------------------------------------------------------------------------- establishments as clusters
+
+
+def clustered(rates_a, rates_b, pupils=100):
+    """Pupils of establishments of two groups, each establishment with its own rate."""
+    rows = []
+    for group, rates in (("a", rates_a), ("b", rates_b)):
+        for k, r in enumerate(rates):
+            rows.append({"g": group, "uai": f"{group}{k}", "k": round(r * pupils), "n": pupils})
+    return pd.DataFrame(rows)
+
+
+def test_cluster_rate_table_by_hand():
+    frame = pd.DataFrame({"g": ["a"] * 4, "uai": ["1", "1", "2", "3"], "k": [3, 1, 3, 5], "n": [5, 5, 10, 10]})
+    row = stats.cluster_rate_table(frame, "k", "n", "uai", by=["g"]).iloc[0]
+    # Establishments 1 (4 of 10), 2 (3 of 10), 3 (5 of 10): R = 12/30; z = (y − R x) / 30;
+    # variance 3/2 Σ z², Student with 2 degrees of freedom.
+    z = (np.array([4, 3, 5]) - 0.4 * np.array([10, 10, 10])) / 30
+    se = np.sqrt(3 / 2 * np.sum(z ** 2))
+    assert row["clusters"] == 3 and row["value"] == pytest.approx(40)
+    assert row["se"] == pytest.approx(se * 100)
+    assert row["ci_high"] == pytest.approx(40 + 4.302653 * se * 100, rel=1e-6)
+    assert row["ci_low"] == pytest.approx(40 - 4.302653 * se * 100, rel=1e-6)
+    assert row["design_effect"] == pytest.approx(se ** 2 / (0.4 * 0.6 / 30))
+    assert row["ci_method"] == "cluster"
+    assert np.nansum(row["influence"] ** 2) == pytest.approx(np.sum(z ** 2) * 100 ** 2)
+    # Bounded at 0 below: 0, 0 and 3 of 10.
+    low = stats.cluster_rate_table(frame.assign(k=[0, 0, 0, 3]), "k", "n", "uai").iloc[0]
+    assert low["ci_low"] == 0 and low["ci_high"] > 10
+
+
+def test_identical_establishments_give_no_design_effect():
+    # Every establishment has the same rate: nothing varies between them, the clustered
+    # variance is 0 (Wilson's binomial variance would not be).
+    table = stats.cluster_rate_table(clustered([0.5] * 4, [0.5] * 4), "k", "n", "uai").iloc[0]
+    assert table["se"] == pytest.approx(0) and table["design_effect"] == pytest.approx(0)
+
+
+def test_ratio_table_uses_student_with_clusters_minus_one_degrees_of_freedom():
+    frame = pd.DataFrame({"y": [1.0, 3.0, 2.0], "x": [1.0, 1.0, 2.0]})
+    row = stats.ratio_table(frame, "y", "x").iloc[0]
+    r = 6 / 4
+    se = np.sqrt(3 / 2 * np.sum((frame["y"] - r * frame["x"]) ** 2)) / 4
+    assert row["value"] == r and row["se"] == pytest.approx(se)
+    assert row["ci_high"] - r == pytest.approx(4.302653 * se, rel=1e-6)   # not 1.96 × se
+
+
+def test_ratio_contrast_by_hand():
+    # Two terms over three clusters (boys and girls of the same lycées).
+    y = np.array([[2, 1], [4, 0], [0, 1]], dtype=float)
+    x = np.array([[10, 10], [10, 10], [10, 10]], dtype=float)
+    res = stats.ratio_contrast(y, x, [1, -1])
+    r1, r2 = 6 / 30, 2 / 30
+    z = ((y[:, 0] - r1 * x[:, 0]) / 30 - (y[:, 1] - r2 * x[:, 1]) / 30) * 100
+    se = np.sqrt(3 / 2 * np.sum(z ** 2))
+    assert res["estimate"] == pytest.approx((r1 - r2) * 100) and res["se"] == pytest.approx(se)
+    assert res["ci_low"] == pytest.approx(res["estimate"] - 4.302653 * se, rel=1e-6)
+    assert res["clusters"] == 3 and 0 < res["p_value"] < 1
+
+
+def test_ratio_contrast_pairs_the_same_establishments():
+    # Each lycée's second term is its first minus 5 points, while lycées differ widely:
+    # paired on the establishments the difference is exact; as two independent groups of
+    # establishments it would be lost in how much they differ.
+    firsts = np.array([0.9, 0.2, 0.6, 0.4, 0.8])
+    y = np.column_stack([firsts * 100, (firsts - 0.05) * 100])
+    x = np.full((5, 2), 100.0)
+    paired = stats.ratio_contrast(y, x, [1, -1])
+    assert paired["estimate"] == pytest.approx(5) and paired["se"] == pytest.approx(0, abs=1e-9)
+    apart = stats.ratio_contrast(np.vstack([np.column_stack([y[:, 0], np.zeros(5)]),
+                                            np.column_stack([np.zeros(5), y[:, 1]])]),
+                                 np.vstack([np.column_stack([x[:, 0], np.zeros(5)]),
+                                            np.column_stack([np.zeros(5), x[:, 1]])]), [1, -1])
+    assert apart["estimate"] == pytest.approx(5) and apart["ci_low"] < 0 < apart["ci_high"]
+
+
+def test_clustered_gap_is_not_significant_where_wilson_intervals_do_not_overlap():
+    # Three establishments per group with rates 90, 10, 90 % against 10, 90, 10 %: 63.3 %
+    # against 36.7 % of 300 pupils each. Pupils as independent trials, the Wilson intervals
+    # do not overlap (the old verdict: « significatif »); with establishments as clusters
+    # the gap is well within how much establishments differ.
+    frame = clustered([0.9, 0.1, 0.9], [0.1, 0.9, 0.1])
+    wilson = stats.rate_table(frame, "k", "n", by=["g"]).set_index("g")
+    assert wilson.loc["b", "ci_high"] < wilson.loc["a", "ci_low"]
+    table = stats.cluster_rate_table(frame, "k", "n", "uai", by=["g"]).set_index("g")
+    gap = stats.breakdown_gap(table.loc["a"], table.loc["b"])
+    assert gap["method"] == "cluster" and not gap["significant"] and gap["ci_low"] < 0 < gap["ci_high"]
+    assert table.loc["a", "design_effect"] > 50
+
+
+def test_clustered_gap_is_significant_when_establishments_agree():
+    frame = clustered([0.62, 0.6, 0.64, 0.61, 0.63], [0.4, 0.42, 0.38, 0.41, 0.39])
+    table = stats.cluster_rate_table(frame, "k", "n", "uai", by=["g"]).set_index("g")
+    gap = stats.breakdown_gap(table.loc["a"], table.loc["b"])
+    assert gap["significant"] and gap["diff"] == pytest.approx(22) and gap["ci_low"] > 0
+
+
+def test_breakdown_gap_pairs_groups_sharing_establishments():
+    # Teachers 10 points above pupils in each of five very different lycées.
+    rows = []
+    for k, r in enumerate([0.3, 0.5, 0.7, 0.4, 0.6]):
+        rows += [{"profile": "student", "uai": str(k), "k": round(r * 100), "n": 100},
+                 {"profile": "teacher", "uai": str(k), "k": round((r + 0.1) * 100), "n": 100}]
+    table = stats.cluster_rate_table(pd.DataFrame(rows), "k", "n", "uai", by=["profile"]).set_index("profile")
+    gap = stats.breakdown_gap(table.loc["teacher"], table.loc["student"])
+    assert gap["significant"] and gap["ci_low"] == pytest.approx(10) and gap["ci_high"] == pytest.approx(10)
+
+
+def test_breakdown_gap_corrects_for_the_number_of_groups():
+    frame = clustered([0.62, 0.55, 0.66, 0.58, 0.63], [0.5, 0.56, 0.45, 0.53, 0.49])
+    table = stats.cluster_rate_table(frame, "k", "n", "uai", by=["g"]).set_index("g")
+    two = stats.breakdown_gap(table.loc["a"], table.loc["b"], groups=2)
+    six = stats.breakdown_gap(table.loc["a"], table.loc["b"], groups=6)
+    assert six["level"] == pytest.approx(1 - 0.05 / 15)
+    assert six["ci_high"] - six["ci_low"] > two["ci_high"] - two["ci_low"]
+    assert two["significant"] and not six["significant"]
+
+
+def test_breakdown_gap_of_independent_units_is_newcombes():
+    table = stats.rate_table(pd.DataFrame({"g": ["a", "b"], "k": [56, 48], "n": [70, 80]}), "k", "n",
+                             by=["g"]).assign(ci_method="wilson").set_index("g")
+    gap = stats.breakdown_gap(table.loc["a"], table.loc["b"])
+    assert (gap["ci_low"], gap["ci_high"]) == pytest.approx((5.24, 33.39), abs=0.01)   # Newcombe (1998)
+    assert gap["significant"]
+
+
+def test_breakdown_gap_of_means_is_welchs():
+    frame = pd.DataFrame({"g": ["a"] * 3 + ["b"] * 3, "v": [2.0, 4.0, 6.0, 1.0, 2.0, 3.0]})
+    table = stats.mean_table(frame, "v", by=["g"], with_se=True).set_index("g")
+    gap = stats.breakdown_gap(table.loc["a"], table.loc["b"])
+    from scipy import stats as sps
+
+    ci = sps.ttest_ind([2, 4, 6], [1, 2, 3], equal_var=False).confidence_interval(0.95)
+    assert (gap["ci_low"], gap["ci_high"]) == pytest.approx((ci.low, ci.high))
+
+
+def test_breakdown_gap_without_a_method_is_none():
+    table = pd.DataFrame({"value": [10.0, 20.0], "ci_low": [9.0, 19.0], "ci_high": [11.0, 21.0]})
+    assert stats.breakdown_gap(table.iloc[1], table.iloc[0]) is None
+
+
+def test_logistic_trend_clustered_on_establishments():
+    # Ten lycées followed four years: each keeps its own level (strong lycée effect) and the
+    # share does not move. A cluster-robust trend knows the 40 rows are 10 lycées.
+    rng = np.random.default_rng(1)
+    rows = []
+    for k in range(10):
+        level = rng.uniform(0.05, 0.6)
+        for year in range(2020, 2024):
+            n = 200
+            rows.append({"uai": str(k), "year": year, "s": rng.binomial(n, level), "n": n})
+    frame = pd.DataFrame(rows)
+    plain = stats.logistic_trend(frame, "s", "n")
+    robust = stats.logistic_trend(frame, "s", "n", cluster="uai")
+    assert robust["odds_ratio"] == pytest.approx(plain["odds_ratio"])
+    assert robust["dispersion"] == pytest.approx(plain["dispersion"]) and robust["dispersion"] > 1
+    assert robust["or_low"] < 1 < robust["or_high"]
+
+
+def test_rows_without_their_cluster_are_clusters_of_their_own():
+    frame = pd.DataFrame({"uai": ["1", "1", None, None], "k": [1, 1, 0, 1], "n": [1, 1, 1, 1]})
+    row = stats.cluster_rate_table(frame, "k", "n", "uai").iloc[0]
+    assert row["clusters"] == 3 and row["numerator"] == 3 and row["denominator"] == 4
+
+
+def test_compare_groups_of_projects_in_establishments():
+    # Projects of six establishments: three of group a (all 2 of 4 projects digital), three
+    # of group b (1 of 4). Between establishments nothing varies within a group.
+    rows = [{"uai": f"a{k}", "g": "a", "digital": int(j < 2), "one": 1} for k in range(3) for j in range(4)]
+    rows += [{"uai": f"b{k}", "g": "b", "digital": int(j < 1), "one": 1} for k in range(3) for j in range(4)]
+    frame = pd.DataFrame(rows)
+    res = stats.compare_groups(frame, "digital", "one", "uai", frame["g"] == "a", frame["g"] == "b")
+    assert (res["rate1"], res["rate2"], res["diff"]) == (50, 25, 25)
+    assert res["clusters1"] == 3 and res["n1"] == 12
+    assert res["ci_low"] == res["ci_high"] == 25 and res["p_value"] == 0   # no variation between establishments
+    # One establishment on a side: nothing says how establishments vary, no test.
+    one = stats.compare_groups(frame, "digital", "one", "uai", frame["uai"] == "a0", frame["g"] == "b")
+    assert one["diff"] == 25 and np.isnan(one["p_value"]) and np.isnan(one["ci_low"])
+
+
+def test_breakdown_gap_p_value_agrees_with_its_interval():
+    frame = clustered([0.62, 0.55, 0.66, 0.58, 0.63], [0.5, 0.56, 0.45, 0.53, 0.49])
+    table = stats.cluster_rate_table(frame, "k", "n", "uai", by=["g"]).set_index("g")
+    for groups in (2, 6):
+        gap = stats.breakdown_gap(table.loc["a"], table.loc["b"], groups=groups)
+        assert (gap["p_value"] < 0.05) == gap["significant"]

@@ -46,7 +46,7 @@ from ..periods import Period
 from ..privacy import linked_breakdown
 from ..report import gap_sentence  # noqa: F401  (used by the notebook as cible.gap_sentence)
 from ..sources.pix import PIX_ORGA_STATUS_LABELS, is_pix_certification, persons
-from ..stats import mean_table, rate_table
+from ..stats import BREAKDOWN_TEST_COLUMNS, cluster_rate_table, rate_table
 
 TARGET = "1.1"
 TERMINALE_LEVELS = ("tle_g", "tle_sti2d", "tle_stl", "tle_stmg", "tle_st2s", "tle_std2a", "tle_pro")
@@ -449,6 +449,17 @@ def _validated_scores(data: Data) -> pd.DataFrame:
     return out[out["level"].notna()].reset_index(drop=True)
 
 
+def score_table(scores: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Mean score of certified pupils by groups, with establishments as clusters.
+
+    ``scores``: :func:`validated_scores` rows (one per pupil). The mean is Σ scores /
+    Σ pupils, a ratio of sums over establishments: its interval is the ratio estimator's
+    (:func:`~drane_analysis.stats.cluster_rate_table`), pupils of one establishment being
+    alike. Returns the columns of ``cluster_rate_table`` (``denominator``: pupils scored).
+    """
+    return cluster_rate_table(scores.assign(pupils=1), "score", "pupils", "uai", by=by, scale=1.0)
+
+
 # --------------------------------------------------------------------------- series
 
 
@@ -459,23 +470,23 @@ def compute(data: Data) -> pd.DataFrame:
     for indicator, column in (("pix_orga_activation_rate", "is_active"), ("pix_orga_campaign_rate", "has_campaign")):
         for scope, part in by_scope(orga_frame, scopes=data.scopes):
             table = rate_table(part, column, "one", by=["period"]).assign(academy=scope)
-            rows += rate_rows(TARGET, indicator, table)
+            rows += rate_rows(TARGET, indicator, table)  # establishments: independent units, Wilson
     cert = certification_by_establishment(data)
     scores = validated_scores(data)
     for level in ("3e", "terminale"):
         lv = cert[cert["level"] == level]
         sc = scores[scores["level"] == level]
         for scope, part in by_scope(lv, scopes=data.scopes):
-            table = rate_table(part, "certified", "eligible", by=["period"]).assign(academy=scope)
-            rates = rate_rows(TARGET, f"pix_certification_rate_{level}", table)
+            table = cluster_rate_table(part, "certified", "eligible", "uai", by=["period"]).assign(academy=scope)
+            rates = rate_rows(TARGET, f"pix_certification_rate_{level}", table, interval="table")
             for row in rates:
                 row["note"] = excess_note(part[part["period"] == row["period"]])
             rows += rates
         for scope, part in by_scope(sc, scopes=data.scopes):
-            means = mean_table(part, "score", by=["period"])
+            means = score_table(part, by=["period"])
             for rec in means.itertuples(index=False):
                 rows.append({"target": TARGET, "indicator": f"pix_mean_score_{level}", "academy": scope,
-                             "period": rec.period, "value": rec.value, "denominator": rec.n,
+                             "period": rec.period, "value": rec.value, "denominator": rec.denominator,
                              "ci_low": rec.ci_low, "ci_high": rec.ci_high})
     series = series_frame(rows)
     for level in ("3e", "terminale"):  # what the joins with the enrolment files and the annuaire lost
@@ -496,30 +507,34 @@ def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> p
     """One indicator for a scope and period, by ``department``, ``territory``, ``sector``…
 
     Returns the groups (``group`` code and French ``label``) with value, numerator,
-    denominator and 95 % interval, sorted by label.
+    denominator and 95 % interval, sorted by label, and ``ci_method`` with what
+    :func:`~drane_analysis.report.gap_sentence` needs to test a gap: Pix Orga spaces are
+    establishments (independent units, Wilson); certified pupils and their scores are
+    grouped in establishments (clusters).
     """
     if indicator.startswith("pix_orga_"):
         frame = orga(data)
         column = "is_active" if indicator == "pix_orga_activation_rate" else "has_campaign"
         frame = _scope_filter(frame[frame["period"] == period], scope)
-        table = rate_table(frame, column, "one", by=[by])
+        table = rate_table(frame, column, "one", by=[by]).assign(ci_method="wilson")
     elif indicator.startswith("pix_certification_rate_"):
         level = indicator.rsplit("_", 1)[1]
         frame = certification_by_establishment(data)
         frame = _scope_filter(frame[(frame["period"] == period) & (frame["level"] == level)], scope)
-        table = rate_table(frame, "certified", "eligible", by=[by])
+        table = cluster_rate_table(frame, "certified", "eligible", "uai", by=[by])
     elif indicator.startswith("pix_mean_score_"):
         level = indicator.rsplit("_", 1)[1]
         frame = validated_scores(data)
         frame = _scope_filter(frame[(frame["period"] == period) & (frame["level"] == level)], scope)
-        table = mean_table(frame, "score", by=[by]).rename(columns={"n": "denominator"})
+        table = score_table(frame, by=[by])
         table["numerator"] = np.nan
     else:
         raise KeyError(f"indicateur inconnu pour la cible 1.1 : {indicator}")
     table = table.rename(columns={by: "group"})
     table["label"] = table["group"].map(lambda v: breakdown_label(by, v))
-    return table[["group", "label", "value", "numerator", "denominator", "ci_low", "ci_high"]].sort_values(
-        "label").reset_index(drop=True)
+    cols = ["group", "label", "value", "numerator", "denominator", "ci_low", "ci_high"]
+    cols += [c for c in BREAKDOWN_TEST_COLUMNS if c in table]
+    return table[cols].sort_values("label").reset_index(drop=True)
 
 
 def status_distribution(data: Data, scope: str, period: str) -> pd.DataFrame:
@@ -729,7 +744,9 @@ def coverage_notes(rpt) -> list[str]:
         "comptent pour 0 certifié.",
         "**Score moyen** : moyenne du score de la dernière certification validée de chaque élève certifié, "
         "y compris dans les établissements absents des fichiers d'effectifs (le taux, lui, les écarte).",
-        "**Pix Orga** : statut au point d'étape de janvier de l'année scolaire (comme dans la feuille de route).",
+        "**Pix Orga** : statut au point d'étape de janvier de l'année scolaire (comme dans la feuille de route) ; "
+        "les établissements sont des unités indépendantes (intervalle de Wilson).",
+        interval_note(cur),
     ]
     unrated = referential.in_scope(unrated_certifications(data), rpt.scope)
     unrated = unrated[unrated["period"] == rpt.period]
@@ -748,6 +765,31 @@ def coverage_notes(rpt) -> list[str]:
         if objective.note and objective.period == rpt.period:
             notes.append(f"**Feuille de route, {objective.period}** : {objective.note}")
     return notes
+
+
+def interval_note(cert: pd.DataFrame) -> str:
+    """The method note on the certification intervals, with the year's design effects.
+
+    ``cert``: :func:`certification_by_establishment` rows of the scope and year.
+    """
+    from ..report import fr_number
+
+    effects = []
+    for level in ("3e", "terminale"):
+        part = cert[cert["level"] == level]
+        if len(part) >= 2:
+            deff = cluster_rate_table(part, "certified", "eligible", "uai").iloc[0]["design_effect"]
+            if pd.notna(deff):
+                effects.append((level, deff))
+    text = ("**Intervalles des taux et des scores** : les élèves sont regroupés dans leurs établissements, qui "
+            "décident de tenir une session (un établissement sans session donne 0 pour tous ses élèves) ; les "
+            "intervalles prennent donc les établissements comme grappes, non les élèves un à un.")
+    if effects:
+        text += (" Cette année, l'effet de plan (la variance du taux ainsi calculée, rapportée à celle d'élèves "
+                 "qui seraient indépendants) vaut " + " et ".join(f"{fr_number(d, 1)} en {lv}" for lv, d in effects)
+                 + " : un intervalle de Wilson serait " + " et ".join(f"{fr_number(np.sqrt(d), 1)}" for _, d in effects)
+                 + " fois trop étroit.")
+    return text
 
 
 def _int(x: float) -> str:

@@ -32,7 +32,7 @@ from ..periods import Period
 from ..privacy import linked_breakdown
 from ..report import gap_sentence as _gap_sentence
 from ..sources.schematic import DOMAIN_LABELS, DOMAINS, FUNCTION_LABELS
-from ..stats import mean_interval, mean_table, rate_table, wilson_interval
+from ..stats import BREAKDOWN_TEST_COLUMNS, mean_interval, mean_table, rate_table, wilson_interval
 
 TARGET = "1.3"
 ATTRIBUTES = ["academy", "department", "department_label", "kind", "sector", "territory", "priority_education"]
@@ -221,18 +221,21 @@ def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> p
     ``sector`` (usage and maturity) or ``department``, ``function``, ``territory`` (leaders;
     academy-wide inspectors have no department).
 
-    Returns group, label, value, numerator, denominator, ci_low, ci_high, sorted by label.
+    Returns group, label, value, numerator, denominator, ci_low, ci_high, sorted by label,
+    with what :func:`~drane_analysis.report.gap_sentence` needs to test a gap
+    (``ci_method``): establishments and leaders are independent units (Wilson for the
+    shares, Student and Welch for the mean maturity).
     """
     if indicator == "schematic_usage_rate":
         frame = referential.in_scope(usage(data), scope)
-        table = rate_table(frame[frame["period"] == period], "uses", "one", by=[by])
+        table = rate_table(frame[frame["period"] == period], "uses", "one", by=[by]).assign(ci_method="wilson")
     elif indicator == "leaders_trained_rate":
         frame = referential.in_scope(leaders(data), scope)
-        table = rate_table(frame[frame["period"] == period], "trained", "one", by=[by])
+        table = rate_table(frame[frame["period"] == period], "trained", "one", by=[by]).assign(ci_method="wilson")
     elif indicator == "schematic_maturity_mean":
         frame = referential.in_scope(maturity(data), scope)
-        table = _clip_levels(mean_table(frame[frame["period"] == period], "maturity", by=[by]))
-        table = table.rename(columns={"n": "denominator"})
+        table = _clip_levels(mean_table(frame[frame["period"] == period], "maturity", by=[by], with_se=True))
+        table["denominator"] = table["n"]
         table["numerator"] = np.nan
     else:
         raise KeyError(f"indicateur inconnu pour la cible 1.3 : {indicator}")
@@ -243,7 +246,9 @@ def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> p
         table["label"] = [_label(by, g) for g in table["group"]]
     table["_last"] = table["label"].isin([NO_DEPARTMENT_LABEL, "Non renseigné"])
     table = table.sort_values(["_last", "label"]).drop(columns="_last")
-    return table[["group", "label", "value", "numerator", "denominator", "ci_low", "ci_high"]].reset_index(drop=True)
+    cols = ["group", "label", "value", "numerator", "denominator", "ci_low", "ci_high"]
+    cols += [c for c in BREAKDOWN_TEST_COLUMNS if c in table]
+    return table[cols].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- maturity profile
@@ -336,15 +341,22 @@ def paired_change(data: Data, scope: str, period: str, previous: str | None = No
     """Year-to-year change of maturity for the same establishments, domain by domain.
 
     One row per domain (and the overall maturity): domain, label and the columns of
-    :func:`paired_test`. ``attrs``: previous (the earlier year), pairs (establishments
-    assessed both years).
+    :func:`paired_test`, and ``wilcoxon_holm``: the six domains' p-values adjusted by Holm's
+    method (six tests read together; the overall maturity, the one pre-specified
+    comparison, keeps its own p and has none). ``attrs``: previous (the earlier year), pairs
+    (establishments assessed both years).
     """
+    from ..stats import holm
+
     p = pairs(data, scope, period, previous)
     rows = []
     for domain in [*DOMAINS, OVERALL]:
         rows.append({"domain": domain, "label": _label("domain", domain),
                      **paired_test(p[f"before_{domain}"], p[f"after_{domain}"])})
     out = pd.DataFrame(rows)
+    domains = out["domain"] != OVERALL
+    out["wilcoxon_holm"] = np.nan
+    out.loc[domains, "wilcoxon_holm"] = holm(out.loc[domains, "wilcoxon_p"]).to_numpy()
     out.attrs["previous"] = p.attrs["previous"]
     out.attrs["pairs"] = len(p)
     return out
@@ -604,6 +616,7 @@ def show_paired_change(rpt) -> None:
                                         zip(ch["change"], ch["ci_low"], ch["ci_high"], strict=True)],
         "En hausse / en baisse": [_up_down(a, b) for a, b in zip(ch["improved"], ch["declined"], strict=True)],
         "Wilcoxon (p)": [_fmt_p(x) for x in ch["wilcoxon_p"]],
+        "p ajusté (Holm, 6 domaines)": ["—" if pd.isna(x) else _fmt_p(x) for x in ch["wilcoxon_holm"]],
     })
     _display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption=f"Évolution de la maturité des mêmes établissements, {ch.attrs['previous']} → "

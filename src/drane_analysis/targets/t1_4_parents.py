@@ -10,10 +10,12 @@ Indicators (``params/targets/1.4-parents.yaml``):
   collèges, écoles); an establishment found on two platforms in a year keeps the one with
   the most loaded parent accounts;
 - ``parents_ent_ips_gap``: that rate in the most favoured IPS quartile (Q4) minus the
-  least favoured one (Q1), in points, with a 95 % Newcombe interval.
+  least favoured one (Q1), in points, with a 95 % interval.
 
-Beyond the headline: the gap year by year with two intervals (Newcombe, accounts taken as
-independent; and one clustered on establishments) and a trend test of the gap
+Parents' accounts are grouped in establishments: every interval and test takes the
+establishments as clusters (:func:`~drane_analysis.stats.cluster_rate_table`,
+:func:`~drane_analysis.stats.ratio_contrast`). Beyond the headline: the gap year by year and
+a trend test of the gap, the same establishments paired across the years
 (:func:`ips_gap_by_year`, :func:`gap_trend`); the rate by IPS quartile over the years;
 parents' connections per activated account by IPS quartile and territory.
 """
@@ -29,7 +31,17 @@ from ..indicators import by_scope, rate_rows, series_frame
 from ..periods import Period, period_range
 from ..privacy import linked_breakdown
 from ..report import gap_sentence  # noqa: F401  (used by the notebook as cible.gap_sentence)
-from ..stats import Z, cluster_ratio, newcombe_interval, rate_table, ratio_table  # noqa: F401
+from ..stats import (  # noqa: F401  (shared statistics)
+    BREAKDOWN_TEST_COLUMNS,
+    Z,
+    cluster_rate_table,
+    cluster_ratio,
+    newcombe_interval,
+    ratio_contrast,
+    ratio_table,
+    t_quantile,
+    welch_difference,
+)
 from .t3_4_ent import account_year
 
 TARGET = "1.4"
@@ -175,8 +187,8 @@ def compute(data: Data) -> pd.DataFrame:
     if data.has("ent_comptes"):
         par = parent_accounts(data)
         for scope, part in by_scope(par, scopes=data.scopes):
-            table = rate_table(part, "activated", "loaded", by=["period"]).assign(academy=scope)
-            rows += rate_rows(TARGET, "parents_ent_usage_rate", table)
+            table = cluster_rate_table(part, "activated", "loaded", "uai", by=["period"]).assign(academy=scope)
+            rows += rate_rows(TARGET, "parents_ent_usage_rate", table, interval="table")
             for rec in ips_gap_by_year(data, scope).itertuples(index=False):
                 rows.append({"target": TARGET, "indicator": "parents_ent_ips_gap", "academy": scope,
                              "period": rec.period, "value": rec.gap, "ci_low": rec.ci_low, "ci_high": rec.ci_high})
@@ -209,9 +221,11 @@ def quartile_gap(frame: pd.DataFrame) -> dict:
     """Q4 − Q1 activation rate of parents' accounts (points) for one set of establishments.
 
     ``frame``: one row per establishment with loaded, activated, ips_quartile. Returns the
-    two rates and counts, the gap, its Newcombe interval (ci_low, ci_high: accounts as
-    independent trials) and a clustered one (cl_low, cl_high, se: establishments as
-    clusters, the two quartiles independent).
+    two rates and counts, the gap and its 95 % interval with establishments as clusters:
+    each quartile's ratio-estimator variance (``se``: of the gap), Student with the
+    Welch–Satterthwaite degrees of freedom (:func:`~drane_analysis.stats.welch_difference`;
+    none with fewer than two establishments in a quartile). A Newcombe interval, which
+    treats every account as an independent trial, would be several times too narrow.
     """
     out = {}
     for q, name in ((TOP, "top"), (BOTTOM, "bottom")):
@@ -220,19 +234,37 @@ def quartile_gap(frame: pd.DataFrame) -> dict:
         out.update({f"{name}_activated": float(part["activated"].sum()), f"{name}_loaded": float(part["loaded"].sum()),
                     f"{name}_rate": r * 100, f"{name}_se": se * 100, f"{name}_establishments": n})
     out["gap"] = out["top_rate"] - out["bottom_rate"]
-    out["ci_low"], out["ci_high"] = newcombe_interval(out["top_activated"], out["top_loaded"],
-                                                      out["bottom_activated"], out["bottom_loaded"])
-    se = float(np.hypot(out["top_se"], out["bottom_se"]))
-    out["se"] = se
-    out["cl_low"], out["cl_high"] = out["gap"] - Z * se, out["gap"] + Z * se
+    out["se"] = float(np.hypot(out["top_se"], out["bottom_se"]))
+    out["ci_low"], out["ci_high"] = welch_difference(out["gap"], out["top_se"], out["top_establishments"],
+                                                     out["bottom_se"], out["bottom_establishments"])
     return out
+
+
+def _quartile_contrast(frame: pd.DataFrame, terms: list[tuple[tuple, float]]) -> dict:
+    """A combination of activation rates of (period, IPS quartile) cells, establishments as clusters.
+
+    ``terms``: ((period or None for every period, quartile), coefficient). An establishment
+    present in several cells (the same collège every year) is one cluster: its years are
+    paired (:func:`~drane_analysis.stats.ratio_contrast`).
+    """
+    uai = frame["uai"].astype(str).to_numpy() if "uai" in frame else np.arange(len(frame)).astype(str)
+    codes, uniques = pd.factorize(uai)
+    y = np.zeros((len(uniques), len(terms)))
+    x = np.zeros((len(uniques), len(terms)))
+    for k, ((period, quartile), _) in enumerate(terms):
+        sel = (frame["ips_quartile"] == quartile).fillna(False).to_numpy(bool)
+        if period is not None:
+            sel &= (frame["period"] == period).fillna(False).to_numpy(bool)
+        np.add.at(y[:, k], codes[sel], frame["activated"].to_numpy(float)[sel])
+        np.add.at(x[:, k], codes[sel], frame["loaded"].to_numpy(float)[sel])
+    return ratio_contrast(y, x, [c for _, c in terms])
 
 
 def ips_gap_by_year(data: Data, scope: str, until: str | None = None) -> pd.DataFrame:
     """The Q4 − Q1 gap of parents' activation, year by year, for a scope.
 
-    Columns: period, top_rate, bottom_rate, gap, ci_low, ci_high (Newcombe), cl_low,
-    cl_high, se (clustered), top/bottom counts. Years without both quartiles are left out.
+    Columns: period, top_rate, bottom_rate, gap, ci_low, ci_high, se (establishments as
+    clusters), top/bottom counts. Years without both quartiles are left out.
     """
     par = referential.in_scope(parent_accounts(data), scope)
     rows = []
@@ -242,23 +274,28 @@ def ips_gap_by_year(data: Data, scope: str, until: str | None = None) -> pd.Data
         rec = quartile_gap(par[par["period"] == period])
         if np.isfinite(rec["gap"]):
             rows.append({"period": period, **rec})
-    cols = ["period", "top_rate", "bottom_rate", "gap", "ci_low", "ci_high", "cl_low", "cl_high", "se",
+    cols = ["period", "top_rate", "bottom_rate", "gap", "ci_low", "ci_high", "se",
             "top_activated", "top_loaded", "bottom_activated", "bottom_loaded", "top_establishments",
             "bottom_establishments"]
     return pd.DataFrame(rows, columns=cols)
 
 
-def gap_trend(gaps: pd.DataFrame) -> dict:
+def gap_trend(gaps: pd.DataFrame, accounts: pd.DataFrame | None = None) -> dict:
     """Is the gap narrowing? A weighted trend of the yearly gap, and the first-to-last change.
 
     ``gaps``: :func:`ips_gap_by_year` rows (``gap`` and its clustered ``se``). The slope
     (points a year) is a weighted least-squares line of the gap on the year, weights
-    1 / se² (a meta-regression): its standard error comes from the yearly standard
-    errors, inflated by the residual dispersion when the years scatter more than their
-    errors allow (dispersion = weighted RSS / (n − 2), floored at 1; then Student with
-    n − 2 degrees of freedom, else normal). Two-sided p-value and 95 % interval.
-    ``change`` is last − first gap with its 95 % interval (the two years independent).
-    NaN where fewer than two years (or no standard error).
+    1 / se² (a meta-regression), inflated by the residual dispersion when the years scatter
+    more than their errors allow (dispersion = weighted RSS / (n − 2), floored at 1; then
+    Student with n − 2 degrees of freedom). ``change`` is last − first gap.
+
+    With ``accounts`` (the :func:`parent_accounts` rows of the scope), the same
+    establishments are paired across the years: the slope, a fixed combination of the
+    yearly quartile rates, and the change get their variance with establishments as
+    clusters over every year (:func:`~drane_analysis.stats.ratio_contrast`), which holds
+    however much an establishment's years are alike; without, the years are treated as
+    independent. Two-sided p-value and 95 % intervals; NaN where fewer than two years (or
+    no standard error).
     """
     from scipy import stats as sps
 
@@ -267,13 +304,18 @@ def gap_trend(gaps: pd.DataFrame) -> dict:
     out = {"years": n, "slope": np.nan, "slope_low": np.nan, "slope_high": np.nan, "p_value": np.nan,
            "dispersion": np.nan, "first_period": g["period"].iloc[0] if n else None,
            "last_period": g["period"].iloc[-1] if n else None,
-           "change": np.nan, "change_low": np.nan, "change_high": np.nan}
+           "change": np.nan, "change_low": np.nan, "change_high": np.nan, "paired": accounts is not None}
     if n < 2:
         return out
     first, last = g.iloc[0], g.iloc[-1]
     out["change"] = float(last["gap"] - first["gap"])
-    se_change = float(np.hypot(first["se"], last["se"]))
-    out["change_low"], out["change_high"] = out["change"] - Z * se_change, out["change"] + Z * se_change
+    if accounts is not None:
+        change = _quartile_contrast(accounts, [((last["period"], TOP), 1.0), ((last["period"], BOTTOM), -1.0),
+                                               ((first["period"], TOP), -1.0), ((first["period"], BOTTOM), 1.0)])
+        out["change_low"], out["change_high"] = change["ci_low"], change["ci_high"]
+    else:
+        se_change = float(np.hypot(first["se"], last["se"]))
+        out["change_low"], out["change_high"] = out["change"] - Z * se_change, out["change"] + Z * se_change
     x = np.array([Period.parse(p).start for p in g["period"]], dtype=float)
     y = g["gap"].to_numpy(float)
     se = g["se"].to_numpy(float)
@@ -286,6 +328,15 @@ def gap_trend(gaps: pd.DataFrame) -> dict:
     slope = float(np.sum(w * (x - xm) * (y - ym)) / sxx)
     se_slope = float(np.sqrt(1 / sxx))
     crit, df = Z, None
+    if accounts is not None:
+        # slope = Σ a_t gap_t with a_t = w_t (x_t − x̄) / Sxx: a combination of quartile rates.
+        a = w * (x - xm) / sxx
+        terms = [((p, q), sign * float(c)) for p, c in zip(g["period"], a, strict=True)
+                 for q, sign in ((TOP, 1.0), (BOTTOM, -1.0))]
+        paired = _quartile_contrast(accounts, terms)
+        se_slope = paired["se"]
+        df = paired["clusters"] - 1
+        crit = float(t_quantile(0.975, df))
     if n > 2:
         resid = y - (ym + slope * (x - xm))
         dispersion = float(np.sum(w * resid ** 2) / (n - 2))
@@ -302,11 +353,12 @@ def gap_trend(gaps: pd.DataFrame) -> dict:
 
 
 def quartile_history(data: Data, scope: str, until: str | None = None) -> pd.DataFrame:
-    """Parents' activation rate by IPS quartile and year (Wilson interval)."""
+    """Parents' activation rate by IPS quartile and year (establishments as clusters)."""
     par = referential.in_scope(parent_accounts(data), scope)
     if until:
         par = par[par["period"].map(lambda p: Period.parse(p) <= Period.parse(until))]
-    table = rate_table(par.dropna(subset=["ips_quartile"]), "activated", "loaded", by=["period", "ips_quartile"])
+    table = cluster_rate_table(par.dropna(subset=["ips_quartile"]), "activated", "loaded", "uai",
+                               by=["period", "ips_quartile"])
     table["label"] = table["ips_quartile"].map(lambda v: breakdown_label("ips_quartile", v))
     return table
 
@@ -317,11 +369,13 @@ def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> p
     ``priority_education``, ``kind`` for the parents' rate).
 
     Returns group, label, value, numerator, denominator, ci_low, ci_high, sorted by label
-    (counts of structures: value only).
+    (counts of structures: value only); the parents' rate has its interval with
+    establishments as clusters, and what :func:`~drane_analysis.report.gap_sentence` needs
+    to test a gap (``ci_method``…).
     """
     if indicator == "parents_ent_usage_rate":
         frame = referential.in_scope(parent_accounts(data), scope)
-        table = rate_table(frame[frame["period"] == period], "activated", "loaded", by=[by])
+        table = cluster_rate_table(frame[frame["period"] == period], "activated", "loaded", "uai", by=[by])
     elif indicator in STRUCTURE_INDICATORS:
         if by != "department":
             raise KeyError(f"{indicator} ne se ventile que par département")
@@ -333,6 +387,7 @@ def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> p
     table = table.rename(columns={by: "group"})
     table["label"] = table["group"].map(lambda v: breakdown_label(by, v))
     cols = ["group", "label", "value", "numerator", "denominator", "ci_low", "ci_high"]
+    cols += [c for c in BREAKDOWN_TEST_COLUMNS if c in table]
     return table[cols].sort_values("label").reset_index(drop=True)
 
 
@@ -340,14 +395,16 @@ def parent_intensity(data: Data, scope: str, period: str, by: str) -> pd.DataFra
     """Parents' connections in the year per activated account (monthly mean stock), by group.
 
     Interval clustered on establishments. Columns: group, label, value, numerator
-    (connections), denominator (activated accounts), ci_low, ci_high, clusters.
+    (connections), denominator (activated accounts), ci_low, ci_high, clusters, and what
+    :func:`~drane_analysis.report.gap_sentence` needs to test a gap (``ci_method``…).
     """
     frame = referential.in_scope(parent_accounts(data), scope)
     frame = frame[(frame["period"] == period) & (frame["activated_mean"] > 0)]
     table = ratio_table(frame, "connections", "activated_mean", by=[by]).rename(columns={by: "group"})
     table["label"] = table["group"].map(lambda v: breakdown_label(by, v))
-    return table[["group", "label", "value", "numerator", "denominator", "ci_low", "ci_high", "clusters"]].sort_values(
-        "label").reset_index(drop=True)
+    cols = ["group", "label", "value", "numerator", "denominator", "ci_low", "ci_high"]
+    cols += [c for c in BREAKDOWN_TEST_COLUMNS if c in table]
+    return table[cols].sort_values("label").reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- report blocks
@@ -380,7 +437,7 @@ def key_messages(rpt) -> str:
                 f"{fmt_value(cur['top_rate'], 'percent')} des comptes parents sont activés, contre "
                 f"{fmt_value(cur['bottom_rate'], 'percent')} dans les moins favorisés : un écart de "
                 f"**{fmt_value(g['value'], 'percent_points')}**")
-        trend = gap_trend(gaps)
+        trend = gap_trend(gaps, _accounts_until(rpt))
         if trend["years"] >= 2 and pd.notna(trend["p_value"]):
             first = gaps.iloc[0]
             text += f", contre {fmt_value(first['gap'], 'percent_points')} en {first['period']}"
@@ -463,7 +520,7 @@ def structures_chart(rpt) -> None:
 
 
 def show_gap_table(rpt) -> None:
-    """The Q4 − Q1 gap year by year with its two intervals, and the trend verdict."""
+    """The Q4 − Q1 gap year by year with its interval (establishments as clusters)."""
     from ..report import _display_html, fmt_interval, fmt_value, html_table
 
     gaps = ips_gap_by_year(rpt.data, rpt.scope, rpt.period)
@@ -474,14 +531,18 @@ def show_gap_table(rpt) -> None:
         "Q4": [fmt_value(x, "percent") for x in gaps["top_rate"]],
         "Q1": [fmt_value(x, "percent") for x in gaps["bottom_rate"]],
         "Écart Q4 − Q1": [fmt_value(x, "percent_points") for x in gaps["gap"]],
-        "IC Newcombe¹": [fmt_interval(lo, hi, "percent_points") for lo, hi in
-                         zip(gaps["ci_low"], gaps["ci_high"], strict=True)],
-        "IC établissements²": [fmt_interval(lo, hi, "percent_points") for lo, hi in
-                               zip(gaps["cl_low"], gaps["cl_high"], strict=True)],
+        "Intervalle à 95 %": [fmt_interval(lo, hi, "percent_points") for lo, hi in
+                              zip(gaps["ci_low"], gaps["ci_high"], strict=True)],
     })
     _display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption="Comptes parents activés : Q4 (plus favorisés) − Q1 (moins favorisés), "
-                                     "intervalles à 95 % (¹ comptes indépendants ; ² établissements comme unités)"))
+                                     "intervalles à 95 % (établissements comme grappes)"))
+
+
+def _accounts_until(rpt) -> pd.DataFrame:
+    """The parents' accounts of the report's scope, every year up to its own."""
+    par = referential.in_scope(parent_accounts(rpt.data), rpt.scope)
+    return par[par["period"].map(lambda p: Period.parse(p) <= Period.parse(rpt.period))]
 
 
 def gap_sentence_trend(rpt) -> str:
@@ -489,7 +550,7 @@ def gap_sentence_trend(rpt) -> str:
     from ..report import fmt_interval, fmt_value
 
     gaps = ips_gap_by_year(rpt.data, rpt.scope, rpt.period)
-    t = gap_trend(gaps)
+    t = gap_trend(gaps, _accounts_until(rpt))
     if t["years"] < 2:
         return ("*Une seule année observée : l'évolution de l'écart ne peut pas encore être mesurée.*" if t["years"]
                 else "*Pas d'IPS ou de comptes parents : l'écart ne peut pas être calculé.*")
@@ -532,9 +593,9 @@ def gap_chart(rpt) -> None:
     ax1.set_title("Activation par quartile d'IPS", loc="left")
     ax1.legend(fontsize=8, frameon=False)
     x = np.array([Period.parse(p).start for p in gaps["period"]])
-    ax2.errorbar(x, gaps["gap"], yerr=np.clip(np.vstack([gaps["gap"] - gaps["cl_low"], gaps["cl_high"] - gaps["gap"]]),
+    ax2.errorbar(x, gaps["gap"], yerr=np.clip(np.vstack([gaps["gap"] - gaps["ci_low"], gaps["ci_high"] - gaps["gap"]]),
                                               0, None), fmt="o-", color=BLUE, capsize=3)
-    t = gap_trend(gaps)
+    t = gap_trend(gaps, _accounts_until(rpt))
     if len(x) >= 2 and np.isfinite(t["slope"]):
         w = 1 / gaps["se"].to_numpy(float) ** 2
         xm, ym = np.sum(w * x) / w.sum(), np.sum(w * gaps["gap"].to_numpy(float)) / w.sum()
@@ -542,7 +603,7 @@ def gap_chart(rpt) -> None:
     ax2.axhline(0, color="#999999", lw=0.8)
     ax2.set_ylabel("écart Q4 − Q1 (points)")
     ax2.set_title("Écart et tendance", loc="left")
-    ax2.set_ylim(bottom=min(0, float(gaps["cl_low"].min()) - 1))
+    ax2.set_ylim(bottom=min(0, float(gaps["ci_low"].min()) - 1))
     for ax in (ax1, ax2):
         years = sorted(set(x))
         ax.set_xticks(years, [f"{y}-{str(y + 1)[2:]}" for y in years])
@@ -575,13 +636,12 @@ def coverage_notes(rpt) -> list[str]:
         "**IPS** : quartiles calculés dans la région, séparément pour les écoles, les collèges et les lycées (Q1 : "
         "établissements au public le moins favorisé) ; l'IPS le plus récent connu remplace une année manquante ; "
         f"{no_ips} établissement(s) sans IPS (EREA, privés sans IPS publié…) ne comptent pas dans l'écart.",
-        "**Intervalles de l'écart** : l'intervalle de Newcombe traite chaque compte comme une observation "
-        "indépendante ; les comptes d'un même établissement se ressemblent, si bien qu'il est trop étroit. "
-        "L'intervalle « établissements » (méthode delta, établissements comme unités) est le plus prudent et sert "
-        "au test de l'évolution. La tendance est une régression de l'écart annuel sur l'année, pondérée par "
-        "l'inverse de la variance de chaque année (la dispersion entre années, si elle dépasse ces variances, "
-        "élargit l'intervalle) ; les années sont traitées comme indépendantes, ce qui est prudent puisque ce "
-        "sont en grande partie les mêmes établissements.",
+        "**Intervalles** : les comptes d'un même établissement se ressemblent ; taux, écarts et tendance sont "
+        "donc calculés avec les établissements comme grappes (un intervalle qui traiterait chaque compte comme une "
+        "observation indépendante serait plusieurs fois trop étroit). L'écart d'une année à l'autre et la "
+        "tendance apparient les établissements présents plusieurs années. La tendance est une régression de "
+        "l'écart annuel sur l'année, pondérée par la précision de chaque année ; si les années s'écartent de la "
+        "droite plus que leur précision ne le permet, l'intervalle est élargi d'autant.",
         "**Structures** : en activité dans l'année si retenues (AMI) ou conventionnées au plus tard le 31 août et non "
         "terminées avant le 1er septembre ; comptées dans le département qu'elles servent.",
     ]

@@ -43,7 +43,7 @@ from ..privacy import Protected, linked_breakdown, protect_scopes
 from ..report import gap_sentence  # noqa: F401  (used by the notebook as cible.gap_sentence)
 from ..sources.dispositifs import robot_months
 from ..sources.formations import PUBLIC_LABELS
-from ..stats import ratio_interval  # noqa: F401  (shared statistics)
+from ..stats import BREAKDOWN_TEST_COLUMNS, cluster_rate_table, ratio_interval  # noqa: F401  (shared statistics)
 
 TARGET = "2.1"
 INCLUSIVE_DOMAIN = "digital_inclusive"
@@ -612,17 +612,17 @@ def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> p
         table["ci_low"] = np.nan
         table["ci_high"] = np.nan
     elif indicator == "robots_in_service_rate":
-        rows = []
-        for dept, part in years.groupby("department", observed=True):
-            r, lo, hi, n = ratio_interval(part["days_assigned"], part["days_in_fleet"])
-            rows.append({"department": dept, "value": r * 100, "numerator": part["days_assigned"].sum(),
-                         "denominator": part["days_in_fleet"].sum(), "ci_low": lo * 100, "ci_high": hi * 100})
-        table = pd.DataFrame(rows, columns=["department", "value", "numerator", "denominator", "ci_low", "ci_high"])
+        # The robot is the unit (its days are not independent): the ratio estimator, as in
+        # the headline, with what gap_sentence needs to test a gap between departments.
+        fleet = years[years["days_in_fleet"] > 0]
+        table = cluster_rate_table(fleet, "days_assigned", "days_in_fleet", "robot_id", by=["department"])
+        table["cluster_label"] = "robots pris comme grappes"
     else:
         raise KeyError(f"indicateur inconnu pour la cible 2.1 : {indicator}")
     table = _label_table(table, "department")
-    return table[["group", "label", "value", "numerator", "denominator", "ci_low", "ci_high"]].sort_values(
-        "label").reset_index(drop=True)
+    cols = ["group", "label", "value", "numerator", "denominator", "ci_low", "ci_high"]
+    cols += [c for c in BREAKDOWN_TEST_COLUMNS if c in table]
+    return table[cols].sort_values("label").reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- report blocks

@@ -11,9 +11,11 @@ Indicators:
 
 - ``training_establishments``: candidates (``incubateurs``) meeting every criterion (count);
 - ``staff_digital_skills_share``: staff certified Pix / Pix+ Édu over the staff of the
-  candidates (rate, Wilson interval);
+  candidates (rate; staff are grouped in establishments, the interval takes them as
+  clusters);
 - ``samr_transformative_share``: reported practices (``pratiques_samr``) at level
-  Modification or Redefinition over all reported practices (rate, Wilson interval).
+  Modification or Redefinition over all reported practices (rate; practices of one
+  establishment are alike, the interval takes establishments as clusters).
 
 Beyond the headline: each criterion's share of candidates with its interval
 (:func:`criteria_table`), the number of criteria met (:func:`criteria_count_distribution`),
@@ -40,8 +42,8 @@ from ..periods import Period
 from ..privacy import linked_breakdown, protect
 from ..report import gap_sentence  # noqa: F401  (re-exported for the notebook)
 from ..sources.dispositifs import CLASS_LEVELS
-from ..stats import rate_table
-from .t2_1_inclusion import count_rows, covered_periods, fill_missing, ratio_interval
+from ..stats import BREAKDOWN_TEST_COLUMNS, cluster_rate_table, rate_table
+from .t2_1_inclusion import count_rows, covered_periods, fill_missing
 
 TARGET = "2.2"
 YAML_NAME = "2.2-territoires-incubateurs.yaml"
@@ -185,14 +187,14 @@ def compute(data: Data) -> pd.DataFrame:
             row["numerator"] = row["value"]
             rows.append(row)
         for scope, part in by_scope(cand, scopes=data.scopes):
-            table = rate_table(part, "staff_certified", "staff", by=["period"]).assign(academy=scope)
-            rows += rate_rows(TARGET, "staff_digital_skills_share", table)
+            table = cluster_rate_table(part, "staff_certified", "staff", "uai", by=["period"]).assign(academy=scope)
+            rows += rate_rows(TARGET, "staff_digital_skills_share", table, interval="table")
         rows = fill_missing(rows, TARGET, "staff_digital_skills_share", periods, scopes=data.scopes)
     if data.has("pratiques_samr"):
         prac = practices(data)
         for scope, part in by_scope(prac, scopes=data.scopes):
-            table = rate_table(part, "transformative", "one", by=["period"]).assign(academy=scope)
-            rows += rate_rows(TARGET, "samr_transformative_share", table)
+            table = cluster_rate_table(part, "transformative", "one", "uai", by=["period"]).assign(academy=scope)
+            rows += rate_rows(TARGET, "samr_transformative_share", table, interval="table")
         rows = fill_missing(rows, TARGET, "samr_transformative_share", prac.attrs["periods"], scopes=data.scopes)
     return series_frame(rows)
 
@@ -213,7 +215,11 @@ def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> p
     """One indicator for a scope and period, by ``department``, ``kind`` (or ``level`` for SAMR).
 
     For ``training_establishments`` the value is the count meeting every criterion;
-    numerator / denominator / interval give it as a share of the group's candidates.
+    numerator / denominator / interval give it as a share of the group's candidates
+    (establishments: Wilson). The two shares have their interval with establishments as
+    clusters, and what :func:`~drane_analysis.report.gap_sentence` needs to test a gap
+    (``ci_method``…; practices of several class levels of one establishment are paired on
+    it).
     """
     if indicator == "training_establishments":
         frame = candidates(data)
@@ -227,7 +233,10 @@ def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> p
     else:
         raise KeyError(f"indicateur inconnu pour la cible 2.2 : {indicator}")
     frame = referential.in_scope(frame[frame["period"] == period], scope)
-    table = rate_table(frame, num, den, by=[by]).rename(columns={by: "group"})
+    if indicator == "training_establishments":
+        table = rate_table(frame, num, den, by=[by]).rename(columns={by: "group"})
+    else:
+        table = cluster_rate_table(frame, num, den, "uai", by=[by]).rename(columns={by: "group"})
     if indicator == "training_establishments":
         table = table.rename(columns={"value": "share"})
         table["value"] = table["numerator"]
@@ -237,6 +246,7 @@ def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> p
     cols = ["group", "label", "value", "numerator", "denominator", "ci_low", "ci_high"]
     if "share" in table:
         cols.append("share")
+    cols += [c for c in BREAKDOWN_TEST_COLUMNS if c in table]
     return table[cols].reset_index(drop=True)
 
 
@@ -341,17 +351,17 @@ def candidates_by_academy(data: Data, period: str) -> pd.DataFrame:
 
 
 def samr_profile(data: Data, scope: str, period: str) -> pd.DataFrame:
-    """Share of reported practices at each SAMR level, with Wilson intervals.
+    """Share of reported practices at each SAMR level, establishments as clusters.
 
     Columns: level (S, A, M, R), label, numerator, denominator, value (%), ci_low, ci_high.
     Each level's interval is marginal (one level against the three others).
     """
     frame = referential.in_scope(practices(data), scope)
     frame = frame[frame["period"] == period]
-    counts = frame["samr_level"].value_counts().reindex(list(SAMR_ORDER), fill_value=0)
-    out = pd.DataFrame({"level": list(SAMR_ORDER), "numerator": counts.to_numpy(), "denominator": len(frame)})
-    rated = rate_table(out, "numerator", "denominator", by=["level"]).set_index("level").reindex(list(SAMR_ORDER))
-    out = rated.reset_index()[["level", "numerator", "denominator", "value", "ci_low", "ci_high"]]
+    rated = pd.concat([cluster_rate_table(frame.assign(at_level=(frame["samr_level"] == level).astype(int)),
+                                          "at_level", "one", "uai").assign(level=level) for level in SAMR_ORDER],
+                      ignore_index=True)
+    out = rated[["level", "numerator", "denominator", "value", "ci_low", "ci_high"]]
     out.insert(1, "label", out["level"].map(SAMR_LABELS))
     return out.reset_index(drop=True)
 
@@ -369,17 +379,8 @@ def samr_history(data: Data, scope: str, until: str | None = None) -> pd.DataFra
 
 
 def samr_breakdown(data: Data, scope: str, period: str, by: str) -> pd.DataFrame:
-    """Transformative share (M + R) by ``kind``, ``level``, ``department``… (Wilson intervals)."""
+    """Transformative share (M + R) by ``kind``, ``level``, ``department``… (establishments as clusters)."""
     return breakdown(data, "samr_transformative_share", scope, period, by)
-
-
-def samr_cluster_interval(data: Data, scope: str, period: str) -> tuple[float, float, float, int]:
-    """Transformative share with the establishment as the unit (ratio estimator): (share %, low, high, n)."""
-    frame = referential.in_scope(practices(data), scope)
-    frame = frame[frame["period"] == period]
-    g = frame.groupby("uai", observed=True)[["transformative", "one"]].sum()
-    r, lo, hi, n = ratio_interval(g["transformative"], g["one"])
-    return r * 100, lo * 100, hi * 100, n
 
 
 # --------------------------------------------------------------------------- report blocks
@@ -588,7 +589,7 @@ def samr_history_chart(rpt) -> None:
 
 def coverage_notes(rpt) -> list[str]:
     """Caveats with their figures, for the report's method section."""
-    from ..report import fmt_interval, fmt_value, fr_number
+    from ..report import fr_number
 
     crit = load_criteria()
     notes = ["**Aucun objectif** : la feuille de route ne chiffre pas cette cible ; les statuts sont « sans "
@@ -600,11 +601,12 @@ def coverage_notes(rpt) -> list[str]:
                      "tous les établissements du territoire. Les personnels certifiés sont ceux que l'établissement "
                      "déclare.")
     if rpt.data.has("pratiques_samr"):
-        share, lo, hi, n = samr_cluster_interval(rpt.data, rpt.scope, rpt.period)
+        prac = referential.in_scope(practices(rpt.data), rpt.scope)
+        n = int(prac.loc[prac["period"] == rpt.period, "uai"].nunique())
         if n:
             notes.append("**Pratiques SAMR** : déclarées par les enseignants des établissements candidats "
-                         "(échantillon volontaire, non représentatif). Les déclarations d'un même établissement se "
-                         "ressemblent : avec l'établissement pour unité (estimateur par ratio, "
-                         f"{fr_number(n)} établissements), la part M + R vaut {fmt_value(share, 'percent')} "
-                         f"{fmt_interval(lo, hi, 'percent')}, à comparer à l'intervalle de Wilson du tableau.")
+                         "(échantillon volontaire, non représentatif : aucun intervalle ne corrige ce choix). Les "
+                         "déclarations d'un même établissement se ressemblent : les intervalles et les tests "
+                         f"prennent les établissements comme grappes ({fr_number(n)} établissements cette année), "
+                         "non les pratiques une à une.")
     return notes

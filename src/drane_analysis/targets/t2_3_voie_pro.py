@@ -37,7 +37,9 @@ from ..privacy import linked_breakdown
 from ..report import gap_sentence  # noqa: F401  (re-exported for the notebook)
 from ..stats import (  # noqa: F401  (shared statistics)
     cluster_permutation_test,
+    cluster_rate_table,
     compare_proportions,
+    holm,
     mean_table,
     rate_table,
     wilson_interval,
@@ -253,7 +255,9 @@ def _group_labels(by: str, values: pd.Series) -> pd.Series:
 def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> pd.DataFrame:
     """One indicator for a scope and period, by ``department``, ``territory``, ``kind`` (LP / LPO)…
 
-    Returns group, label, value, numerator, denominator, ci_low, ci_high, sorted by label.
+    Returns group, label, value, numerator, denominator, ci_low, ci_high, sorted by label;
+    the lycées are independent units (Wilson; ``ci_method`` for
+    :func:`~drane_analysis.report.gap_sentence`).
     """
     if indicator == "vr_ar_training_days":
         return training_breakdown(data, VR_DOMAIN, scope, period, by)
@@ -267,7 +271,8 @@ def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> p
     frame = frame[frame["period"] == period]
     table = rate_table(frame, "user", "one", by=[column]).rename(columns={column: "group"})
     table["label"] = _group_labels(column, table["group"])
-    return table[["group", "label", "value", "numerator", "denominator", "ci_low", "ci_high"]].sort_values(
+    table["ci_method"] = "wilson"
+    return table[["group", "label", "value", "numerator", "denominator", "ci_low", "ci_high", "ci_method"]].sort_values(
         "label").reset_index(drop=True)
 
 
@@ -326,7 +331,8 @@ def intensity_table(data: Data, scope: str, period: str) -> pd.DataFrame:
     """Use among user lycées, LP against LPO: mean classes, sessions, pupils (Student intervals).
 
     Columns: measure, group, label, value, ci_low, ci_high, n; plus a row per measure with
-    group ``test``: Welch's t-test p-value in ``value``.
+    group ``test``: Welch's t-test p-value in ``value``, Holm-adjusted across the three
+    measures (three tests of one question: does use differ between LP and LPO?).
     """
     from scipy import stats as sps
 
@@ -347,8 +353,10 @@ def intensity_table(data: Data, scope: str, period: str) -> pd.DataFrame:
                 p = float(sps.ttest_ind(a, b, equal_var=False).pvalue)
         rows.append(pd.DataFrame([{"measure": measure, "group": "test", "value": p}]))
     out = pd.concat(rows, ignore_index=True)
+    tests = out["group"] == "test"
+    out.loc[tests, "value"] = holm(out.loc[tests, "value"].astype(float)).to_numpy()
     out["label"] = _group_labels("lycee_type", out["group"].where(out["group"] != "test")).where(
-        out["group"] != "test", "Test de Welch (p)")
+        out["group"] != "test", "Test de Welch (p ajusté, Holm)")
     out["n"] = out["n"].fillna(0).astype(int) if "n" in out else 0
     return out[["measure", "group", "label", "value", "ci_low", "ci_high", "n"]]
 
@@ -357,9 +365,10 @@ def samr_by_track(data: Data, scope: str, period: str) -> tuple[pd.DataFrame, di
     """Transformative share (SAMR M + R) of the practices reported by lycées, by track.
 
     Practices come from the 2.2 candidates (``pratiques_samr``). Returns the table by group
-    (vocational, general: value, numerator, denominator, Wilson interval, establishments)
-    and the comparison (vocational − general): difference, its interval and a permutation
-    test with the establishment as the unit (:func:`cluster_permutation_test`).
+    (vocational, general: value, numerator, denominator, interval with establishments as
+    clusters, establishments) and the comparison (vocational − general): difference, its
+    interval and a permutation test with the establishment as the unit
+    (:func:`cluster_permutation_test`).
     """
     empty = pd.DataFrame(columns=["group", "label", "value", "numerator", "denominator", "ci_low", "ci_high",
                                   "establishments"])
@@ -373,7 +382,7 @@ def samr_by_track(data: Data, scope: str, period: str) -> tuple[pd.DataFrame, di
         transformative=lambda f: f["samr_level"].isin(["M", "R"]).astype(int), one=1)
     if prac.empty:
         return empty, {}
-    table = rate_table(prac, "transformative", "one", by=["track"]).rename(columns={"track": "group"})
+    table = cluster_rate_table(prac, "transformative", "one", "uai", by=["track"]).rename(columns={"track": "group"})
     table = table.set_index("group").reindex(["vocational", "general"]).reset_index()
     table["label"] = _group_labels("track", table["group"])
     table["establishments"] = table["group"].map(prac.groupby("track")["uai"].nunique()).fillna(0).astype(int)
@@ -528,7 +537,7 @@ def show_intensity(rpt) -> None:
         row = {"Par lycée utilisateur": names[measure]}
         for rec in part.itertuples(index=False):
             if rec.group == "test":
-                row["Écart LP / LPO (test de Welch)"] = short_verdict(rec.value)
+                row["Écart LP / LPO (test de Welch, p ajusté de Holm)"] = short_verdict(rec.value)
                 continue
             low = max(0.0, rec.ci_low) if pd.notna(rec.ci_low) else rec.ci_low
             row[f"{rec.group} ({fr_number(sizes.get(rec.group, 0))} lycées)"] = (
@@ -601,8 +610,11 @@ def coverage_notes(rpt) -> list[str]:
             notes.append("**Pratiques SAMR** : déclarations des enseignants des établissements candidats de la "
                          "cible 2.2 (source « Pratiques numériques déclarées ») ; échantillon volontaire, qui ne "
                          "représente pas tous les lycées.")
-        notes.append("**Tests** : écart de deux proportions avec l'intervalle de Newcombe et le test exact de Fisher ; "
-                     "moyennes avec l'intervalle de Student et le test de Welch ; pratiques SAMR comparées par un "
-                     f"test de permutation ({PERMUTATIONS} tirages) qui déplace les établissements entiers.")
+        notes.append("**Tests** : les lycées sont les unités (indépendantes) ; écart de deux proportions de lycées "
+                     "avec l'intervalle de Newcombe et le test exact de Fisher ; moyennes par lycée utilisateur avec "
+                     "l'intervalle de Student et le test de Welch, dont les trois p (classes, séances, élèves) sont "
+                     "ajustées par la méthode de Holm ; pratiques SAMR, regroupées dans leurs établissements, "
+                     f"comparées par un test de permutation ({PERMUTATIONS} tirages) qui déplace les établissements "
+                     "entiers, leur intervalle prenant les établissements comme grappes.")
     return notes
 

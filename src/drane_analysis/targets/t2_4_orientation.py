@@ -15,19 +15,22 @@ Indicators (``params/targets/2.4-orientation.yaml``):
 - ``nsi_girls_share_premiere`` / ``_terminale`` (secondary, another reading of « % de filles
   en NSI »): girls among the NSI pupils.
 
-Beyond the headline: the gender gap (girls' and boys' NSI rates, two-proportion test per
-year and per group, Holm-adjusted across groups), the trend of the girls' share among NSI
-pupils (quasi-binomial logistic regression on lycée × year counts) and of the gap itself
-(sex × year interaction), progress towards the doubling by department / sector / academy,
-and the roadmap's baseline against the data.
+Beyond the headline: the gender gap (girls' and boys' NSI rates, their difference paired on
+the lycées, per year and per group, Holm-adjusted across groups), the trend of the girls'
+share among NSI pupils (logistic regression on lycée × year counts, covariance clustered on
+the lycées) and of the gap itself (sex × year interaction), progress towards the doubling
+by department / sector / academy, and the roadmap's baseline against the data.
 
 The DEPP files are read in their real public format (``sources/specialites.py``): the same
 functions run unchanged on a data folder holding the real open datasets, which may cover
 fewer years (the real première extract covers the rentrées 2021 to 2023).
 
-Rates over pupils are computed on exhaustive counts; their 95 % Wilson intervals (and the
-tests) treat each year's pupils as a draw from the propensity of the time, which is the
-quantity the roadmap wants to move.
+Rates over pupils are computed on exhaustive counts; their 95 % intervals (and the tests)
+read each year's pupils as a draw from the propensity of the time, which is the quantity
+the roadmap wants to move. Pupils come in lycées (a lycée offers NSI or not, and its
+pupils choose alike): intervals, gaps and trends take the lycées as clusters
+(:func:`~drane_analysis.stats.cluster_rate_table`, :func:`~drane_analysis.stats.ratio_contrast`,
+cluster-robust logistic trends), girls and boys of a lycée being paired on it.
 """
 
 from __future__ import annotations
@@ -42,10 +45,13 @@ from ..periods import Period
 from ..privacy import linked_breakdown, protect, protect_breakdown, protect_scopes
 from ..sources.specialites import NSI, TOTAL
 from ..stats import (  # noqa: F401  (shared statistics)
+    BREAKDOWN_TEST_COLUMNS,
     _fit_quasi_binomial,
+    cluster_rate_table,
     holm,
     logistic_trend,
     rate_table,
+    ratio_contrast,
     two_proportion_test,
     wilson_interval,
 )
@@ -195,13 +201,13 @@ def compute(data: Data) -> pd.DataFrame:
         for scope, part in by_scope(frame, scopes=data.scopes):
             counts = part.groupby("period")["nsi"].sum()
             rows += _count_rows(f"nsi_pupils_{level}", scope, counts, periods)
-            share = rate_table(part, "nsi_girls", "nsi", by=["period"]).assign(academy=scope)
-            rows += rate_rows(TARGET, f"nsi_girls_share_{level}", share)
+            share = cluster_rate_table(part, "nsi_girls", "nsi", "uai", by=["period"]).assign(academy=scope)
+            rows += rate_rows(TARGET, f"nsi_girls_share_{level}", share, interval="table")
             if level == "terminale":
-                rate = rate_table(part, "nsi", "total", by=["period"]).assign(academy=scope)
-                rows += rate_rows(TARGET, "nsi_rate_terminale", rate)
-                girls = rate_table(part, "nsi_girls", "total_girls", by=["period"]).assign(academy=scope)
-                rows += rate_rows(TARGET, "nsi_rate_girls_terminale", girls)
+                rate = cluster_rate_table(part, "nsi", "total", "uai", by=["period"]).assign(academy=scope)
+                rows += rate_rows(TARGET, "nsi_rate_terminale", rate, interval="table")
+                girls = cluster_rate_table(part, "nsi_girls", "total_girls", "uai", by=["period"]).assign(academy=scope)
+                rows += rate_rows(TARGET, "nsi_rate_girls_terminale", girls, interval="table")
     if not rows:
         return series_frame([])
     series = series_frame(rows)
@@ -248,7 +254,8 @@ def _finish(table: pd.DataFrame, by: str) -> pd.DataFrame:
     for col in BREAKDOWN_COLUMNS:
         if col not in table:
             table[col] = np.nan
-    return table[BREAKDOWN_COLUMNS].sort_values("label", key=sort_key).reset_index(drop=True)
+    cols = BREAKDOWN_COLUMNS + [c for c in BREAKDOWN_TEST_COLUMNS if c in table]
+    return table[cols].sort_values("label", key=sort_key).reset_index(drop=True)
 
 
 @linked_breakdown
@@ -257,7 +264,9 @@ def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> p
     (and ``programme`` for the orientation projects).
 
     Also accepts ``nsi_rate_premiere`` and ``nsi_rate_girls_premiere`` (not headline
-    indicators). Counts come without interval; rates with their Wilson interval. Returns
+    indicators). Counts come without interval; rates with their interval, lycées as
+    clusters (girls and boys of a lycée paired on it), and what
+    :func:`~drane_analysis.report.gap_sentence` needs to test a gap. Returns
     ``group``, ``label``, value, numerator, denominator, ``ci_low``, ``ci_high`` sorted by label.
     """
     if indicator == "orientation_digital_projects":
@@ -277,7 +286,7 @@ def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> p
         if kind == "count":
             table = frame.groupby("sex")["nsi"].sum().reset_index(name="value")
         else:
-            table = rate_table(frame, "nsi", "total", by=["sex"])
+            table = cluster_rate_table(frame, "nsi", "total", "uai", by=["sex"])
         return _finish(table, "sex")
     frame = referential.in_scope(nsi_frame(data, level), scope)
     frame = frame[frame["period"] == period]
@@ -286,7 +295,7 @@ def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> p
     else:
         num, den = {"girls_share": ("nsi_girls", "nsi"), "rate": ("nsi", "total"),
                     "girls_rate": ("nsi_girls", "total_girls")}[kind]
-        table = rate_table(frame, num, den, by=[by])
+        table = cluster_rate_table(frame, num, den, "uai", by=[by])
     return _finish(table, by)
 
 
@@ -294,8 +303,9 @@ def programme_table(data: Data, scope: str, period: str) -> pd.DataFrame:
     """Orientation actions of a scope and year by programme (and by academy).
 
     Columns: ``programme``, ``label``, ``actions``, one column per academy (number of
-    actions), ``pupils`` reached, ``girls``, ``girls_share`` (%) with its Wilson interval
-    over the actions whose pupils and girls are known. The last row, ``total``, sums them.
+    actions), ``pupils`` reached, ``girls``, ``girls_share`` (%) with its interval over the
+    actions whose pupils and girls are known, the actions as clusters (the pupils of one
+    action come together). The last row, ``total``, sums them.
     """
     frame = referential.in_scope(projects(data), scope)
     frame = frame[frame["period"] == period]
@@ -315,11 +325,17 @@ def programme_table(data: Data, scope: str, period: str) -> pd.DataFrame:
              "pupils": out["pupils"].sum(), "girls": out["girls"].sum(),
              **{a: out[a].sum() for a in referential.ACADEMIES}}
     out = pd.concat([out, pd.DataFrame([total])], ignore_index=True)
-    lo, hi = wilson_interval(out["girls"], out["pupils"])
     with np.errstate(invalid="ignore", divide="ignore"):
         out["girls_share"] = np.where(out["pupils"] > 0, out["girls"] / out["pupils"].where(out["pupils"] > 0) * 100,
                                       np.nan)
-    out["ci_low"], out["ci_high"] = lo * 100, hi * 100
+    actions = known.assign(action=np.arange(len(known)), pupils=known["pupils"].astype(float),
+                           girls=known["girls"].astype(float))
+    by_programme = cluster_rate_table(actions, "girls", "pupils", "action", by=["programme"]).set_index("programme")
+    overall = cluster_rate_table(actions, "girls", "pupils", "action").iloc[0]
+    out["ci_low"] = [overall["ci_low"] if p == "total" else by_programme["ci_low"].get(p, np.nan)
+                     for p in out["programme"]]
+    out["ci_high"] = [overall["ci_high"] if p == "total" else by_programme["ci_high"].get(p, np.nan)
+                      for p in out["programme"]]
     return out.reset_index(drop=True)
 
 
@@ -332,10 +348,12 @@ def gender_gap(data: Data, level: str, scope: str, by: str = "period", period: s
 
     Columns: ``group``, ``label``; ``girls_nsi``, ``girls``, ``girls_rate`` (% of girls taking
     NSI) and its interval; the same for boys; ``gap`` = boys' rate − girls' rate (points)
-    with its Newcombe interval (``gap_low``, ``gap_high``); ``ratio`` = boys' rate / girls'
-    rate; ``p_value`` of the two-proportion z-test; ``p_holm`` (Holm-adjusted across the
-    groups, for ``by`` ≠ period); ``girls_share`` (% of girls among NSI pupils) with its
-    interval. With ``by="period"`` and a ``period``, years after it are left out.
+    with its interval (``gap_low``, ``gap_high``) and two-sided ``p_value``, girls and boys
+    paired on their lycées, the lycées as clusters
+    (:func:`~drane_analysis.stats.ratio_contrast`: a lycée that offers NSI raises both);
+    ``ratio`` = boys' rate / girls' rate; ``p_holm`` (Holm-adjusted across the groups, for
+    ``by`` ≠ period); ``girls_share`` (% of girls among NSI pupils) with its interval
+    (lycées as clusters). With ``by="period"`` and a ``period``, years after it are left out.
     """
     frame = referential.in_scope(nsi_frame(data, level), scope)
     if by == "period":
@@ -345,22 +363,21 @@ def gender_gap(data: Data, level: str, scope: str, by: str = "period", period: s
         if period is None:
             raise ValueError("une année scolaire est nécessaire pour comparer des groupes")
         frame = frame[frame["period"] == period]
-    sums = frame.groupby(by, dropna=False)[["nsi_girls", "total_girls", "nsi_boys", "total_boys", "nsi"]].sum()
     rows = []
-    for group, r in sums.iterrows():
-        t = two_proportion_test(r["nsi_boys"], r["total_boys"], r["nsi_girls"], r["total_girls"])
-        g_lo, g_hi = wilson_interval(r["nsi_girls"], r["total_girls"])
-        b_lo, b_hi = wilson_interval(r["nsi_boys"], r["total_boys"])
-        s_lo, s_hi = wilson_interval(r["nsi_girls"], r["nsi"])
+    for group, part in frame.groupby(by, dropna=False):
+        girls = cluster_rate_table(part, "nsi_girls", "total_girls", "uai").iloc[0]
+        boys = cluster_rate_table(part, "nsi_boys", "total_boys", "uai").iloc[0]
+        share = cluster_rate_table(part, "nsi_girls", "nsi", "uai").iloc[0]
+        gap = ratio_contrast(part[["nsi_boys", "nsi_girls"]].to_numpy(float),
+                             part[["total_boys", "total_girls"]].to_numpy(float), [1, -1])
         rows.append({
-            "group": group, "girls_nsi": r["nsi_girls"], "girls": r["total_girls"], "girls_rate": t["rate2"],
-            "girls_low": float(g_lo) * 100, "girls_high": float(g_hi) * 100,
-            "boys_nsi": r["nsi_boys"], "boys": r["total_boys"], "boys_rate": t["rate1"],
-            "boys_low": float(b_lo) * 100, "boys_high": float(b_hi) * 100,
-            "gap": t["diff"], "gap_low": t["diff_low"], "gap_high": t["diff_high"],
-            "ratio": t["ratio"], "p_value": t["p_value"],
-            "girls_share": r["nsi_girls"] / r["nsi"] * 100 if r["nsi"] > 0 else np.nan,
-            "share_low": float(s_lo) * 100, "share_high": float(s_hi) * 100,
+            "group": group, "girls_nsi": girls["numerator"], "girls": girls["denominator"],
+            "girls_rate": girls["value"], "girls_low": girls["ci_low"], "girls_high": girls["ci_high"],
+            "boys_nsi": boys["numerator"], "boys": boys["denominator"], "boys_rate": boys["value"],
+            "boys_low": boys["ci_low"], "boys_high": boys["ci_high"],
+            "gap": gap["estimate"], "gap_low": gap["ci_low"], "gap_high": gap["ci_high"],
+            "ratio": boys["value"] / girls["value"] if girls["value"] > 0 else np.nan, "p_value": gap["p_value"],
+            "girls_share": share["value"], "share_low": share["ci_low"], "share_high": share["ci_high"],
         })
     out = pd.DataFrame(rows)
     if out.empty:
@@ -385,11 +402,12 @@ def girls_share_trend(data: Data, level: str, scope: str, by: str | None = None,
     taking NSI (``of="girls"``), overall or per group (``by``).
 
     Quasi-binomial logistic regression of NSI girls over NSI pupils (or over all girls) on the
-    year, on lycée × year counts (:func:`logistic_trend`), with the years up to ``up_to``. One
-    row per group (``group`` ``all`` when ``by`` is None) with ``label``, ``first``/``last``
-    period, the observed shares then (%), and the trend's fields: ``odds_ratio`` per year and
-    interval, ``p_value``, ``points_per_year`` and interval, ``projection`` at ``deadline``
-    with its prediction interval and ``projection_indicative`` (the status rule's projection).
+    year, on lycée × year counts, with a covariance clustered on the lycées (the same lycées
+    every year; :func:`logistic_trend`), with the years up to ``up_to``. One row per group
+    (``group`` ``all`` when ``by`` is None) with ``label``, ``first``/``last`` period, the
+    observed shares then (%), and the trend's fields: ``odds_ratio`` per year and interval,
+    ``p_value``, ``points_per_year`` and interval, ``projection`` at ``deadline`` with its
+    prediction interval and ``projection_indicative`` (the status rule's projection).
     """
     den = {"nsi": "nsi", "girls": "total_girls"}[of]
     frame = referential.in_scope(nsi_frame(data, level), scope)
@@ -402,7 +420,7 @@ def girls_share_trend(data: Data, level: str, scope: str, by: str | None = None,
     for group, part in groups:
         years = part.groupby("year")[["nsi_girls", den]].sum()
         years = years[years[den] > 0]
-        trend = logistic_trend(part, "nsi_girls", den, "year", deadline=dl)
+        trend = logistic_trend(part, "nsi_girls", den, "year", deadline=dl, cluster="uai")
         first = years.iloc[0] if len(years) else None
         last = years.iloc[-1] if len(years) else None
         rows.append({
@@ -424,7 +442,8 @@ def girls_share_trend(data: Data, level: str, scope: str, by: str | None = None,
 def gender_gap_trend(data: Data, level: str, scope: str, up_to: str | None = None) -> dict:
     """Does the gender gap in NSI narrow? logit P(NSI) = a + b·girl + c·t + d·girl·t.
 
-    Fitted on lycée × year × sex counts (quasi-binomial). Returns ``n_years``,
+    Fitted on lycée × year × sex counts, the covariance clustered on the lycées (girls and
+    boys of a lycée, and its years, are not independent). Returns ``n_years``,
     ``or_girls_last`` (girls' odds of taking NSI over boys', in the last year) with its
     interval, ``or_change`` = exp(d), the yearly factor of that odds ratio (> 1: the gap
     narrows) with its interval and ``p_value`` (d = 0), and ``last`` (the last period).
@@ -448,7 +467,7 @@ def gender_gap_trend(data: Data, level: str, scope: str, up_to: str | None = Non
     t = year - year.max()  # centred on the last year: b is the last year's log odds ratio
     exog = np.column_stack([np.ones_like(t), girl, t, girl * t])
     try:
-        res = _fit_quasi_binomial(s, n, exog)
+        res = _fit_quasi_binomial(s, n, exog, pd.factorize(frame["uai"])[0])
     except Exception:  # noqa: BLE001
         return out
     ci = np.asarray(res.conf_int())
@@ -542,8 +561,9 @@ def baseline_check(data: Data) -> pd.DataFrame:
 
     Columns: ``indicator``, ``label``, ``period``, ``roadmap`` (%), ``value`` (%) with
     ``ci_low``/``ci_high``, ``numerator``, ``denominator``, ``consistent`` (the roadmap's
-    figure, rounded to 0.1, lies within the interval widened by 0.05). Value missing when
-    the data do not cover that year.
+    figure, rounded to 0.1, lies within the interval — lycées as clusters — widened by 0.05;
+    the value itself when there is no interval). Value missing when the data do not cover
+    that year.
     """
     from ..catalogue import load_catalogue
 
@@ -561,9 +581,10 @@ def baseline_check(data: Data) -> pd.DataFrame:
         if frame.empty:
             value = lo = hi = k = n = np.nan
         else:
-            t = rate_table(frame, num, den).iloc[0]
+            t = cluster_rate_table(frame, num, den, "uai").iloc[0]
             value, lo, hi, k, n = t["value"], t["ci_low"], t["ci_high"], t["numerator"], t["denominator"]
-        consistent = bool(lo - 0.05 <= roadmap <= hi + 0.05) if np.isfinite(value) else None
+        low, high = (lo, hi) if np.isfinite(lo) and np.isfinite(hi) else (value, value)  # one lycée: no interval
+        consistent = bool(low - 0.05 <= roadmap <= high + 0.05) if np.isfinite(value) else None
         rows.append({"indicator": ind, "label": load_catalogue().indicator(ind).label, "period": period,
                      "roadmap": roadmap, "value": value, "ci_low": lo, "ci_high": hi, "numerator": k,
                      "denominator": n, "consistent": consistent})
@@ -600,7 +621,7 @@ def nsi_rates_by_level(data: Data, scope: str, period: str) -> pd.DataFrame:
         for key, (num, den) in {"rate": ("nsi", "total"), "girls_rate": ("nsi_girls", "total_girls"),
                                 "boys_rate": ("nsi_boys", "total_boys"),
                                 "girls_share": ("nsi_girls", "nsi")}.items():
-            t = rate_table(frame, num, den).iloc[0]
+            t = cluster_rate_table(frame, num, den, "uai").iloc[0]
             rec[key], rec[f"{key}_low"], rec[f"{key}_high"] = t["value"], t["ci_low"], t["ci_high"]
         rows.append(rec)
     return pd.DataFrame(rows)
@@ -1132,11 +1153,13 @@ def coverage_notes(rpt) -> list[str]:
         "**Élèves de NSI** : spécialité 0747 (Numérique et sciences informatiques) des fichiers DEPP des effectifs "
         "de spécialités par sexe, première (triplettes) et terminale (doublettes) générales ; le dénominateur des "
         "parts est l'effectif total du même fichier.",
-        "**Intervalles et tests** : les effectifs sont exhaustifs ; les intervalles traitent les élèves de l'année "
-        "comme un tirage de la propension à choisir NSI. Écart filles / garçons : test de comparaison de deux "
-        "proportions et intervalle de Newcombe ; entre groupes, p ajustées par la méthode de Holm. Tendance : "
-        "régression logistique sur les effectifs par lycée et par année, avec la surdispersion entre lycées "
-        "(quasi-binomiale).",
+        "**Intervalles et tests** : les effectifs sont exhaustifs ; les intervalles lisent les élèves de l'année "
+        "comme un tirage de la propension à choisir NSI. Les élèves sont regroupés dans des lycées (un lycée "
+        "propose NSI ou non, ses élèves choisissent de façon semblable) : intervalles et tests prennent les lycées "
+        "comme grappes. Écart filles / garçons : différence des deux parts appariée sur les lycées (chaque lycée "
+        "compte pour ses filles et ses garçons), loi de Student à nombre de lycées − 1 degrés de liberté ; entre "
+        "groupes, p ajustées par la méthode de Holm. Tendance : régression logistique sur les effectifs par lycée "
+        "et par année, variance robuste groupée par lycée (les mêmes lycées d'une année à l'autre).",
         "**Objectif « doubler en 3 ans »** : deux fois la valeur de 2020-2021, à l'échéance 2023-2024, pour le "
         "nombre d'élèves de NSI (en première et en terminale) et pour la part des filles de terminale générale qui "
         "suivent NSI (le « 0,4 % de filles » du constat de la feuille de route). La part des filles parmi les élèves "

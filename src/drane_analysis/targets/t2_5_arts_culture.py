@@ -18,8 +18,11 @@ Beyond the headline: the digital flags of the projects with their shares and int
 (the share of projects with an artist intervention whose intervention relies on digital), the
 breakdowns by department, territory, kind of establishment, sector, priority education,
 academy and artistic domain, the gaps of the pole (Limoges) and of rural establishments
-tested year by year (two-proportion test), the logistic trend of the digital share, the
-training actions by operator, and the resources by domain.
+tested year by year, the logistic trend of the digital share, the training actions by
+operator, and the resources by domain. Projects come in establishments (an establishment
+carries several, and decides alike for them): every interval and test takes the
+establishments as clusters (:func:`~drane_analysis.stats.cluster_rate_table`,
+:func:`~drane_analysis.stats.compare_groups`, a logistic trend clustered on them).
 """
 
 from __future__ import annotations
@@ -32,8 +35,8 @@ from ..data import Data, breakdown_label
 from ..indicators import by_scope, rate_rows, series_frame
 from ..periods import Period
 from ..privacy import linked_breakdown
-from ..stats import rate_table, wilson_interval
-from .t2_4_orientation import holm, logistic_trend, sort_key, two_proportion_test
+from ..stats import BREAKDOWN_TEST_COLUMNS, cluster_rate_table, compare_groups
+from .t2_4_orientation import holm, logistic_trend, sort_key
 
 TARGET = "2.5"
 EAC_DOMAIN = "digital_eac"
@@ -104,12 +107,15 @@ def projects(data: Data) -> pd.DataFrame:
 
 def _projects(data: Data) -> pd.DataFrame:
     """One row per EAC project and year with its flags as 0/1 and the establishment's
-    kind, sector, territory and priority education (missing when the annuaire lacks it)."""
+    kind, sector, territory and priority education (missing when the annuaire lacks it).
+
+    ``cluster``: the establishment (UAI) that carries the project, the unit of every
+    interval and test; a project without UAI is a cluster of its own."""
     cols = ["project_id", "uai", "period", "category", "domain", "department", "academy", *FLAGS, "pupils"]
     if not data.has("eac_projets"):
         numeric = {*FLAGS, "pupils"}
-        return pd.DataFrame({c: pd.Series(dtype=int if c in numeric else "string") for c in [*cols, *ATTRIBUTES]}
-                            ).assign(one=pd.Series(dtype=int))
+        return pd.DataFrame({c: pd.Series(dtype=int if c in numeric else "string")
+                             for c in [*cols, *ATTRIBUTES, "cluster"]}).assign(one=pd.Series(dtype=int))
     frame = data.source("eac_projets")
     frame = frame[[c for c in cols if c in frame.columns]].copy()
     for flag in FLAGS:
@@ -122,6 +128,8 @@ def _projects(data: Data) -> pd.DataFrame:
         if a not in frame:
             frame[a] = pd.Series(pd.NA, index=frame.index, dtype="string")
     frame = frame[frame["academy"].isin(list(referential.ACADEMIES))]
+    uai = frame["uai"].astype("string")
+    frame["cluster"] = uai.fillna("projet " + frame["project_id"].astype("string"))
     return frame.reset_index(drop=True)
 
 
@@ -185,8 +193,8 @@ def compute(data: Data) -> pd.DataFrame:
     periods = _periods(proj)
     for scope, part in by_scope(proj, scopes=data.scopes):
         if periods:
-            table = rate_table(part, "uses_digital", "one", by=["period"]).assign(academy=scope)
-            rows += rate_rows(TARGET, "eac_digital_projects_rate", table)
+            table = cluster_rate_table(part, "uses_digital", "one", "cluster", by=["period"]).assign(academy=scope)
+            rows += rate_rows(TARGET, "eac_digital_projects_rate", table, interval="table")
         for indicator, flag in COUNT_INDICATORS.items():
             rows += _count_rows(indicator, scope, part.groupby("period")[flag].sum(), periods)
     train = training(data)
@@ -211,7 +219,8 @@ def _finish(table: pd.DataFrame, by: str) -> pd.DataFrame:
     for col in BREAKDOWN_COLUMNS:
         if col not in table:
             table[col] = np.nan
-    return table[BREAKDOWN_COLUMNS].sort_values("label", key=sort_key).reset_index(drop=True)
+    cols = BREAKDOWN_COLUMNS + [c for c in BREAKDOWN_TEST_COLUMNS if c in table]
+    return table[cols].sort_values("label", key=sort_key).reset_index(drop=True)
 
 
 @linked_breakdown
@@ -221,7 +230,9 @@ def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> p
     Project indicators: ``department``, ``territory``, ``kind``, ``sector``,
     ``priority_education``, ``academy``, ``domain``, ``category``; training actions:
     ``academy``, ``operator``, ``public``; resources: ``academy``, ``domain``. The rate
-    comes with its Wilson interval; counts without. Also accepts ``eac_artist_digital_share``
+    comes with its interval, establishments as clusters (and what
+    :func:`~drane_analysis.report.gap_sentence` needs to test a gap); counts without. Also
+    accepts ``eac_artist_digital_share``
     (artist interventions relying on digital among all artist interventions) and
     ``eac_practice_digital_share`` (projects with a digital practice among all projects).
     """
@@ -230,11 +241,11 @@ def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> p
         frame = referential.in_scope(projects(data), scope)
         frame = frame[frame["period"] == period]
         if indicator == "eac_digital_projects_rate":
-            table = rate_table(frame, "uses_digital", "one", by=[by])
+            table = cluster_rate_table(frame, "uses_digital", "one", "cluster", by=[by])
         elif indicator == "eac_artist_digital_share":
-            table = rate_table(frame, "artist_digital", "artist_intervention", by=[by])
+            table = cluster_rate_table(frame, "artist_digital", "artist_intervention", "cluster", by=[by])
         elif indicator == "eac_practice_digital_share":
-            table = rate_table(frame, "practice_digital", "one", by=[by])
+            table = cluster_rate_table(frame, "practice_digital", "one", "cluster", by=[by])
         else:
             table = frame.groupby(by, dropna=False)[COUNT_INDICATORS[indicator]].sum().reset_index(name="value")
     elif indicator == "eac_training_actions":
@@ -262,38 +273,36 @@ def flags_table(data: Data, scope: str, period: str) -> pd.DataFrame:
     artist interventions, and ``digital_among_digital``-style shares of the digital
     projects (``artist_digital`` and ``practice_digital`` over ``uses_digital``).
     Columns: ``flag``, ``label``, ``count``, ``base`` (denominator), ``base_label``,
-    ``share``, ``ci_low``, ``ci_high``.
+    ``share``, ``ci_low``, ``ci_high`` (establishments as clusters).
     """
     frame = referential.in_scope(projects(data), scope)
     frame = frame[frame["period"] == period]
-    total = float(len(frame))
     rows = []
 
-    def add(flag, label, k, n, base_label):
-        lo, hi = wilson_interval(k, n)
-        rows.append({"flag": flag, "label": label, "count": float(k), "base": float(n), "base_label": base_label,
-                     "share": k / n * 100 if n > 0 else np.nan, "ci_low": float(lo) * 100,
-                     "ci_high": float(hi) * 100})
+    def add(flag, label, part, num, den, base_label):
+        t = cluster_rate_table(part, num, den, "cluster").iloc[0]
+        rows.append({"flag": flag, "label": label, "count": t["numerator"], "base": t["denominator"],
+                     "base_label": base_label, "share": t["value"], "ci_low": t["ci_low"], "ci_high": t["ci_high"]})
 
     for flag, label in FLAGS.items():
-        add(flag, label, frame[flag].sum(), total, "projets EAC")
-    add("artist_digital_among_artists", "Intervention d'artiste s'appuyant sur le numérique",
-        frame["artist_digital"].sum(), frame["artist_intervention"].sum(), "projets avec intervention d'artiste")
+        add(flag, label, frame, flag, "one", "projets EAC")
+    add("artist_digital_among_artists", "Intervention d'artiste s'appuyant sur le numérique", frame,
+        "artist_digital", "artist_intervention", "projets avec intervention d'artiste")
     digital = frame[frame["uses_digital"] == 1]
-    add("artist_digital_among_digital", "Intervention d'artiste numérique", digital["artist_digital"].sum(),
-        float(len(digital)), "projets mobilisant le numérique")
-    add("practice_digital_among_digital", "Pratique artistique numérique", digital["practice_digital"].sum(),
-        float(len(digital)), "projets mobilisant le numérique")
+    add("artist_digital_among_digital", "Intervention d'artiste numérique", digital, "artist_digital", "one",
+        "projets mobilisant le numérique")
+    add("practice_digital_among_digital", "Pratique artistique numérique", digital, "practice_digital", "one",
+        "projets mobilisant le numérique")
     return pd.DataFrame(rows)
 
 
 def gap_by_period(data: Data, scope: str, by: str, group_a: str, group_b: str | None = None,
                   up_to: str | None = None) -> pd.DataFrame:
     """The digital share of group ``a`` against group ``b`` (or all other groups when None),
-    year by year, with the two-proportion test.
+    year by year, with establishments as clusters (:func:`~drane_analysis.stats.compare_groups`).
 
     Columns: ``period``, ``a_digital``, ``a_projects``, ``rate_a`` (%), ``rate_b``, ``diff``
-    (points, a − b) with its Newcombe interval, ``ratio``, ``p_value``.
+    (points, a − b) with its interval, ``ratio``, ``p_value``.
     """
     frame = referential.in_scope(projects(data), scope)
     if up_to is not None:
@@ -304,28 +313,30 @@ def gap_by_period(data: Data, scope: str, by: str, group_a: str, group_b: str | 
         b = part[part[by] != group_a] if group_b is None else part[part[by] == group_b]
         if group_b is None:
             b = b[b[by].notna()]
-        t = two_proportion_test(a["uses_digital"].sum(), len(a), b["uses_digital"].sum(), len(b))
+        t = compare_groups(part, "uses_digital", "one", "cluster", part.index.isin(a.index), part.index.isin(b.index))
         rows.append({"period": period, "a_digital": float(a["uses_digital"].sum()), "a_projects": float(len(a)),
                      "b_digital": float(b["uses_digital"].sum()), "b_projects": float(len(b)),
-                     "rate_a": t["rate1"], "rate_b": t["rate2"], "diff": t["diff"], "diff_low": t["diff_low"],
-                     "diff_high": t["diff_high"], "ratio": t["ratio"], "p_value": t["p_value"]})
+                     "rate_a": t["rate1"], "rate_b": t["rate2"], "diff": t["diff"], "diff_low": t["ci_low"],
+                     "diff_high": t["ci_high"], "ratio": t["rate1"] / t["rate2"] if t["rate2"] > 0 else np.nan,
+                     "p_value": t["p_value"]})
     out = pd.DataFrame(rows, columns=["period", "a_digital", "a_projects", "b_digital", "b_projects", "rate_a",
                                       "rate_b", "diff", "diff_low", "diff_high", "ratio", "p_value"])
     return out.sort_values("period", key=lambda s: s.map(_year)).reset_index(drop=True)
 
 
 def group_tests(data: Data, scope: str, period: str, by: str) -> pd.DataFrame:
-    """Each group's digital share against the rest of the scope in a year (two-proportion
-    test, Holm-adjusted across groups). Columns: ``group``, ``label``, ``rate``, ``rest``,
-    ``diff`` with interval, ``p_value``, ``p_holm``."""
+    """Each group's digital share against the rest of the scope in a year (establishments as
+    clusters, :func:`~drane_analysis.stats.compare_groups`; Holm-adjusted across groups).
+    Columns: ``group``, ``label``, ``rate``, ``rest``, ``diff`` with interval, ``p_value``,
+    ``p_holm``."""
     frame = referential.in_scope(projects(data), scope)
     frame = frame[(frame["period"] == period) & frame[by].notna()]
     rows = []
     for group, part in frame.groupby(by):
-        rest = frame[frame[by] != group]
-        t = two_proportion_test(part["uses_digital"].sum(), len(part), rest["uses_digital"].sum(), len(rest))
+        inside = (frame[by] == group).to_numpy()
+        t = compare_groups(frame, "uses_digital", "one", "cluster", inside, ~inside)
         rows.append({"group": group, "label": _label(by, group), "projects": float(len(part)), "rate": t["rate1"],
-                     "rest": t["rate2"], "diff": t["diff"], "diff_low": t["diff_low"], "diff_high": t["diff_high"],
+                     "rest": t["rate2"], "diff": t["diff"], "diff_low": t["ci_low"], "diff_high": t["ci_high"],
                      "p_value": t["p_value"]})
     out = pd.DataFrame(rows, columns=["group", "label", "projects", "rate", "rest", "diff", "diff_low", "diff_high",
                                       "p_value"])
@@ -335,13 +346,15 @@ def group_tests(data: Data, scope: str, period: str, by: str) -> pd.DataFrame:
 
 def digital_share_trend(data: Data, scope: str, up_to: str | None = None, deadline: str | None = None) -> dict:
     """Logistic trend of the share of projects using digital (establishment × year counts,
-    quasi-binomial, see :func:`t2_4_orientation.logistic_trend`)."""
+    covariance clustered on the establishments, the same ones year after year; see
+    :func:`~drane_analysis.stats.logistic_trend`)."""
     frame = referential.in_scope(projects(data), scope)
     if up_to is not None:
         frame = frame[frame["period"].map(_year) <= _year(up_to)]
-    counts = frame.groupby(["uai", "period"])[["uses_digital", "one"]].sum().reset_index()
+    counts = frame.groupby(["cluster", "period"])[["uses_digital", "one"]].sum().reset_index()
     counts["year"] = counts["period"].map(_year).astype(float)
-    return logistic_trend(counts, "uses_digital", "one", "year", deadline=_year(deadline) if deadline else None)
+    return logistic_trend(counts, "uses_digital", "one", "year", deadline=_year(deadline) if deadline else None,
+                          cluster="cluster")
 
 
 def training_table(data: Data, scope: str, up_to: str | None = None) -> pd.DataFrame:
@@ -551,7 +564,7 @@ def show_gaps(rpt) -> None:
 
 
 def show_group_tests(rpt, by: str, title: str) -> None:
-    """Each group against the rest (two-proportion test, Holm)."""
+    """Each group against the rest (establishments as clusters, Holm)."""
     from ..report import _display_html, html_table
 
     t = group_tests(rpt.data, rpt.scope, rpt.period, by)
@@ -630,10 +643,12 @@ def coverage_notes(rpt) -> list[str]:
         "**Projets EAC** : export ADAGE complété des quatre indicateurs « numérique » de la feuille de route "
         "(usage du numérique, intervention d'artiste, intervention d'artiste numérique, pratique artistique "
         "numérique) ; un projet compte une fois par année scolaire.",
-        "**Intervalles et tests** : les projets recensés sont exhaustifs ; les intervalles de Wilson et les tests "
-        "de comparaison de deux proportions (intervalle de Newcombe, p ajustées par la méthode de Holm entre "
-        "groupes) traitent les projets de l'année comme un tirage de la propension à mobiliser le numérique. Les "
-        "nombres d'interventions, d'actions et de ressources sont des décomptes exhaustifs, sans intervalle.",
+        "**Intervalles et tests** : les projets recensés sont exhaustifs ; les intervalles et les tests lisent les "
+        "projets de l'année comme un tirage de la propension à mobiliser le numérique. Un établissement porte "
+        "plusieurs projets et en décide de façon semblable : intervalles, écarts (p ajustées par la méthode de "
+        "Holm entre groupes) et tendance prennent les établissements comme grappes ; un groupe d'un seul "
+        "établissement n'est pas testé. Les nombres d'interventions, d'actions et de ressources sont des "
+        "décomptes exhaustifs, sans intervalle.",
         "**Actions de formation** : modules distincts (académie, numéro de module GAIA) de la thématique « Numérique "
         "et EAC » dans l'année scolaire, tous opérateurs (plans académiques, DSDEN, Canopé, les trois INSPE).",
         "**Ressources et actions exemplaires** : liste tenue par le pôle de Limoges ; une ligne est comptée dans "

@@ -177,7 +177,7 @@ def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> p
         table["ci_high"] = np.nan
         table["expected"] = table["denominator"] * MINIMUM_PER_YEAR
     elif indicator == "authorities_min_committees_rate":
-        table = rate_table(frame, "meets_minimum", "one", by=["group"])
+        table = rate_table(frame, "meets_minimum", "one", by=["group"]).assign(ci_method="wilson")  # independent
     else:
         raise KeyError(f"indicateur inconnu pour la cible 3.1 : {indicator}")
     labels = AUTHORITY_TYPE_LABELS if by == "authority_type" else {}
@@ -187,6 +187,8 @@ def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> p
     cols = ["group", "label", "value", "numerator", "denominator", "ci_low", "ci_high"]
     if "expected" in table:
         cols.append("expected")
+    if "ci_method" in table:  # what gap_sentence and the synthesis need to test a gap (Newcombe)
+        cols.append("ci_method")
     if by == "department":
         # Departments in order, the Région (no department) last.
         table["_region"] = table["group"] == REGION_GROUP

@@ -11,6 +11,12 @@ Indicators (``params/targets/3.2-relais.yaml``):
   region).
 
 The uncovered establishments are shown by department and by commune (never by person).
+
+Intervals (:func:`coverage_rates`): a secondary establishment is covered by its own
+referent, an independent unit (Wilson); écoles are covered by circonscription (one ERUN for
+some twenty neighbouring écoles), all or none, and the data do not say which circonscription
+an uncovered école belongs to: a group holding écoles gets no interval (a Wilson interval
+over its écoles would be several times too narrow) and its gaps are described, not tested.
 """
 
 from __future__ import annotations
@@ -162,6 +168,24 @@ def relays_outside_universe(data: Data, period: str) -> int:
     return int((~rel["uai"].isin(universe(data)["uai"])).sum())
 
 
+def coverage_rates(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Coverage (Σ covered / Σ establishments) by groups, with an interval only where it fits.
+
+    ``frame``: :func:`coverage` rows (one per establishment and year). Groups of secondary
+    establishments only (each covered by its own referent: independent units) get Wilson's
+    interval and ``ci_method`` = ``wilson``; groups holding écoles, covered by circonscription
+    (a cluster the data do not identify), get none and no ``ci_method``. Columns: ``by``,
+    numerator, denominator, value, ci_low, ci_high, ecoles, ci_method.
+    """
+    table = rate_table(frame, "covered", "one", by=by)
+    ecoles = rate_table(frame.assign(is_ecole=(frame["kind"] == "ecole").astype(int)), "is_ecole", "one", by=by)
+    table["ecoles"] = ecoles["numerator"].to_numpy()
+    with_ecoles = table["ecoles"] > 0
+    table.loc[with_ecoles, ["ci_low", "ci_high"]] = np.nan
+    table["ci_method"] = np.where(with_ecoles, None, "wilson")
+    return table
+
+
 # --------------------------------------------------------------------------- series
 
 
@@ -172,8 +196,8 @@ def compute(data: Data) -> pd.DataFrame:
     for scope in data.scopes:
         part = referential.in_scope(cov, scope)
         part = part[part["academy"].isin(list(referential.ACADEMIES))]
-        table = rate_table(part, "covered", "one", by=["period"]).assign(academy=scope)
-        rows += rate_rows(TARGET, "relay_coverage_rate", table)
+        table = coverage_rates(part, ["period"]).assign(academy=scope)
+        rows += rate_rows(TARGET, "relay_coverage_rate", table, interval="table")
     for period in periods(data):
         act = active_relays(data, period)
         for scope in data.scopes:
@@ -224,33 +248,35 @@ def _current(data: Data, scope: str, period: str) -> pd.DataFrame:
 def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> pd.DataFrame:
     """One indicator for a scope and period by ``department``, ``territory``, ``kind``…
 
-    ``relay_coverage_rate``: share with Wilson interval (``numerator`` covered,
-    ``denominator`` establishments). ``relays_active``: distinct relays per group (a relay
-    covering several groups counts in each), no interval.
+    ``relay_coverage_rate``: share (``numerator`` covered, ``denominator`` establishments)
+    with an interval only where it fits (:func:`coverage_rates`). ``relays_active``:
+    distinct relays per group (a relay covering several groups counts in each), no interval.
     """
     if indicator == "relay_coverage_rate":
-        table = rate_table(_current(data, scope, period), "covered", "one", by=[by])
+        table = coverage_rates(_current(data, scope, period), [by])
     elif indicator == "relays_active":
         act = referential.in_scope(active_relays(data, period), scope)
         table = act.groupby(by, observed=True, dropna=False)["relay_id"].nunique().rename("value").reset_index()
         table["value"] = table["value"].astype(float)
         table[["numerator", "denominator", "ci_low", "ci_high"]] = np.nan
+        table["ci_method"] = None
     else:
         raise KeyError(f"indicateur inconnu pour la cible 3.2 : {indicator}")
     table = table.rename(columns={by: "group"})
     table["label"] = table["group"].map(lambda v: breakdown_label(by, v))
-    return table[["group", "label", "value", "numerator", "denominator", "ci_low", "ci_high"]].sort_values(
+    return table[["group", "label", "value", "numerator", "denominator", "ci_low", "ci_high", "ci_method"]].sort_values(
         "label").reset_index(drop=True)
 
 
 def coverage_by_kind_territory(data: Data, scope: str, period: str) -> pd.DataFrame:
-    """Coverage by kind of establishment × territory (rural / urban), with Wilson intervals.
+    """Coverage by kind of establishment × territory (rural / urban), with Wilson intervals
+    for the secondary kinds (none for écoles, see :func:`coverage_rates`).
 
     Columns: kind, territory, label (``École — Rural``), value, numerator, denominator,
     ci_low, ci_high; kinds in the school order, rural before urban.
     """
     cur = _current(data, scope, period)
-    table = rate_table(cur, "covered", "one", by=["kind", "territory"])
+    table = coverage_rates(cur, ["kind", "territory"])
     table["label"] = [f"{breakdown_label('kind', k)} — {breakdown_label('territory', t)}"
                       for k, t in zip(table["kind"], table["territory"], strict=True)]
     order = {k: i for i, k in enumerate(COVERED_KINDS)}
@@ -259,23 +285,24 @@ def coverage_by_kind_territory(data: Data, scope: str, period: str) -> pd.DataFr
 
 
 def rural_gap(data: Data, scope: str, period: str, kind: str = "ecole") -> dict:
-    """Urban minus rural coverage of one kind, in points, with a 95 % interval (Newcombe).
+    """Urban minus rural coverage of one kind, in points, with a 95 % interval where it fits.
 
     Returns ``{"rural", "urban", "gap", "ci_low", "ci_high", "n_rural", "n_urban"}``; NaN
-    values when a group is empty. The interval combines the two Wilson intervals
-    (Newcombe's hybrid score method), so that it stays valid for shares near 100 %.
+    values when a group is empty. For a secondary kind the interval combines the two Wilson
+    intervals (Newcombe's hybrid score method, valid near 100 %); for écoles, covered by
+    circonscription (:func:`coverage_rates`), there is none.
     """
     cur = _current(data, scope, period)
     cur = cur[cur["kind"] == kind]
     out = {"rural": np.nan, "urban": np.nan, "gap": np.nan, "ci_low": np.nan, "ci_high": np.nan,
            "n_rural": 0, "n_urban": 0}
-    t = rate_table(cur, "covered", "one", by=["territory"]).set_index("territory")
+    t = coverage_rates(cur, ["territory"]).set_index("territory")
     if not {"rural", "urban"} <= set(t.index):
         return out
     r, u = t.loc["rural"], t.loc["urban"]
     gap, lo, hi = difference_interval(u["value"], u["ci_low"], u["ci_high"], r["value"], r["ci_low"], r["ci_high"])
-    out.update(rural=float(r["value"]), urban=float(u["value"]), gap=float(gap), ci_low=float(lo),
-               ci_high=float(hi), n_rural=int(r["denominator"]), n_urban=int(u["denominator"]))
+    out.update(rural=float(r["value"]), urban=float(u["value"]), gap=float(u["value"] - r["value"]),
+               ci_low=float(lo), ci_high=float(hi), n_rural=int(r["denominator"]), n_urban=int(u["denominator"]))
     return out
 
 
@@ -288,7 +315,7 @@ def uncovered_by_department(data: Data, scope: str, period: str) -> pd.DataFrame
     value (coverage %), ci_low, ci_high. Sorted by uncovered, most first.
     """
     cur = _current(data, scope, period)
-    rates = rate_table(cur, "covered", "one", by=["department"])
+    rates = coverage_rates(cur, ["department"])
     cur = cur.assign(uncovered=1 - cur["covered"], is_ecole=(cur["kind"] == "ecole").astype(int))
     cur["uncovered_ecole"] = cur["uncovered"] * cur["is_ecole"]
     by_commune = cur.groupby(["department", "commune_code"], observed=True).agg(
@@ -396,10 +423,11 @@ def relays_by_function(data: Data, scope: str, period: str) -> pd.DataFrame:
 
 
 def department_history(data: Data, scope: str, period: str) -> pd.DataFrame:
-    """Coverage rate per department and school year up to ``period`` (long format, Wilson)."""
+    """Coverage rate per department and school year up to ``period`` (long format, intervals
+    as :func:`coverage_rates`)."""
     cov = referential.in_scope(coverage(data), scope)
     cov = cov[cov["year"] <= Period.parse(period).start]
-    table = rate_table(cov, "covered", "one", by=["department", "period", "year"])
+    table = coverage_rates(cov, ["department", "period", "year"])
     table["label"] = table["department"].map(lambda d: breakdown_label("department", d))
     return table.sort_values(["label", "year"]).reset_index(drop=True)
 
@@ -423,13 +451,10 @@ def key_messages(rpt) -> str:
     lines.append(f"- **{_int(relays['value'])}** relais numériques sont actifs à cette date.")
     gap = rural_gap(rpt.data, rpt.scope, rpt.period)
     if np.isfinite(gap["gap"]):
-        verdict = ("l'écart est significatif" if gap["ci_low"] > 0 or gap["ci_high"] < 0
-                   else "l'écart n'est pas établi")
         lines.append(f"- Écoles : {fmt_value(gap['rural'], 'percent')} des écoles rurales sont couvertes contre "
                      f"{fmt_value(gap['urban'], 'percent')} des écoles urbaines, soit "
-                     f"{fmt_value(gap['gap'], 'percent_points')} d'écart (intervalle à 95 % "
-                     f"[{fmt_value(gap['ci_low'], 'percent_points', False)} ; "
-                     f"{fmt_value(gap['ci_high'], 'percent_points', False)}]) : {verdict}.")
+                     f"{fmt_value(gap['gap'], 'percent_points')} d'écart (écart observé : les écoles sont couvertes "
+                     "par circonscription, que les données ne donnent pas, si bien qu'aucun test ne s'y applique).")
     dept = uncovered_by_department(rpt.data, rpt.scope, rpt.period)
     if len(dept) >= 2:
         low = dept.sort_values("value").iloc[0]
@@ -602,8 +627,12 @@ def coverage_notes(rpt) -> list[str]:
         "**Relais comptés** : un relais (une personne dans une mission) compte dans chaque département ou "
         "académie où il couvre au moins un établissement, une seule fois pour la région ; aucune personne "
         "n'est nommée dans ce rapport.",
-        "**Intervalles** : le registre est exhaustif ; l'intervalle de Wilson des taux de couverture rend "
-        "compte de la taille des groupes comparés.",
+        "**Intervalles** : le registre est exhaustif. Un collège, un lycée ou un EREA est couvert par son propre "
+        "référent : pour les seuls établissements du second degré, l'intervalle de Wilson rend compte de la taille "
+        "des groupes comparés. Les écoles sont couvertes par circonscription (un ERUN pour une vingtaine d'écoles "
+        "voisines), toutes ou aucune, et l'annuaire lu ne dit pas à quelle circonscription appartient une école "
+        "non couverte : un taux qui compte des écoles n'a pas d'intervalle (celui de Wilson, qui les traiterait "
+        "comme indépendantes, serait plusieurs fois trop étroit) et ses écarts sont décrits sans test.",
     ]
     if outside:
         notes.append(f"**Hors champ** : {outside} ligne(s) du registre actives cette année visent un UAI absent des "

@@ -50,12 +50,15 @@ from ..periods import Period
 from ..privacy import linked_breakdown, protect_scopes
 from ..report import gap_sentence  # noqa: F401  (used by notebooks as cible.gap_sentence)
 from ..stats import (  # noqa: F401  (shared statistics)
+    BREAKDOWN_TEST_COLUMNS,
+    cluster_rate_table,
     cluster_ratio,
     mean_interval,
     newcombe_interval,
     normal_quantile,
     rate_table,
     ratio_table,
+    t_quantile,
     wilson_interval,
 )
 
@@ -101,7 +104,8 @@ def growth_interval(cur_num: np.ndarray, cur_den: np.ndarray, prev_num: np.ndarr
 
     The four arrays are aligned on the same establishments (0 where absent a year). The
     interval is the delta method on the log of the ratio of ratios, establishments as
-    paired clusters. Returns (value, low, high) in %; NaN when a total is zero.
+    paired clusters, Student with establishments − 1 degrees of freedom. Returns (value,
+    low, high) in %; NaN when a total is zero.
     """
     a, b, c, d = (np.asarray(v, dtype=float) for v in (cur_num, cur_den, prev_num, prev_den))
     totals = [v.sum() for v in (a, b, c, d)]
@@ -115,7 +119,8 @@ def growth_interval(cur_num: np.ndarray, cur_den: np.ndarray, prev_num: np.ndarr
     u = a / big_a - b / big_b - c / big_c + d / big_d
     se = float(np.sqrt(n / (n - 1) * np.sum(u ** 2)))
     lg = np.log(g)
-    return float((g - 1) * 100), float((np.exp(lg - Z * se) - 1) * 100), float((np.exp(lg + Z * se) - 1) * 100)
+    crit = float(t_quantile(0.975, n - 1))
+    return float((g - 1) * 100), float((np.exp(lg - crit * se) - 1) * 100), float((np.exp(lg + crit * se) - 1) * 100)
 
 
 def _label(by: str, value: object) -> str:
@@ -307,7 +312,7 @@ def ecole_frame(data: Data) -> pd.DataFrame:
     """Public écoles open in each year with the écoles' ENT exported, and whether theirs is open.
 
     One row per (period, uai): has_ent (1 when an activated account exists on ``ecoles``
-    in the year), one, attributes. ``attrs["unknown_uai"]``: UAIs of the export that are
+    in the year), one, commune_code (the cluster of the rate's interval), attributes. ``attrs["unknown_uai"]``: UAIs of the export that are
     not public écoles of the annuaire (not counted).
     """
     return data.memo("t34_ecole_frame", lambda: _ecole_frame(data))
@@ -326,12 +331,12 @@ def _ecole_frame(data: Data) -> pd.DataFrame:
         open_est = public
         if "opening_date" in public:
             open_est = public[public["opening_date"].isna() | (public["opening_date"] <= end)]
-        part = open_est[["uai", "academy", "department", *ATTRIBUTES]].copy()
+        part = open_est[["uai", "academy", "department", "commune_code", *ATTRIBUTES]].copy()
         part["period"] = period
         part["has_ent"] = part["uai"].isin(opened.get(period, set())).astype(int)
         part["one"] = 1
         parts.append(part)
-    cols = ["period", "uai", "academy", "department", *ATTRIBUTES, "has_ent", "one"]
+    cols = ["period", "uai", "academy", "department", "commune_code", *ATTRIBUTES, "has_ent", "one"]
     out = pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
     known = set(public["uai"])
     out.attrs["unknown_uai"] = int(eco.loc[~eco["uai"].isin(known), "uai"].nunique())
@@ -457,9 +462,10 @@ def usage_growth(frame: pd.DataFrame, by: list[str] | None = None) -> pd.DataFra
         for key, part in groups:
             key = key if isinstance(key, tuple) else (key,)
             r, se, n = cluster_ratio(part["accesses"].to_numpy(float), part["accounts"].to_numpy(float))
+            half = float(t_quantile(0.975, max(n - 1, 1))) * se
             row = {"period": period, **dict(zip(by, key, strict=True)), "accesses": float(part["accesses"].sum()),
                    "accounts": float(part["accounts"].sum()), "per_account": r,
-                   "per_account_low": r - Z * se, "per_account_high": r + Z * se, "establishments": n,
+                   "per_account_low": r - half, "per_account_high": r + half, "establishments": n,
                    "value": np.nan, "ci_low": np.nan, "ci_high": np.nan}
             p = prev
             for col, val in zip(by, key, strict=True):
@@ -527,8 +533,8 @@ def compute(data: Data) -> pd.DataFrame:
         rows += rate_rows(TARGET, "ent_lycee_establishment_activation_rate", table)
     lyc = lycee_activation(data)
     for scope, part in by_scope(lyc, scopes=data.scopes):
-        table = rate_table(part, "activated", "loaded", by=["period"]).assign(academy=scope)
-        rows += rate_rows(TARGET, "ent_lycee_activation_rate", table)
+        table = cluster_rate_table(part, "activated", "loaded", "uai", by=["period"]).assign(academy=scope)
+        rows += rate_rows(TARGET, "ent_lycee_activation_rate", table, interval="table")
     usage = lycee_usage(data)
     for scope, part in by_scope(usage, scopes=data.scopes):
         for rec in usage_growth(part).itertuples(index=False):
@@ -559,8 +565,8 @@ def compute(data: Data) -> pd.DataFrame:
                      "period": rec.period, "value": rec.value, "note": rec.departments})
     eco = ecole_frame(data)
     for scope, part in by_scope(eco, scopes=data.scopes):
-        table = rate_table(part, "has_ent", "one", by=["period"]).assign(academy=scope)
-        rows += rate_rows(TARGET, "ent_ecole_activation_rate", table)
+        table = cluster_rate_table(part, "has_ent", "one", "commune_code", by=["period"]).assign(academy=scope)
+        rows += rate_rows(TARGET, "ent_ecole_activation_rate", table, interval="table")
     series = series_frame(rows)
     # What the joins of the ENT exports with the annuaire lost.
     activation = activation_coverage(data)
@@ -581,14 +587,18 @@ def compute(data: Data) -> pd.DataFrame:
 def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> pd.DataFrame:
     """One indicator for a scope and period by ``department``, ``territory`` (or ``profile``).
 
-    Returns group, label, value, numerator, denominator, ci_low, ci_high, sorted by label.
+    Returns group, label, value, numerator, denominator, ci_low, ci_high, sorted by label,
+    with what :func:`~drane_analysis.report.gap_sentence` needs to test a gap
+    (``ci_method``…): accounts are grouped in lycées, écoles in communes (the commune
+    chooses and funds its écoles' ENT), each the cluster of its interval; pupils' and
+    teachers' accounts (``profile``) are paired on their lycées.
     """
     if indicator == "ent_lycee_establishment_activation_rate":
         frame = referential.in_scope(lycee_establishments(data), scope)
         table = rate_table(frame[frame["period"] == period], "activated", "one", by=[by])
     elif indicator == "ent_lycee_activation_rate":
         frame = referential.in_scope(lycee_activation(data), scope)
-        table = rate_table(frame[frame["period"] == period], "activated", "loaded", by=[by])
+        table = cluster_rate_table(frame[frame["period"] == period], "activated", "loaded", "uai", by=[by])
     elif indicator == "ent_lycee_usage_rate":
         frame = referential.in_scope(lycee_usage(data), scope)
         table = usage_growth(frame[frame["period"] == period], by=[by])
@@ -597,7 +607,8 @@ def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> p
             "accesses": "numerator", "accounts": "denominator"})
     elif indicator == "ent_ecole_activation_rate":
         frame = referential.in_scope(ecole_frame(data), scope)
-        table = rate_table(frame[frame["period"] == period], "has_ent", "one", by=[by])
+        table = cluster_rate_table(frame[frame["period"] == period], "has_ent", "one", "commune_code", by=[by])
+        table["cluster_label"] = "communes prises comme grappes"
     elif indicator == "ent_lycee_usage_growth":
         frame = referential.in_scope(lycee_usage(data), scope)
         frame = frame[frame["period"].isin([period, Period.parse(period).shift(-1).label])]
@@ -613,6 +624,7 @@ def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> p
     table = table.rename(columns={by: "group"})
     table["label"] = table["group"].map(lambda v: _label(by, v))
     cols = ["group", "label", "value", "numerator", "denominator", "ci_low", "ci_high"]
+    cols += [c for c in BREAKDOWN_TEST_COLUMNS if c in table]
     return table[cols].sort_values("label").reset_index(drop=True)
 
 
@@ -631,32 +643,44 @@ def usage_table(data: Data, scope: str, until: str | None = None) -> pd.DataFram
 def teacher_services_detail(data: Data, scope: str, period: str) -> pd.DataFrame:
     """Each pedagogical service at its peak month, then the two bounds of « any service ».
 
-    Columns: service, month, users, activated_teachers, share (%), ci_low, ci_high
-    (Wilson; the share of the activated teachers of the lycées and EREA in the export).
+    Columns: service, month, users, activated_teachers, share (%), ci_low, ci_high (the
+    share of the activated teachers of the lycées and EREA in the export; teachers are
+    grouped in lycées, the lycées are the clusters of the interval).
     """
     frame = referential.in_scope(teacher_service_months(data), scope)
     frame = frame[(frame["period"] == period)].dropna(subset=["users"])
     acc = referential.in_scope(account_year(data), scope)
     uais = set(frame["uai"])
-    teachers = float(acc[(acc["period"] == period) & (acc["platform"] == LYCEE_PLATFORM)
-                         & (acc["profile"] == "teacher") & acc["uai"].isin(uais)]["activated"].sum())
+    per_lycee = (acc[(acc["period"] == period) & (acc["platform"] == LYCEE_PLATFORM)
+                     & (acc["profile"] == "teacher") & acc["uai"].isin(uais)]
+                 .groupby("uai")["activated"].sum().reindex(sorted(uais), fill_value=0.0))
+    teachers = float(per_lycee.sum())
     rows = []
     for service, part in frame.groupby("service", observed=True):
         monthly = part.groupby("month")["users"].sum()
-        rows.append({"service": str(service), "month": monthly.idxmax(), "users": float(monthly.max())})
+        month = monthly.idxmax()
+        users = part[part["month"] == month].groupby("uai")["users"].sum()
+        rows.append({"service": str(service), "month": month, "users": float(monthly.max()), "_by_lycee": users})
     rows.sort(key=lambda r: -r["users"])
     peak = teacher_services_peak(frame)
     if not peak.empty:
         p = peak.iloc[0]
+        per_est = frame.groupby(["month", "uai"])["users"].agg(["max", "sum"])
         rows.append({"service": "Au moins un service — borne basse", "month": p["lower_month"],
-                     "users": float(p["lower"])})
+                     "users": float(p["lower"]), "_by_lycee": per_est.loc[p["lower_month"], "max"]})
         rows.append({"service": "Au moins un service — borne haute", "month": p["upper_month"],
-                     "users": float(p["upper"])})
+                     "users": float(p["upper"]), "_by_lycee": per_est.loc[p["upper_month"], "sum"]})
+    bounds = []
+    for r in rows:
+        lycees = pd.DataFrame({"users": r.pop("_by_lycee").reindex(per_lycee.index, fill_value=0.0).astype(float),
+                               "teachers": per_lycee.astype(float)})
+        t = ratio_table(lycees, "users", "teachers", scale=100.0).iloc[0]
+        bounds.append((t["ci_low"], t["ci_high"]))
     out = pd.DataFrame(rows, columns=["service", "month", "users"])
     out["activated_teachers"] = teachers
-    lo, hi = wilson_interval(out["users"].to_numpy(float), np.full(len(out), teachers))
     out["share"] = out["users"] / teachers * 100 if teachers > 0 else np.nan
-    out["ci_low"], out["ci_high"] = lo * 100, hi * 100
+    out["ci_low"] = [max(lo, 0.0) if pd.notna(lo) else lo for lo, _ in bounds]
+    out["ci_high"] = [hi for _, hi in bounds]
     return out
 
 
@@ -1067,6 +1091,7 @@ def coverage_notes(rpt) -> list[str]:
         "l'annuaire) figure sur Lycée connecté dans l'année.",
         "**Écoles** : une école publique de l'annuaire, ouverte dans l'année, a un ENT ouvert si un compte au "
         "moins y est activé ; une école absente de l'export n'a pas d'ENT.",
+        _interval_note(lycee_activation(data), rpt),
     ]
     unknown = ecole_frame(data).attrs.get("unknown_uai", 0)
     if unknown:
@@ -1076,6 +1101,23 @@ def coverage_notes(rpt) -> list[str]:
         if objective.note and objective.period == rpt.period and objective.applies_to(rpt.scope):
             notes.append(f"**Feuille de route, {objective.period}** : {objective.note}")
     return notes
+
+
+def _interval_note(lyc: pd.DataFrame, rpt) -> str:
+    """The method note on the intervals, with the activation rate's design effect of the year."""
+    from ..report import fr_number
+
+    part = referential.in_scope(lyc[lyc["period"] == rpt.period], rpt.scope)
+    text = ("**Intervalles** : les comptes sont regroupés dans leurs lycées, les écoles dans leurs communes (la "
+            "commune choisit et finance l'ENT de ses écoles) ; les intervalles des taux prennent ces lycées et ces "
+            "communes comme grappes, non les comptes ou les écoles un à un.")
+    if part["uai"].nunique() >= 2:
+        deff = cluster_rate_table(part, "activated", "loaded", "uai").iloc[0]["design_effect"]
+        if pd.notna(deff):
+            text += (f" Cette année, l'effet de plan du taux d'activation (sa variance ainsi calculée, rapportée à "
+                     f"celle de comptes qui seraient indépendants) vaut {fr_number(deff, 1)} : un intervalle de "
+                     f"Wilson serait {fr_number(np.sqrt(deff), 1)} fois trop étroit.")
+    return text
 
 
 def _month_label(month) -> str:

@@ -103,16 +103,44 @@ def test_certification_rate_counts_validated_over_enrolled(data):
     # Terminale: C has 5 validated of 6 (general) + 4 (vocational) enrolled; première is not eligible.
     term = value(s, "pix_certification_rate_terminale", "poitiers")
     assert (term["numerator"], term["denominator"], term["value"]) == (5, 10, 50.0)
-    assert term["ci_low"] < 50 < term["ci_high"]
 
 
-def test_mean_score_of_validated_certifications_with_student_interval(data):
+def test_certification_interval_takes_establishments_as_clusters(data):
+    s = t.compute(data)
+    # Region, 3e: A 4 of 10, B 0 of 5, D 0 of 4. Ratio estimator R = 4/19; linearised
+    # values z = (y − R x) / 19; variance 3/2 Σ z²; Student with 3 − 1 degrees of freedom.
+    r = 4 / 19
+    z = (np.array([4, 0, 0]) - r * np.array([10, 5, 4])) / 19
+    half = 4.302653 * np.sqrt(3 / 2 * np.sum(z ** 2)) * 100
+    region = value(s, "pix_certification_rate_3e", "region")
+    assert region["ci_high"] == pytest.approx(r * 100 + half, rel=1e-6)
+    assert region["ci_low"] == 0                                  # r − half < 0: bounded at 0
+    # The Wilson interval of 4 of 19 pupils, as if they were independent, was far narrower.
+    assert region["ci_high"] - region["ci_low"] > 2 * (46.5 - 8.5)
+    # One lycée: its pupils say nothing about how lycées differ, no interval (Wilson gave one).
+    term = value(s, "pix_certification_rate_terminale", "poitiers")
+    assert np.isnan(term["ci_low"]) and np.isnan(term["ci_high"])
+
+
+def test_mean_score_of_validated_certifications_with_establishments_as_clusters(data):
     s = t.compute(data)
     row = value(s, "pix_mean_score_3e", "bordeaux")
-    # 100, 200, 300, 200: mean 200, sd 81.65, n 4, t(0.975, 3) = 3.182446
+    # 100, 200, 300, 200 in one collège: mean 200 of 4 pupils; one establishment, no interval
+    # (a Student interval over the 4 pupils would treat them as independent).
     assert row["value"] == 200 and row["denominator"] == 4
-    assert row["ci_high"] - 200 == pytest.approx(3.182446 * np.std([100, 200, 300, 200], ddof=1) / 2, rel=1e-5)
+    assert np.isnan(row["ci_low"]) and np.isnan(row["ci_high"])
     assert value(s, "pix_mean_score_terminale", "poitiers")["value"] == 250
+
+
+def test_score_table_is_a_ratio_of_sums_over_establishments():
+    scores = pd.DataFrame({"uai": ["A", "A", "B", "B", "B", "C"], "period": "2020-2021",
+                           "score": [100.0, 200.0, 300.0, 300.0, 300.0, 400.0]})
+    row = t.score_table(scores, by=["period"]).iloc[0]
+    # Σ scores 1 600 over 6 pupils; z_i = (Σ scores_i − mean × pupils_i) / 6
+    mean = 1600 / 6
+    z = (np.array([300, 900, 400]) - mean * np.array([2, 3, 1])) / 6
+    assert row["value"] == pytest.approx(mean) and row["denominator"] == 6 and row["clusters"] == 3
+    assert row["ci_high"] - mean == pytest.approx(4.302653 * np.sqrt(3 / 2 * np.sum(z ** 2)), rel=1e-6)
 
 
 def test_breakdown_by_territory(data):
@@ -189,11 +217,12 @@ def test_more_certified_than_enrolled_is_kept_with_a_note():
     s = t.compute(data)
     lim = value(s, "pix_certification_rate_3e", "limoges")
     assert (lim["numerator"], lim["denominator"], lim["value"]) == (6, 4, 150.0)   # not capped
-    assert lim["ci_high"] == pytest.approx(100)                                   # the interval is
+    assert np.isnan(lim["ci_high"])                             # one collège: no clustered interval
     assert "1 établissement(s)" in lim["note"] and "(+2)" in lim["note"]
     assert "100,0\u202f%" in lim["note"]                                          # capped at its 4 pupils
     region = value(s, "pix_certification_rate_3e", "region")
     assert region["value"] == pytest.approx(800 / 19)                             # 8 of A 10 + B 5 + D 4
+    assert 0 <= region["ci_low"] < region["value"] < region["ci_high"] <= 100
     assert "31,6\u202f%" in region["note"]                                         # (2 + 0 + 4) / 19
     assert value(s, "pix_certification_rate_3e", "bordeaux")["note"] == ""
 

@@ -144,6 +144,17 @@ def test_usage_breakdown_by_territory(data):
     assert table.loc["rural", "label"] == "Rural"
 
 
+def test_breakdowns_say_how_their_gaps_are_tested(data):
+    # Establishments and leaders are independent units: Newcombe for shares, Welch for means.
+    usage = t.breakdown(data, "schematic_usage_rate", "region", "2020-2021", "territory")
+    assert (usage["ci_method"] == "wilson").all()
+    maturity = t.breakdown(data, "schematic_maturity_mean", "region", "2020-2021", "territory")
+    assert (maturity["ci_method"] == "student").all()
+    assert (maturity["n"] == maturity["denominator"]).all() and "se" in maturity
+    text = t.gap_sentence(usage, "percent", "La part")
+    assert "significatif" not in text or "Newcombe" in text
+
+
 def test_domain_profile(data):
     prof = t.domain_profile(data, "bordeaux", "2020-2021").set_index("domain")
     assert prof.loc["steering", "value"] == pytest.approx(1.5) and prof.loc["steering", "n"] == 2
@@ -169,6 +180,14 @@ def test_paired_change_compares_the_same_establishments(data):
     assert (overall["mean_before"], overall["mean_after"], overall["change"]) == (1.75, 2.5, 0.75)
     half = T1 * np.std([0.5, 1.0], ddof=1) / math.sqrt(2)
     assert overall["ci_low"] == pytest.approx(0.75 - half) and overall["ci_high"] == pytest.approx(0.75 + half)
+    # The six domains' p-values are read together: Holm-adjusted; the overall keeps its own.
+    from statsmodels.stats.multitest import multipletests
+
+    domains = ch.drop(index=t.OVERALL)
+    valid = domains["wilcoxon_p"].notna()
+    expected = multipletests(domains.loc[valid, "wilcoxon_p"], method="holm")[1]
+    assert domains.loc[valid, "wilcoxon_holm"].tolist() == pytest.approx(list(expected))
+    assert np.isnan(overall["wilcoxon_holm"])
 
 
 def test_paired_change_edge_cases(data):

@@ -90,14 +90,21 @@ def test_training_establishments_meet_every_criterion(data):
     assert value(s, "training_establishments", "poitiers", "2021-2022")["value"] == 1
 
 
-def test_staff_share_is_pooled_with_wilson_interval(data):
+def test_staff_share_is_pooled_with_establishments_as_clusters(data):
     s = t.compute(data)
     row = value(s, "staff_digital_skills_share", "poitiers")
     # (20 + 25 + 16) / (50 + 100 + 40) = 61 / 190
     assert (row["numerator"], row["denominator"]) == (61, 190)
-    lo, hi = wilson_interval(61, 190)
     assert row["value"] == pytest.approx(61 / 190 * 100)
-    assert row["ci_low"] == pytest.approx(float(lo) * 100) and row["ci_high"] == pytest.approx(float(hi) * 100)
+    # Three candidates: the staff of one establishment are not independent trials; ratio
+    # estimator, z = (certified − R staff) / 190, Student with 2 degrees of freedom.
+    r = 61 / 190
+    z = (np.array([20, 25, 16]) - r * np.array([50, 100, 40])) / 190
+    half = 4.302653 * np.sqrt(3 / 2 * np.sum(z ** 2)) * 100
+    assert row["ci_low"] == pytest.approx(r * 100 - half, rel=1e-6)
+    assert row["ci_high"] == pytest.approx(r * 100 + half, rel=1e-6)
+    lo, hi = wilson_interval(61, 190)                    # the old interval, narrower
+    assert (hi - lo) * 100 < row["ci_high"] - row["ci_low"]
     empty = value(s, "staff_digital_skills_share", "limoges")
     assert np.isnan(empty["value"]) and empty["denominator"] == 0
 
@@ -152,10 +159,20 @@ def test_samr_share_profile_and_levels(data):
     assert empty["level"].tolist() == ["S", "A", "M", "R"] and empty["value"].isna().all()
 
 
-def test_samr_cluster_interval_with_establishments(data):
-    share, lo, hi, n = t.samr_cluster_interval(data, "region", "2020-2021")
-    assert n == 2 and share == pytest.approx(3 / 9 * 100)
-    assert lo <= share <= hi
+def test_samr_share_takes_establishments_as_clusters(data):
+    s = t.compute(data)
+    row = value(s, "samr_transformative_share", "region")
+    # COL_16: 2 of 5 practices M or R, LYC_86: 1 of 4 (COL_33's is in 2021-2022): two clusters.
+    r = 3 / 9
+    z = (np.array([2, 1]) - r * np.array([5, 4])) / 9
+    half = 12.706205 * np.sqrt(2 * np.sum(z ** 2)) * 100
+    assert row["ci_low"] == pytest.approx(max(r * 100 - half, 0), abs=1e-9) and row["ci_high"] == 100
+    assert r * 100 + half > 100                          # bounded at 100 %
+    prof = t.samr_profile(data, "region", "2020-2021").set_index("level")
+    assert prof.loc["M", "value"] == pytest.approx(2 / 9 * 100) and prof.loc["M", "ci_low"] == 0
+    # Class levels share establishments: their gap is paired on them.
+    levels = t.samr_breakdown(data, "region", "2020-2021", "level")
+    assert (levels["ci_method"] == "cluster").all()
 
 
 @pytest.mark.slow

@@ -184,6 +184,25 @@ def test_intensity_means_among_users():
     assert np.isnan(test["value"])  # Welch needs two lycées per group
 
 
+def test_intensity_tests_are_holm_adjusted_across_the_three_measures():
+    # Two user lycées of each type in 2021-2022: LP_33 and LP_NEW, LPO_86 and LPO_87.
+    extra = pd.DataFrame([{"period": "2021-2022", "uai": LPO_87, "agent": "Mondly", "classes_using": 4,
+                           "sessions": 9, "pupils": 70, "department": "87", "academy": "limoges",
+                           "first_use_date": pd.NaT}])
+    data = Data.from_frames({"annuaire": annuaire(), "communes": communes(),
+                             "agents_conversationnels": pd.concat([agents(), extra], ignore_index=True)})
+    table = t.intensity_table(data, "region", "2021-2022")
+    from scipy import stats as sps
+    from statsmodels.stats.multitest import multipletests
+
+    lp = {"classes": [3, 2], "sessions": [12, 8], "pupils": [50, 30]}
+    lpo = {"classes": [1, 4], "sessions": [6, 9], "pupils": [20, 70]}
+    raw = [sps.ttest_ind(lp[m], lpo[m], equal_var=False).pvalue for m in ("classes", "sessions", "pupils")]
+    tests = table[table["group"] == "test"].set_index("measure")["value"]
+    assert tests[["classes", "sessions", "pupils"]].tolist() == pytest.approx(multipletests(raw, method="holm")[1])
+    assert tests.max() > max(raw) - 1e-12 and (tests >= np.array(raw) - 1e-12).all()
+
+
 def test_cluster_permutation_test():
     y = np.array([5, 6, 5, 1, 0, 1])
     n = np.full(6, 10)

@@ -215,13 +215,25 @@ def test_gender_gap_by_year_and_group(data):
     assert first["girls_rate"] == pytest.approx(15 / 700 * 100)
     assert first["boys_rate"] == pytest.approx(55 / 600 * 100)
     assert first["gap"] == pytest.approx((55 / 600 - 15 / 700) * 100)
-    assert first["p_value"] < 0.001 and first["gap_low"] > 0
+    # Girls and boys paired on their two lycées (A: 40/400 − 10/500, C: 15/200 − 5/200):
+    # z_i = (boys_i − R_b B_i)/B − (girls_i − R_g G_i)/G, variance 2 Σ z², Student with 1 df.
+    rb, rg = 55 / 600, 15 / 700
+    z = (np.array([40, 15]) - rb * np.array([400, 200])) / 600 - (np.array([10, 5]) - rg * np.array([500, 200])) / 700
+    se = np.sqrt(2 * np.sum(z ** 2)) * 100
+    assert first["gap_low"] == pytest.approx(first["gap"] - 12.706205 * se, rel=1e-6)
+    from scipy import stats as sps
+
+    assert first["p_value"] == pytest.approx(2 * sps.t.sf(first["gap"] / se, 1))
+    # Two lycées say little: pupils taken as independent (the old z-test), p < 0.001.
+    assert first["p_value"] > 0.05 and t.two_proportion_test(55, 600, 15, 700)["p_value"] < 0.001
     assert first["girls_share"] == pytest.approx(15 / 70 * 100)
     assert list(gap["group"]) == ["2020-2021", "2021-2022"]
     assert list(t.gender_gap(data, "premiere", "region", period="2020-2021")["group"]) == ["2020-2021"]
     groups = t.gender_gap(data, "premiere", "region", by="department", period="2021-2022")
     assert list(groups["label"]) == ["Gironde (33)", "Haute-Vienne (87)"]
-    assert (groups["p_holm"] >= groups["p_value"] - 1e-12).all()
+    assert groups["p_value"].isna().all()                 # one lycée a department: nothing to test
+    sector = t.gender_gap(data, "premiere", "region", by="sector", period="2021-2022")
+    assert sector["p_value"].notna().all() and (sector["p_holm"] >= sector["p_value"] - 1e-12).all()
     with pytest.raises(ValueError):
         t.gender_gap(data, "premiere", "region", by="department")
 

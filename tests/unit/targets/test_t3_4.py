@@ -152,8 +152,9 @@ def test_growth_interval_by_hand():
     u = a / 170 - b / 2 - c / 150 + d / 2
     se = np.sqrt(2 * np.sum(u ** 2))
     g = 170 / 150
-    assert lo == pytest.approx((g * np.exp(-t.Z * se) - 1) * 100)
-    assert hi == pytest.approx((g * np.exp(t.Z * se) - 1) * 100)
+    # Student with establishments − 1 = 1 degree of freedom: t(0.975, 1) = 12.706205
+    assert lo == pytest.approx((g * np.exp(-12.706205 * se) - 1) * 100, rel=1e-6)
+    assert hi == pytest.approx((g * np.exp(12.706205 * se) - 1) * 100, rel=1e-6)
     assert np.isnan(t.growth_interval(a, b, np.zeros(2), d)[0])
 
 
@@ -237,9 +238,15 @@ def test_lycee_activation_rate_counts_public_lycees_students_and_teachers(data, 
     # (95 + 10 + 40) / (100 + 10 + 50): parents and the private lycée are out
     assert (region["numerator"], region["denominator"]) == (145, 160)
     assert region["value"] == pytest.approx(145 / 160 * 100)
+    # Two lycées (105 of 110, 40 of 50): accounts are grouped in lycées, the lycées are the
+    # clusters (ratio estimator, Student with 1 degree of freedom), not the 160 accounts.
+    r = 145 / 160
+    z = (np.array([105, 40]) - r * np.array([110, 50])) / 160
+    half = 12.706205 * np.sqrt(2 * np.sum(z ** 2)) * 100
+    assert region["ci_low"] == pytest.approx(r * 100 - half, rel=1e-6)
+    assert region["ci_high"] == 100                                     # bounded at 100 %
     lo, hi = wilson_interval(145, 160)
-    assert region["ci_low"] == pytest.approx(float(lo) * 100)
-    assert region["ci_high"] == pytest.approx(float(hi) * 100)
+    assert region["ci_low"] < float(lo) * 100 - 30                      # Wilson: far too narrow
     assert value(series, "ent_lycee_activation_rate", "limoges", "2020-2021")["value"] == pytest.approx(80)
     table = evaluate(series, periods=["2020-2021"], scopes=["poitiers"])
     assert table.set_index("indicator").loc["ent_lycee_activation_rate", "status"] == "secondary"
@@ -251,6 +258,21 @@ def test_lycee_activation_breakdown_by_territory_and_profile(data):
     assert terr.loc["urban", "value"] == pytest.approx(105 / 110 * 100)
     prof = t.breakdown(data, "ent_lycee_activation_rate", "region", "2020-2021", "profile").set_index("label")
     assert prof.loc["Enseignants", "value"] == pytest.approx(100)
+
+
+def test_ecole_rate_takes_communes_as_clusters():
+    # The commune chooses its écoles' ENT: two écoles of one commune are one cluster.
+    ann = annuaire()
+    ann.loc[ann["uai"] == ECO_1, "commune_code"] = "86002"              # with ECO_2
+    one = Data.from_frames({"annuaire": ann, "communes": communes(), "ent_comptes": comptes()})
+    table = t.breakdown(one, "ent_ecole_activation_rate", "region", "2020-2021", "department")
+    row = table.set_index("group").loc["86"]
+    assert (row["numerator"], row["denominator"], row["clusters"]) == (1, 2, 1)
+    assert np.isnan(row["ci_low"])                  # one commune: nothing says how communes differ
+    region = t.breakdown(one, "ent_ecole_activation_rate", "region", "2020-2021", "academy")
+    assert region["clusters"].sum() == 2 and region["denominator"].sum() == 3
+    assert (region["ci_method"] == "cluster").all()
+    assert (region["cluster_label"] == "communes prises comme grappes").all()
 
 
 def test_usage_growth_by_hand():
@@ -294,6 +316,9 @@ def test_teachers_on_services_lower_and_upper_bounds(data, series):
     detail = t.teacher_services_detail(data, "region", "2020-2021").set_index("service")
     assert detail.loc["Moodle", "users"] == 13                       # 10 + 3 in November
     assert detail.loc["Moodle", "activated_teachers"] == 10          # only the Vienne's lycée has teachers
+    # The lycées are the clusters: 10 of 10 and 3 of 0 → z = ∓0.3, se = 60 points, t(1 df).
+    assert detail.loc["Moodle", "ci_high"] == pytest.approx(130 + 12.706205 * 60, rel=1e-6)
+    assert detail.loc["Moodle", "ci_low"] == 0
     no_users = t.teacher_services_peak(t.teacher_service_months(data).assign(users=np.nan))
     assert no_users.empty
 
