@@ -671,26 +671,43 @@ def _linked_secondary(values: np.ndarray, hidden: np.ndarray, reasons: np.ndarra
         reasons[candidates[0]] = "secondary"
 
 
-def _twins(relations: list[Relation]) -> dict[int, set[int]]:
-    """Cells equal to another up to a known constant (a department's cell in its academy's table
-    and in the region's): hiding one whose twin is hidden discloses nothing new."""
+@dataclass
+class _Links:
+    """Which relations each cell is in, and its twins: cells equal to it up to a known
+    constant (a department's cell in its academy's table and in the region's)."""
+
+    member_of: dict[int, list[Relation]]
+    twins: dict[int, set[int]]
+
+
+def _twins(relations: list[Relation]) -> _Links:
+    member_of: dict[int, list[Relation]] = {}
     twins: dict[int, set[int]] = {}
     for rel in relations:
+        for c in rel.cells:
+            member_of.setdefault(c, []).append(rel)
         if len(rel.cells) == 2:
             a, b = rel.cells
             twins.setdefault(a, set()).add(b)
             twins.setdefault(b, set()).add(a)
-    return twins
+    return _Links(member_of, twins)
 
 
-def _cost(cell: int, values: np.ndarray, hidden: np.ndarray, twins: dict[int, set[int]]) -> tuple:
-    """Which visible cell to hide first: a twin of a hidden cell, then the smallest positive one."""
-    free = any(hidden[t] for t in twins.get(cell, ()))
-    return (not free, values[cell] <= 0, values[cell], cell)
+def _cost(cell: int, values: np.ndarray, hidden: np.ndarray, links: _Links) -> tuple:
+    """Which visible cell to hide first (the smallest tuple).
+
+    First the cell whose other relations all hold a hidden cell already (hiding it opens no
+    new relation to protect: no cascade — the region's cell of a column rather than another
+    academy's, when the region's row has its hidden cell); then the twin of a hidden cell
+    (hiding it discloses nothing new); then the smallest positive cell.
+    """
+    opened = sum(1 for rel in links.member_of.get(cell, ()) if not any(hidden[c] for c in rel.cells))
+    free = any(hidden[t] for t in links.twins.get(cell, ()))
+    return (opened, not free, values[cell] <= 0, values[cell], cell)
 
 
 def _line_rule(values: np.ndarray, hidden: np.ndarray, reasons: np.ndarray, eligible: np.ndarray,
-               relations: list[Relation], t: int, twins: dict[int, set[int]]) -> None:
+               relations: list[Relation], t: int, twins: _Links) -> None:
     """In every relation with a hidden cell: at least two hidden, adding up to the threshold."""
     changed = True
     while changed:
