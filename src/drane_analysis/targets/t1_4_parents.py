@@ -612,8 +612,8 @@ def gap_chart(rpt) -> None:
                       "Année scolaire": hist["period"], "Valeur": hist["value"], "Borne basse IC 95 %": hist["ci_low"],
                       "Borne haute IC 95 %": hist["ci_high"]}),
         pd.DataFrame({"Série": "Écart Q4 − Q1 (points ; IC : établissements comme unités)",
-                      "Année scolaire": gaps["period"], "Valeur": gaps["gap"], "Borne basse IC 95 %": gaps["cl_low"],
-                      "Borne haute IC 95 %": gaps["cl_high"]}),
+                      "Année scolaire": gaps["period"], "Valeur": gaps["gap"], "Borne basse IC 95 %": gaps["ci_low"],
+                      "Borne haute IC 95 %": gaps["ci_high"]}),
     ], ignore_index=True)
     show_figure(fig, "Activation des comptes parents par quartile d'IPS et écart Q4 − Q1 par année : " + ", ".join(
         f"{p} {fmt_value(g, 'percent_points')}" for p, g in zip(gaps["period"], gaps["gap"], strict=True)), data=data,
