@@ -86,8 +86,8 @@ PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "seaborn", "matplotlib", 
 BASE_SOURCES = ("annuaire", "communes", "ips_ecoles", "ips_colleges", "ips_lycees")
 # Modules that drive the build or write the index and exports, not the reports themselves:
 # changing them rebuilds no report (every other file of the package does).
-NOT_REPORT_CODE = ("build.py", "cli.py", "portal.py", "exports.py", "schedule.py", "opendata.py", "publish.py",
-                   "progress.py", "demo/")
+NOT_REPORT_CODE = ("build.py", "cli.py", "portal.py", "templates/portal/", "exports.py", "schedule.py", "opendata.py",
+                   "publish.py", "progress.py", "demo/")
 STATE_VERSION = 2
 DEMO_MARKER = ".drane-demo.json"  # demo.MARKER, without importing the demo generator (numpy, pandas)
 
