@@ -322,7 +322,9 @@ def test_the_lab_reruns_the_bundle_with_stock_tools_and_gets_the_published_table
     with zipfile.ZipFile(outputs.bundles["1.1"]) as zf:
         zf.extractall(lab)
     bundle = next(lab.iterdir())
-    assert (bundle / "requirements.txt").read_text().count("==") > 20  # a pinned environment
+    requirements = (bundle / "requirements.txt").read_text()
+    assert requirements.count("==") > 20 and requirements.count("--hash=sha256:") > 20  # pinned, with hashes
+    assert "pytest==" not in requirements and "jupyterlab==" not in requirements  # the runtime lock only
     assert (bundle / "pyproject.toml").is_file() and (bundle / "src" / "drane_analysis" / "privacy.py").is_file()
     # The lab's environment: the bundle's library (not this repository's), its params, no access to our data.
     env = {k: v for k, v in os.environ.items() if not k.startswith("DRANE_")}
