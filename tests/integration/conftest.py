@@ -23,6 +23,7 @@ import pytest
 DRANE = str(Path(sys.executable).with_name("drane"))
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
+BROWSER_PAGES = ("chrome://", "chrome-untrusted://", "devtools://")  # documents of the browser itself
 
 
 @dataclass
@@ -81,6 +82,10 @@ class Browser:
         for entry in d.get_log("performance"):
             msg = json.loads(entry["message"])["message"]
             if msg.get("method") == "Network.requestWillBeSent":
+                # The browser's own pages (the new-tab page Chromium opens at start, loading its
+                # chrome:// resources while the first visit begins) are not the visited page's.
+                if msg["params"].get("documentURL", "").startswith(BROWSER_PAGES):
+                    continue
                 requests.append(msg["params"]["request"]["url"])
         return Visit(url, console, requests, text, shot, d.title)
 
