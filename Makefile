@@ -9,7 +9,7 @@ OUT    := outputs
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 
 .DEFAULT_GOAL := help
-.PHONY: help env env-core bytecode observatory demo-data build test test-fast lint lab kernel docs clean lock
+.PHONY: help env env-core bytecode observatory demo-data build test test-fast lint lab kernel docs clean lock lowest
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -108,6 +108,19 @@ lock: $(VENV)/.installed ## regenerate requirements/runtime.txt and requirements
 	$(BIN)/uv pip compile pyproject.toml --extra dev -c requirements/runtime.txt $(LOCK_ARGS) -o requirements/dev.txt
 	@$(call lock_header,requirements/runtime.txt,the core install (no extra) - builds and drane and papermill)
 	@$(call lock_header,requirements/dev.txt,development - the core and the [lab] and [cluster] extras and the test and doc tools)
+
+# The lower bounds of pyproject.toml, checked by hand and not in CI (the locks are what CI tests):
+# the lowest versions they allow of every direct dependency (uv, --resolution lowest-direct)
+# installed in .venv-lowest/, then the unit tests.
+LOWEST := .venv-lowest
+lowest: $(VENV)/.installed ## install the lowest versions pyproject.toml allows into .venv-lowest/ and run the unit tests
+	rm -rf $(LOWEST)
+	$(BIN)/uv venv --quiet --python $(PYTHON) $(LOWEST)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --resolution lowest-direct --python-version 3.11 \
+		--python-platform x86_64-manylinux_2_28 --quiet --no-header -o $(LOWEST)/requirements.txt
+	VIRTUAL_ENV=$(LOWEST) $(BIN)/uv pip install --quiet -r $(LOWEST)/requirements.txt
+	VIRTUAL_ENV=$(LOWEST) $(BIN)/uv pip install --quiet --no-deps -e .
+	$(LOWEST)/bin/python -m pytest tests/unit -q -p no:cacheprovider
 
 clean: ## remove generated outputs and caches (not the environment)
 	rm -rf $(OUT)/* $(OUT)/.generations $(OUT)/.staging data/cache
