@@ -257,6 +257,7 @@ def share(target: str, academy: str, period: str = "latest", out: str | os.PathL
     say(f"Extrait de {len(names)} source(s) pour la cible {target}, {academy}, {period} : {', '.join(names)}")
     result = ShareResult(out_path, names)
 
+    out_path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".drane-share-", dir=out_path.parent) as tmp:
         root = Path(tmp) / out_path.stem
         extract = root / EXTRACT_DIR

@@ -167,11 +167,11 @@ def outputs(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Outputs
     bundles = {}
     for target, name in (("1.1", "pix-limoges.zip"), ("1.2", "enseignants-limoges.zip")):
         shared = subprocess.run([DRANE, "share", "--target", target, "--academy", "limoges", "--period", PERIOD,
-                                 "--data", str(planted.data), "--outputs", str(out), "--out", str(root / name)],
+                                 "--data", str(planted.data), "--outputs", str(out), "--out", str(root / "lots" / name)],
                                 capture_output=True, text=True, timeout=900, env=env)
         assert shared.returncode == 0, shared.stdout + shared.stderr
         assert "Traceback" not in shared.stderr
-        bundles[target] = root / name
+        bundles[target] = root / "lots" / name  # a folder that did not exist: made
     return Outputs(planted, out, bundles, root / "secret", done.stdout)
 
 
