@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import json
 import os
 import platform
@@ -86,8 +87,8 @@ PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "seaborn", "matplotlib", 
 BASE_SOURCES = ("annuaire", "communes", "ips_ecoles", "ips_colleges", "ips_lycees")
 # Modules that drive the build or write the index and exports, not the reports themselves:
 # changing them rebuilds no report (every other file of the package does).
-NOT_REPORT_CODE = ("build.py", "cli.py", "portal.py", "exports.py", "schedule.py", "opendata.py", "publish.py",
-                   "progress.py", "demo/")
+NOT_REPORT_CODE = ("build.py", "cli.py", "portal.py", "templates/portal/", "exports.py", "schedule.py", "opendata.py",
+                   "publish.py", "progress.py", "demo/")
 STATE_VERSION = 2
 DEMO_MARKER = ".drane-demo.json"  # demo.MARKER, without importing the demo generator (numpy, pandas)
 
@@ -521,6 +522,8 @@ def build(targets: Iterable[str] | None = None, academies: Iterable[str] | None 
             workers see the same data and output folders; None runs on this machine.
     """
     started = time.perf_counter()
+    if scheduler:  # before any work: said at once, exit code 2 (cli.py)
+        require_distributed()
     data_path = resolve_data_dir(data_dir)
     if not data_path.is_dir():
         raise BuildError(f"dossier de données introuvable : {data_path} (lancez « make observatory » ou "
@@ -688,13 +691,24 @@ def _run_local(todo: list[Job], data_path: Path, out: Path, workers: int,
     return results, stats
 
 
+#: What to do when ``--scheduler`` is asked for without the [cluster] extra.
+NO_DISTRIBUTED = ("--scheduler demande le paquet « distributed », absent de cet environnement : installez "
+                  "l'extra [cluster] du projet (depuis son dossier : « .venv/bin/pip install -e '.[cluster]' », "
+                  "ou « make env », qui installe tous les extras)")
+
+
+def require_distributed() -> None:
+    """Raise :class:`BuildError` (a French message saying how to install it) without Dask distributed."""
+    if importlib.util.find_spec("distributed") is None:
+        raise BuildError(NO_DISTRIBUTED)
+
+
 def _run_distributed(todo: list[Job], data_path: Path, out: Path, scheduler: str,
                      say: Callable[[str], None]) -> list[JobResult]:
     """Run the jobs on a Dask distributed cluster (its workers share the data and output folders)."""
-    try:
-        from distributed import Client, as_completed
-    except ImportError:  # pragma: no cover - a dependency of the project
-        raise BuildError("--scheduler demande le paquet « distributed » (pip install distributed)") from None
+    require_distributed()
+    from distributed import Client, as_completed
+
     from .runner import run_job_distributed
 
     try:

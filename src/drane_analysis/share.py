@@ -13,7 +13,8 @@ one zip file holding:
   fields dropped (``params/privacy.yaml``, section ``share``); ``extrait-drane.json`` lists
   the sources (the library reads such a folder as it reads raw exports);
 - ``src/``, ``pyproject.toml`` and ``requirements.txt``: the library at this version and the
-  pinned versions of every package (``requirements/lock.txt``);
+  runtime lock (``requirements/runtime.txt``: every package the notebook needs, pinned, with
+  hashes; not the development tools nor the [lab] and [cluster] extras);
 - ``params/`` (the roadmap's catalogue, objectives, rules) and ``catalogue/`` (the data
   contracts of the sources, the target's indicators);
 - ``reference/``: the published report of the same target, scope and year, when the output
@@ -47,6 +48,7 @@ from . import __version__
 from .paths import notebooks_dir, outputs_dir, params_dir, project_root, resolve_data_dir
 
 KEY_FILE = "cle-pseudonymisation.key"
+RUNTIME_LOCK = Path("requirements") / "runtime.txt"  # the core's pinned packages, with hashes (make lock)
 EXTRACT_DIR = "donnees"
 UAI_RE = re.compile(r"\b\d{7}[A-Z]\b")
 ZIP_DATE = (2020, 9, 1, 0, 0, 0)  # a fixed date for every entry: same inputs, same bytes
@@ -246,6 +248,7 @@ def share(target: str, academy: str, period: str = "latest", out: str | os.PathL
     if sources.extract_listing(base) is not None:
         raise ShareError(f"{base} est déjà un extrait partagé : partez des exports d'origine")
     out_path = Path(out).expanduser().resolve() if out else Path.cwd() / f"{t.name}-{academy}.zip"
+    requirements = bundle_requirements(project_root() / RUNTIME_LOCK)  # before any work: the lock is there
     data = Data(base)
     period = data.resolve_period(period)
     settings = share_settings()
@@ -254,6 +257,7 @@ def share(target: str, academy: str, period: str = "latest", out: str | os.PathL
     say(f"Extrait de {len(names)} source(s) pour la cible {target}, {academy}, {period} : {', '.join(names)}")
     result = ShareResult(out_path, names)
 
+    out_path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".drane-share-", dir=out_path.parent) as tmp:
         root = Path(tmp) / out_path.stem
         extract = root / EXTRACT_DIR
@@ -278,7 +282,7 @@ def share(target: str, academy: str, period: str = "latest", out: str | os.PathL
                                                                                 "generator_version")}
             (extract / MARKER).write_text(json.dumps(marker, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         _write_notebook(notebook, root / "notebooks" / notebook.name, academy, period)
-        _copy_library(root)
+        _copy_library(root, requirements)
         _write_catalogue(root / "catalogue", target)
         caveats = project_root() / "docs" / "caveats.md"
         if caveats.is_file():
@@ -316,7 +320,7 @@ def _write_notebook(src: Path, dst: Path, academy: str, period: str) -> None:
     nbformat.write(nb, str(dst))
 
 
-def _copy_library(root: Path) -> None:
+def _copy_library(root: Path, requirements: str) -> None:
     package = Path(__file__).parent
     shutil.copytree(package, root / "src" / package.name,
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".*"))
@@ -325,22 +329,27 @@ def _copy_library(root: Path) -> None:
     pyproject = project / "pyproject.toml"
     if pyproject.is_file():
         shutil.copy2(pyproject, root / "pyproject.toml")
-    lock = project / "requirements" / "lock.txt"
-    pins = lock.read_text(encoding="utf-8") if lock.is_file() else _frozen()
-    (root / "requirements.txt").write_text(
-        "# Versions exactes de l'environnement de l'observatoire (pip install -r requirements.txt)\n" + pins,
-        encoding="utf-8")
+    (root / "requirements.txt").write_text(requirements, encoding="utf-8")
     readme = project / "README.md"
     if readme.is_file():  # pyproject.toml names it
         shutil.copy2(readme, root / "README.md")
 
 
-def _frozen() -> str:
-    from importlib import metadata
-
-    lines = sorted(f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions()
-                   if d.metadata["Name"] and d.metadata["Name"] != "drane-analysis")
-    return "\n".join(lines) + "\n"
+def bundle_requirements(lock: Path) -> str:
+    """The bundle's ``requirements.txt``: the runtime lock (pins and hashes), under a French header."""
+    if not lock.is_file():
+        raise ShareError(f"verrou des dépendances introuvable : {lock} (le lot donne les versions exactes des "
+                         "paquets ; lancez « make lock » depuis le dossier du projet)")
+    lines = lock.read_text(encoding="utf-8").splitlines()
+    while lines and lines[0].startswith("#"):  # the lock's own header names the project's paths
+        lines.pop(0)
+    header = [
+        "# Les paquets nécessaires pour relancer le notebook (le verrou d'exécution de l'observatoire,",
+        "# requirements/runtime.txt) : versions exactes et empreintes SHA-256 de chaque fichier, pour",
+        "# Python 3.11 sous Linux x86_64. Installation : pip install --require-hashes -r requirements.txt",
+        "# puis pip install --no-deps -e . (voir LISEZMOI.md). Sans JupyterLab ni outils de développement.",
+    ]
+    return "\n".join(header + lines) + "\n"
 
 
 def _write_catalogue(folder: Path, target: str) -> None:
@@ -419,7 +428,7 @@ tableaux que le rapport publié.
 | `notebooks/{notebook}` | le notebook de la cible, paramétré pour ce périmètre, cette année et l'extrait |
 | `donnees/` | l'extrait : un fichier Parquet par source lue par le rapport, et `extrait-drane.json` (liste des sources) |
 | `src/`, `pyproject.toml` | la bibliothèque `drane_analysis` dans la version qui a produit le rapport |
-| `requirements.txt` | les versions exactes de tous les paquets de l'environnement |
+| `requirements.txt` | les versions exactes, avec leurs empreintes, des paquets nécessaires pour relancer le notebook |
 | `params/` | le catalogue de la feuille de route, les objectifs, les règles de statut et de secret statistique |
 | `catalogue/` | les contrats des sources (colonnes, types, unités) et les indicateurs de la cible |
 | `reference/` | le rapport publié correspondant, pour comparer : {ref} |
@@ -431,13 +440,18 @@ Depuis le dossier du lot (où se trouve ce fichier) :
 
 ```sh
 python3.11 -m venv .venv
-.venv/bin/pip install -r requirements.txt
+.venv/bin/pip install --require-hashes -r requirements.txt
 .venv/bin/pip install --no-deps -e .
 .venv/bin/papermill notebooks/{notebook} resultat.ipynb
 .venv/bin/jupyter nbconvert --to html --no-input resultat.ipynb
 ```
 
-ou ouvrir `notebooks/{notebook}` dans JupyterLab (`.venv/bin/jupyter lab`). Les paramètres du
+`requirements.txt` fixe la version de chaque paquet et l'empreinte de chacun de ses fichiers
+(Python 3.11 sous Linux x86_64) : pip refuse tout fichier différent de ceux avec lesquels
+l'observatoire a été testé. Sur un autre système, `.venv/bin/pip install -e .` installe des
+versions compatibles, non figées. JupyterLab n'y est pas (papermill et nbconvert suffisent) :
+pour ouvrir `notebooks/{notebook}` dans JupyterLab, ajoutez-le (`.venv/bin/pip install jupyterlab`)
+puis lancez `.venv/bin/jupyter lab`. Les paramètres du
 notebook valent déjà `academy = "{academy}"`, `period = "{period}"` et `data_dir = "donnees"` ;
 l'extrait contient toutes les années scolaires des sources, d'autres années se relancent avec
 `-p period 2023-2024`. La bibliothèque lit un dossier d'extrait (reconnu à son fichier

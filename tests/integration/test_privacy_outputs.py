@@ -167,11 +167,11 @@ def outputs(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Outputs
     bundles = {}
     for target, name in (("1.1", "pix-limoges.zip"), ("1.2", "enseignants-limoges.zip")):
         shared = subprocess.run([DRANE, "share", "--target", target, "--academy", "limoges", "--period", PERIOD,
-                                 "--data", str(planted.data), "--outputs", str(out), "--out", str(root / name)],
+                                 "--data", str(planted.data), "--outputs", str(out), "--out", str(root / "lots" / name)],
                                 capture_output=True, text=True, timeout=900, env=env)
         assert shared.returncode == 0, shared.stdout + shared.stderr
         assert "Traceback" not in shared.stderr
-        bundles[target] = root / name
+        bundles[target] = root / "lots" / name  # a folder that did not exist: made
     return Outputs(planted, out, bundles, root / "secret", done.stdout)
 
 
@@ -340,7 +340,9 @@ def test_the_lab_reruns_the_bundle_with_stock_tools_and_gets_the_published_table
     with zipfile.ZipFile(outputs.bundles["1.1"]) as zf:
         zf.extractall(lab)
     bundle = next(lab.iterdir())
-    assert (bundle / "requirements.txt").read_text().count("==") > 20  # a pinned environment
+    requirements = (bundle / "requirements.txt").read_text()
+    assert requirements.count("==") > 20 and requirements.count("--hash=sha256:") > 20  # pinned, with hashes
+    assert "pytest==" not in requirements and "jupyterlab==" not in requirements  # the runtime lock only
     assert (bundle / "pyproject.toml").is_file() and (bundle / "src" / "drane_analysis" / "privacy.py").is_file()
     # The lab's environment: the bundle's library (not this repository's), its params, no access to our data.
     env = {k: v for k, v in os.environ.items() if not k.startswith("DRANE_")}

@@ -141,3 +141,45 @@ def test_the_status_cell_says_the_gap_closed_and_the_reading_and_projections_say
     row = pd.Series({"status": "progressing", "status_label": "Non atteint, en progrès", "gap_closed": 65.0})
     assert status_phrase(row) == "non atteint, en progrès (écart comblé\u00a0: 65\u202f%)"
     assert status_phrase({"status": "reached", "status_label": "Atteint", "gap_closed": 100.0}) == "atteint"
+
+
+def test_the_index_escapes_every_value_once(tmp_path):
+    nasty = 'L<b>x</b> & "q" \'s'
+    manifest = {"reports": {
+        "a": _entry("1.1", "limoges", [_row("i", 80.0, label=nasty, history=[["2024-2025", 70.0], ["2025-2026", 80.0]],
+                                            objective_label="<objectif> & \"plus\"")],
+                    html='2025-2026/a&b"<c>.html'),
+        "b": _entry("1.1", "region", [_row("i", 80.0, label=nasty, objective_label="<objectif>")], status="failed",
+                    message='Boom <script>alert("x")</script> & co\nsecond line', attempted_at="2026-01-02T00:00:00"),
+        "c": _entry("9.9", 'aca"<&>', [], title='T<i>&"'),
+    }}
+    html = render_index(tmp_path, manifest)
+    assert "<b>x</b>" not in html and "<script>alert" not in html and "<objectif>" not in html
+    assert 'aca"<&>' not in html and "T<i>" not in html
+    assert "L&lt;b&gt;x&lt;/b&gt; &amp; &#34;q&#34; &#39;s" in html  # text: escaped once, not twice
+    assert "&amp;lt;" not in html and "&amp;amp;" not in html and "&amp;#" not in html
+    assert 'href="2025-2026/a&amp;b&#34;&lt;c&gt;.html"' in html  # an attribute stays one attribute
+    assert 'data-academy="aca&#34;&lt;&amp;&gt;"' in html
+    assert "Boom &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; co<br>" in html and "second line" not in html
+    # the status cell comes as HTML from report.status_cell: its markup is kept, not escaped again
+    assert '<span class="badge"' in html and "&lt;span" not in html
+    svg = sparkline([("2020-2021", 1.0), ("2021-2022", 3.0)], "count", 'a<"&>', objective=2.0)
+    assert 'aria-label="Tendance de « a&lt;&#34;&amp;&gt; »' in svg and "<title>Tendance de « a&lt;" in svg
+    assert '<line x1="4" x2="116" y1="17.0" y2="17.0"' in svg  # the objective, halfway up
+
+
+def test_the_portal_template_refuses_an_undefined_name():
+    import jinja2
+
+    from drane_analysis.portal import environment
+
+    with pytest.raises(jinja2.UndefinedError):
+        environment().from_string("{{ missing }}").render()
+    assert environment().autoescape is True
+
+
+def test_the_portal_templates_are_not_report_code():
+    from drane_analysis.build import _is_report_code
+
+    assert not _is_report_code("templates/portal/index.html.j2")  # changing the index rebuilds no report
+    assert _is_report_code("templates/nbconvert/drane/index.html.j2")

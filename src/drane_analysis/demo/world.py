@@ -8,9 +8,11 @@ that adding a source never changes the others' files.
 
 from __future__ import annotations
 
+import json
 import zlib
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,6 +24,8 @@ from ..paths import params_dir
 from ..periods import Period, period_range
 
 DEFAULT_SEED = 2021
+#: The French name lists of the fake people (see :func:`french_names`).
+NAMES_FILE = Path(__file__).with_name("names_fr.json")
 
 # Approximate centroids (latitude, longitude) of the departments.
 CENTROIDS = {
@@ -141,17 +145,26 @@ class World:
         return out
 
     def fake_people(self, rng: np.random.Generator, n: int, girls_share: float = 0.5) -> pd.DataFrame:
-        """``n`` fake people: first_name, last_name, sex (``F``/``M``), from Faker's French lists."""
-        from faker.providers.person.fr_FR import Provider
-
+        """``n`` fake people: first_name, last_name, sex (``F``/``M``), from the French name lists
+        shipped with the generator (:func:`french_names`)."""
+        names = french_names()
         sex = np.where(rng.random(n) < girls_share, "F", "M")
-        female = np.asarray(Provider.first_names_female, dtype=object)
-        male = np.asarray(Provider.first_names_male, dtype=object)
-        last = np.asarray(Provider.last_names, dtype=object)
+        female = np.asarray(names["first_names_female"], dtype=object)
+        male = np.asarray(names["first_names_male"], dtype=object)
+        last = np.asarray(names["last_names"], dtype=object)
         first = np.where(sex == "F", female[rng.integers(0, len(female), n)],
                          male[rng.integers(0, len(male), n)])
         return pd.DataFrame({"first_name": first, "last_name": last[rng.integers(0, len(last), n)],
                              "sex": sex})
+
+
+@cache
+def french_names() -> dict[str, tuple[str, ...]]:
+    """French first names (female, male) and last names for the fake personal columns of the
+    demo exports: ``demo/names_fr.json``, Faker's fr_FR lists (MIT licence) copied once, so
+    that the demo data's bytes depend on no installed package's lists."""
+    raw = json.loads(NAMES_FILE.read_text(encoding="utf-8"))
+    return {k: tuple(raw[k]) for k in ("first_names_female", "first_names_male", "last_names")}
 
 
 def build_world(seed: int = DEFAULT_SEED) -> World:
