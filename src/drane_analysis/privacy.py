@@ -311,6 +311,12 @@ def _complete(p: Protected, col: str, rows: np.ndarray, x: np.ndarray, t: int) -
 # --------------------------------------------------------------------------- breakdown tables
 
 
+#: A breakdown's optional column of the persons its value rests on when neither its numerator
+#: nor its denominator counts them (robot-days of a department's robots: its robots deployed,
+#: one pupil each): counted as persons, and the value is hidden with it.
+PERSONS_COLUMN = "persons"
+
+
 def protect_breakdown(table: pd.DataFrame, unit: str | None = None, *, persons: bool = True,
                       follow: Mapping[str, str | Sequence[str]] | None = None,
                       rule: Rules | None = None) -> Protected:
@@ -325,7 +331,7 @@ def protect_breakdown(table: pd.DataFrame, unit: str | None = None, *, persons: 
     rule = rule or rules()
     counts: list[str] = []
     if persons:
-        counts = [c for c in ("numerator", "denominator") if c in table and table[c].notna().any()]
+        counts = [c for c in ("numerator", "denominator", PERSONS_COLUMN) if c in table and table[c].notna().any()]
         if unit == "count" and "value" in table:
             counts.append("value")
     rates = {}
@@ -336,6 +342,9 @@ def protect_breakdown(table: pd.DataFrame, unit: str | None = None, *, persons: 
             rates["value"] = (num, base)
     follow = {**{c: "value" for c in ("ci_low", "ci_high", "share", "share_low", "share_high") if c in table},
               **(follow or {})}
+    if persons and PERSONS_COLUMN in table and "value" in table:  # the value rests on these persons
+        follow["value"] = (PERSONS_COLUMN, *([follow["value"]] if isinstance(follow.get("value"), str)
+                                              else follow.get("value", ())))
     linked = table.attrs.get(DISCLOSURE_ATTR) if persons else None
     preset, key, scope = None, "", ""
     if linked:
@@ -824,7 +833,7 @@ def _breakdown_family(compute: Callable[[str], pd.DataFrame], scopes: Sequence[s
     frames = {s: compute(s) for s in scopes}
     if any("label" not in f for f in frames.values()):
         return None
-    counts = [c for c in ("numerator", "denominator")
+    counts = [c for c in ("numerator", "denominator", PERSONS_COLUMN)
               if any(c in f and f[c].notna().any() for f in frames.values())]
     if _unit_of(indicator, frames) == "count":
         counts.append("value")

@@ -617,11 +617,15 @@ def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> p
         fleet = years[years["days_in_fleet"] > 0]
         table = cluster_rate_table(fleet, "days_assigned", "days_in_fleet", "robot_id", by=["department"])
         table["cluster_label"] = "robots pris comme grappes"
+        # The pupils the rate rests on: a robot deployed is a pupil. A department whose robots
+        # deployed are secret (as in the fleet table) shows no rate (privacy.PERSONS_COLUMN).
+        deployed = fleet.groupby("department", observed=True)["deployed"].sum()
+        table["persons"] = table["department"].map(deployed).fillna(0).astype(float)
     else:
         raise KeyError(f"indicateur inconnu pour la cible 2.1 : {indicator}")
     table = _label_table(table, "department")
     cols = ["group", "label", "value", "numerator", "denominator", "ci_low", "ci_high"]
-    cols += [c for c in BREAKDOWN_TEST_COLUMNS if c in table]
+    cols += [c for c in (*BREAKDOWN_TEST_COLUMNS, "persons") if c in table]
     return table[cols].sort_values("label").reset_index(drop=True)
 
 
