@@ -287,3 +287,14 @@ def test_linked_breakdown_tables_carry_the_family_cells_to_every_report_block():
         p_region.text("numerator", str)
         p_region.text("value", str)
     assert tables == [p_region]
+
+
+def test_a_value_resting_on_few_persons_is_hidden_with_them():
+    """Robot-days of a department are not persons, but its robots deployed are (one pupil each)."""
+    t = pd.DataFrame({"label": ["Corrèze", "Creuse", "Haute-Vienne"], "value": [63.8, 65.9, 83.2],
+                      "numerator": [1800.0, 900.0, 3100.0], "denominator": [2800.0, 1370.0, 3700.0],
+                      "ci_low": [55.0, 55.0, 79.0], "ci_high": [71.0, 76.0, 87.0], privacy.PERSONS_COLUMN: [6, 3, 16]})
+    p = protect_breakdown(t, "percent", rule=RULES)
+    assert p.mask("value").tolist() == [True, True, False]  # Creuse (3 pupils), and Corrèze: secondary
+    assert p.mask("ci_low").tolist() == [True, True, False]
+    assert not p.mask("numerator").any()  # robot-days are large: only the persons decide
