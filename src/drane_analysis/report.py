@@ -182,8 +182,9 @@ INTERVALS_SENTENCE = (
     "de degrés de liberté que d'établissements moins un) ; pour les taux dont les unités sont elles-mêmes "
     "indépendantes (établissements, collectivités), c'est l'intervalle de Wilson ; faute des données par "
     "établissement, aucun intervalle n'est donné plutôt qu'un intervalle trop étroit. Les moyennes ont leur "
-    "intervalle de Student, les projections leur intervalle de prévision (régression linéaire sur les "
-    "années observées). Un écart entre groupes n'est dit « significatif » que par un test adapté à ces "
+    "intervalle de Student ; les projections, leur intervalle de prévision, selon la méthode unique décrite "
+    "avec la règle des statuts (échelle logit pour un taux, bornes du possible pour un nombre, projection "
+    "« indicative » sans intervalle quand trop peu d'années sont observées). Un écart entre groupes n'est dit « significatif » que par un test adapté à ces "
     "données (établissements comme grappes, niveau corrigé pour le nombre de groupes comparés) ; sans un "
     "tel test, il est seulement décrit."
 )
