@@ -191,7 +191,7 @@ import json, resource, sys, time
 t0 = time.perf_counter()
 from drane_analysis import sources
 from drane_analysis.data import Data
-from drane_analysis.indicators import indicator_table
+from drane_analysis.targets import indicator_table
 from drane_analysis.targets import modules
 sources.names()
 modules()

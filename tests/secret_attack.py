@@ -76,21 +76,21 @@ def run_reports(target_notebook: Path, period: str, data_dir: Path, scopes: Iter
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from drane_analysis import privacy, report
+    from drane_analysis import privacy, render, report
     from drane_analysis.data import Data
 
     shared = data or Data(data_dir)
     nb = json.loads(target_notebook.read_text(encoding="utf-8"))
     cells = [("".join(c["source"]) if isinstance(c["source"], list) else c["source"])
              for c in nb["cells"] if c["cell_type"] == "code" and "parameters" not in c.get("metadata", {}).get("tags", [])]
-    saved = (IPython.display.display, report.figure_html, report.Data)
+    saved = (IPython.display.display, render.figure_html, report.Data)
 
     def no_figure(fig, alt, caption=None, **_downloads):
         plt.close(fig)
         return ""
 
     IPython.display.display = lambda *a, **k: None
-    report.figure_html = no_figure
+    render.figure_html = no_figure
     report.Data = lambda d="": shared
     published: list = []
     try:
@@ -102,7 +102,7 @@ def run_reports(target_notebook: Path, period: str, data_dir: Path, scopes: Iter
                 plt.close("all")
         published = list(tables)
     finally:
-        IPython.display.display, report.figure_html, report.Data = saved
+        IPython.display.display, render.figure_html, report.Data = saved
     return published
 
 

@@ -261,9 +261,9 @@ def _size(files: list[Path]) -> int:
 def _indicators(args: argparse.Namespace) -> int:
     from . import referential
     from .data import Data
-    from .indicators import indicator_table
     from .paths import resolve_data_dir
     from .sources import DataError
+    from .targets import indicator_table
 
     base = resolve_data_dir(args.data)
     if not base.is_dir():
@@ -294,7 +294,7 @@ def _indicators(args: argparse.Namespace) -> int:
 
         from .coverage import format_share
         from .coverage import rules as coverage_rules
-        from .report import fmt_interval, fmt_value
+        from .formatting import fmt_interval, fmt_value
 
         view = pd.DataFrame({
             "cible": table["target"], "indicateur": table["indicator"], "périmètre": table["academy"],

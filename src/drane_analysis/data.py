@@ -115,7 +115,7 @@ class Data:
     ``Data(folder, academy="limoges")`` reads only that academy's rows of the large sources
     (:data:`ACADEMY_SCOPED_SOURCES`, from a Parquet cache entry of their own): a
     fraction of the work, for the indicators *of that academy* only — what it computes
-    for other scopes is wrong. :func:`~.indicators.indicator_table` uses it when one
+    for other scopes is wrong. :func:`~.targets.indicator_table` uses it when one
     academy is asked; a target whose indicators need the whole region whatever the scope
     (``REGION_WIDE = True`` in its module, like 3.3's evaluation) gets the whole data.
     """

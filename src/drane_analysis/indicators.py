@@ -319,36 +319,11 @@ def _reading(ind, row: dict, cat: Catalogue) -> dict:
     return {"reading": obj.objective.reading_text(cat.unit_label(ind.unit)) if obj else ""}
 
 
-def indicator_table(data, targets: list[str] | None = None, scopes: list[str] | None = None,
-                    periods: list[str] | None = None, jobs: int = 1) -> pd.DataFrame:
-    """The indicator table of every target that has its module (``drane indicators``).
-
-    When the scopes asked are one academy, the large sources are read for that academy only
-    (:class:`~.data.Data` with ``academy``): the same table, a fraction of the work.
-    ``jobs`` > 1 computes the targets in that many processes forked from this one (what it
-    has loaded is shared, what each reads stays its own); the same table, in the same order.
-    """
-    from .data import Data
-    from .targets import modules
-
-    scoped = data
-    if (scopes and len(set(scopes)) == 1 and scopes[0] in referential.ACADEMIES and isinstance(data, Data)
-            and data.academy is None and getattr(data, "_given", None) is None):
-        scoped = data.for_academy(scopes[0])
-    work = [(module, data if getattr(module, "REGION_WIDE", False) else scoped)
-            for tid, module in modules().items() if not targets or tid in targets]
-    frames = _compute_series(work, jobs)
-    if not frames:
-        return pd.DataFrame(columns=TABLE_COLUMNS)
-    series = pd.concat(frames, ignore_index=True)
-    return evaluate(series, periods=periods, scopes=scopes)
-
-
-#: What the processes forked by :func:`_compute_series` compute (inherited, never pickled).
+#: What the processes forked by :func:`compute_series` compute (inherited, never pickled).
 _FORKED_WORK: list = []
 
 
-def _compute_series(work: list, jobs: int) -> list[pd.DataFrame]:
+def compute_series(work: list, jobs: int) -> list[pd.DataFrame]:
     """``module.compute(data)`` of each (module, data), in order; in ``jobs`` forked processes.
 
     A child sends back its frame and the sources it read (recorded here too, for the build's

@@ -214,7 +214,7 @@ def _by_code(table: pd.DataFrame, unit: str, persons: bool, in_scope: set[str]):
 
 def _cell(shape: DepartmentShape, rec: dict | None, unit: str, marker: str, cmap, norm) -> dict:
     """How one department of the scope is drawn and told: fill, hatch, label, published numbers."""
-    from .report import fmt_interval, fmt_value
+    from .formatting import fmt_interval, fmt_value
 
     value = lo = hi = None
     if rec is not None and rec["_hidden"]:
@@ -310,7 +310,7 @@ def _colour_bar(fig, ax, cmap, norm, unit: str, label: str) -> None:
     from matplotlib.ticker import MaxNLocator
 
     from .catalogue import load_catalogue
-    from .report import fr_number
+    from .formatting import fr_number
 
     decimals = load_catalogue().units.get(unit, {}).get("decimals", 1)
     bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, orientation="horizontal", fraction=0.045,

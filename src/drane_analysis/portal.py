@@ -93,7 +93,7 @@ def _scope_label(scope) -> str:
 
 
 def _colour(status: str) -> str:
-    from .report import GREY, STATUS_COLOURS
+    from .formatting import GREY, STATUS_COLOURS
 
     return "#CE0500" if status == FAILED else STATUS_COLOURS.get(status, GREY)
 
@@ -107,7 +107,7 @@ def _label(status: str, cat) -> str:
 def _status_cell(h: dict, cat) -> Markup:
     """A headline row's status badge with the gap closed and the objective's reading under it
     (HTML made, and escaped, by :func:`drane_analysis.report.status_cell`)."""
-    from .report import status_cell
+    from .render import status_cell
 
     gap = h.get("gap_closed")
     return Markup(status_cell(h["status"], _label(h["status"], cat), float(gap) if gap is not None else None,
@@ -115,7 +115,7 @@ def _status_cell(h: dict, cat) -> Markup:
 
 
 def _fmt(value, unit: str | None) -> str:
-    from .report import fmt_value
+    from .formatting import fmt_value
 
     if value is None:
         return "—"

@@ -17,11 +17,8 @@ from __future__ import annotations
 
 import base64
 import html
-import io
-import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -29,445 +26,33 @@ import pandas as pd
 from . import referential
 from .catalogue import load_catalogue
 from .data import Data
+from .formatting import (
+    BLUE,
+    BLUE_LIGHT,
+    PALETTE,
+    RED,
+    fmt_interval,
+    fmt_projection,
+    fmt_value,
+    fr_number,
+)
 from .indicators import evaluate
 from .periods import Period
-from .privacy import protect_breakdown, published
-from .targets import module_for
-
-if TYPE_CHECKING:
-    import matplotlib.pyplot as plt
-
-# Colours of the State's design system (DSFR), used by the region's services.
-BLUE = "#000091"
-BLUE_LIGHT = "#6A6AF4"
-RED = "#E1000F"
-GREY = "#666666"
-STATUS_COLOURS = {
-    "reached": "#18753C",
-    "on_track": "#447A26",  # 5.2:1 with white text (WCAG AA)
-    "at_risk": "#B34000",
-    "off_track": "#CE0500",
-    "not_reached": "#CE0500",
-    "progressing": "#8F4A00",  # not reached, but moving: between « à risque » and « non atteint »
-    "no_objective": "#666666",
-    "secondary": "#53657D",  # a secondary reading, no status
-    "no_data": "#6A6A6A",  # 5.4:1 with white text (WCAG AA)
-    "withheld": "#6E445A",  # coverage too low (coverage.py); 8.0:1 with white text (WCAG AA)
-}
-PALETTE = [BLUE, "#E4794A", "#009081", "#A558A0", "#C3992A", "#417DC4", "#CE614A", "#3A3A3A"]
-
-
-# --------------------------------------------------------------------------- numbers
-
-
-def fr_number(x: float | int | None, decimals: int = 0) -> str:
-    """``1234.56`` → ``1 234,6`` (narrow no-break space, decimal comma); ``—`` if missing."""
-    if x is None or (isinstance(x, float) and np.isnan(x)) or x is pd.NA:
-        return "—"
-    text = f"{float(x):,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
-    return "0" if text in ("-0", "-0,0") else text
-
-
-def fmt_value(x: float | None, unit: str, with_unit: bool = True) -> str:
-    """A value in its unit, the French way: ``83,2 %``, ``1 234``, ``157 pix``."""
-    units = load_catalogue().units
-    decimals = units.get(unit, {}).get("decimals", 1)
-    text = fr_number(x, decimals)
-    if not with_unit or text == "—":
-        return text
-    if unit == "percent":
-        return f"{text}\u202f%"
-    if unit in ("percent_points",):
-        return f"{text}\u202fpoints"
-    if unit == "percent_change":
-        sign = "+" if x is not None and x > 0 else ""
-        return f"{sign}{text}\u202f%"
-    if unit == "pix":
-        return f"{text}\u202fpix"
-    if unit == "trainee_days":
-        return f"{text}\u202fj. stagiaires"
-    return text
-
-
-def fmt_interval(lo: float | None, hi: float | None, unit: str) -> str:
-    if lo is None or hi is None or pd.isna(lo) or pd.isna(hi):
-        return "—"
-    return f"[{fmt_value(lo, unit, False)}\u202f; {fmt_value(hi, unit, False)}]"
-
-
-# --------------------------------------------------------------------------- HTML
-
-
-def html_table(frame: pd.DataFrame, *, raw_columns: Iterable[str] = (), align_right: Iterable[str] = (),
-               caption: str | None = None) -> str:
-    """A plain, accessible HTML table (values already formatted as text)."""
-    raw = set(raw_columns)
-    right = set(align_right)
-    head = "".join(f'<th scope="col"{" class=num" if c in right else ""}>{html.escape(str(c))}</th>'
-                   for c in frame.columns)
-    body = []
-    for row in frame.itertuples(index=False):
-        cells = []
-        for col, value in zip(frame.columns, row, strict=True):
-            text = str(value) if col in raw else html.escape(str(value))
-            cells.append(f'<td{" class=num" if col in right else ""}>{text}</td>')
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    return f'<table class="drane-table">{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
-
-
-GAP_METHODS = {
-    "cluster": "établissements pris comme grappes",
-    "wilson": "unités indépendantes, méthode de Newcombe",
-    "student": "unités indépendantes, méthode de Welch",
-}
-
-
-def gap_sentence(table: pd.DataFrame, unit: str, what: str, gap_unit: str | None = None,
-                 value_format=None) -> str:
-    """One sentence on the gap between the highest and lowest group of a breakdown.
-
-    Args:
-        table: a breakdown (``label``, ``value``, ``ci_low``, ``ci_high``; and, from the
-            library's breakdowns, ``ci_method`` with what its test needs, and optionally
-            ``cluster_label``, the words for its clusters when they are not establishments).
-        unit: the values' unit (``percent``, ``pix``…).
-        what: the subject of the sentence (« Le taux de certification en 3e »).
-        gap_unit: the word after the gap (default ``points`` for a rate, ``pix`` for a score,
-            none otherwise).
-        value_format: how to write a value (default :func:`fmt_value` in ``unit``).
-
-    Returns:
-        "… va de X (groupe) à Y (groupe), soit un écart de Z …", then the verdict of a test
-        that fits how the table was computed (:func:`~.stats.breakdown_gap`: establishments
-        as clusters for pupils or accounts, Newcombe or Welch for independent units, the
-        level corrected for the number of groups compared): « significatif » only from it.
-        A table without such a test (no ``ci_method``) gets the observed gap and no
-        inference word. Empty with fewer than two groups.
-    """
-    from .stats import breakdown_gap
-
-    t = published(table, unit).dropna(subset=["value"])  # groups too small to publish are left out
-    t = t[t["label"] != "Non renseigné"]
-    if len(t) < 2:
-        return ""
-    hi, lo = t.loc[t["value"].idxmax()], t.loc[t["value"].idxmin()]
-    show = value_format or (lambda v: fmt_value(v, unit))
-    write_gap = value_format or (lambda v: fmt_value(v, unit, False))
-    word = gap_unit if gap_unit is not None else {"percent": "points", "pix": "pix"}.get(unit, "")
-    words = f"{' ' + word if word else ''}"
-    text = (f"{what} va de {show(lo['value'])} ({lo['label']}) à {show(hi['value'])} ({hi['label']}), soit un "
-            f"écart de {write_gap(hi['value'] - lo['value'])}{words}")
-    test = breakdown_gap(hi, lo, groups=len(t))
-    if test is None:
-        return text + " (écart observé, sans test)."
-    corrected = f", niveau corrigé pour la comparaison de {len(t)} groupes" if len(t) > 2 else ""
-    method = GAP_METHODS[test["method"]]
-    if test["method"] == "cluster" and isinstance(hi.get("cluster_label"), str):
-        method = hi["cluster_label"]  # « communes prises comme grappes »…
-    interval = (f"intervalle à 95 % de l'écart : [{write_gap(test['ci_low'])} ; {write_gap(test['ci_high'])}]{words}, "
-                f"{method}{corrected}")
-    verdict = ("l'écart est significatif au seuil de 5 %" if test["significant"]
-               else "l'écart n'est pas significatif au seuil de 5 %")
-    return f"{text} ; {verdict} ({interval})."
-
-
-#: The shared sentence of every report's method section on what an interval means.
-INTERVALS_SENTENCE = (
-    "sauf mention contraire, les sources sont des registres exhaustifs (tous les élèves, comptes, "
-    "établissements du périmètre) : aucun intervalle n'est une erreur d'échantillonnage. Un intervalle à 95 %, là où il figure, mesure "
-    "l'incertitude sur la propension sous-jacente compte tenu des différences entre établissements. Pour "
-    "les taux d'élèves, de comptes, de parents ou de personnels, regroupés dans des établissements, il prend "
-    "les établissements comme grappes (estimateur par le ratio, variance linéarisée, loi de Student à autant "
-    "de degrés de liberté que d'établissements moins un) ; pour les taux dont les unités sont elles-mêmes "
-    "indépendantes (établissements, collectivités), c'est l'intervalle de Wilson ; faute des données par "
-    "établissement, aucun intervalle n'est donné plutôt qu'un intervalle trop étroit. Les moyennes ont leur "
-    "intervalle de Student ; les projections, leur intervalle de prévision, selon la méthode unique décrite "
-    "avec la règle des statuts (échelle logit pour un taux, bornes du possible pour un nombre, projection "
-    "« indicative » sans intervalle quand trop peu d'années sont observées). Un écart entre groupes n'est dit « significatif » que par un test adapté à ces "
-    "données (établissements comme grappes, niveau corrigé pour le nombre de groupes comparés) ; sans un "
-    "tel test, il est seulement décrit."
+from .privacy import protect_breakdown
+from .render import (
+    INTERVALS_SENTENCE,
+    department_map_html,
+    display_html,
+    display_markdown,
+    html_table,
+    published_data,
+    pyplot,
+    setup_plots,
+    show_figure,
+    status_cell,
 )
-
-
-def status_badge(status: str, label: str) -> str:
-    colour = STATUS_COLOURS.get(status, GREY)
-    return f'<span class="badge" style="background:{colour}">{html.escape(label)}</span>'
-
-
-def fmt_gap_closed(gap: float | None) -> str:
-    """« écart comblé : 62 % » (the share of the gap to the objective closed since the
-    baseline year); "" when there is none."""
-    if gap is None or gap is pd.NA or not np.isfinite(float(gap)):
-        return ""
-    return f"écart comblé\u00a0: {fr_number(gap)}\u202f%"
-
-
-def fmt_projection(value: float | None, low: float | None, high: float | None, unit: str,
-                   indicative: bool = False) -> str:
-    """A projection with its prediction interval, or « (indicatif) » without one; « — » if none."""
-    if value is None or value is pd.NA or not np.isfinite(float(value)):
-        return "—"
-    text = fmt_value(value, unit)
-    if indicative or low is None or pd.isna(low):
-        return f"{text} (indicatif)"
-    return f"{text} {fmt_interval(low, high, unit)}"
-
-
-def status_phrase(row) -> str:
-    """The status in words for prose: « non atteint, en progrès (écart comblé : 62 %) ».
-
-    ``row``: an indicator table row (a Series, a dict or a named tuple).
-    """
-    def get(key: str):
-        return row.get(key) if isinstance(row, (dict, pd.Series)) else getattr(row, key, None)
-
-    text = str(get("status_label")).lower()
-    gap = fmt_gap_closed(get("gap_closed")) if get("status") not in ("reached", "secondary", "no_data") else ""
-    return f"{text} ({gap})" if gap else text
-
-
-def status_cell(status: str, label: str, gap: float | None = None, reading: str = "") -> str:
-    """The status badge, with the gap closed and the objective's reading under it (HTML)."""
-    parts = [status_badge(status, label)]
-    gap_text = fmt_gap_closed(gap) if status not in ("reached", "secondary", "no_data") else ""
-    if gap_text:
-        parts.append(f'<br><small class="gap-closed">{html.escape(gap_text)}</small>')
-    if reading:  # a secondary indicator's reading says itself what it is (« lecture plus stricte de… »)
-        text = reading[:1].upper() + reading[1:] if status == "secondary" else f"Lecture\u00a0: {reading}"
-        parts.append(f'<br><small class="reading">{html.escape(text)}</small>')
-    return "".join(parts)
-
-
-def published_data(p, columns: dict[str, str]) -> pd.DataFrame:
-    """Columns of a protected table (:func:`.privacy.protect_breakdown`) for a chart's CSV,
-    renamed (``{column: French header}``): a hidden cell is the marker ``s``, never its value."""
-    out = {}
-    for col, title in columns.items():
-        if col not in p.frame:
-            continue
-        values = p.values(col)
-        mask = p.mask(col)
-        out[title] = [p.rules.marker if hidden else (None if pd.isna(v) else v)
-                      for v, hidden in zip(values, mask, strict=True)]
-    return pd.DataFrame(out)
-
-
-def published_scope_counts(data, key: str, table, scope: str, counts: Sequence[str], by: str | Sequence[str],
-                           **kwargs) -> pd.DataFrame:
-    """A chart's own table of counts of persons for its CSV (a histogram of pupils, a monthly
-    count), after disclosure control: protected with the same table of the other scopes
-    (:func:`.privacy.protect_scopes`), so that no hidden cell of an academy comes back as
-    region − other academies. A hidden cell is the marker ``s``.
-
-    Args:
-        data: the report's data (the family is computed once per data folder).
-        key: the family's name, with the school year.
-        table: ``table(scope)`` builds the table of a scope (same columns for every scope).
-        scope: the report's scope.
-        counts: the columns counting persons.
-        by: the column(s) naming a row (a bin, a month).
-        kwargs: as for :func:`.privacy.protect_linked` (``partition``, ``follow``…).
-    """
-    from .privacy import protect_scopes
-
-    return _marked(protect_scopes(data, key, table, scope, counts, by=by, **kwargs))
-
-
-def _marked(p) -> pd.DataFrame:
-    """A protected table with the marker ``s`` in its hidden cells (for a CSV)."""
-    out = p.frame.astype(object)
-    for col in p.hidden:
-        mask = p.mask(col)
-        if mask.any():
-            p.values(col)  # recorded as published (the attack tests read what reports publish)
-            out.loc[mask, col] = p.rules.marker
-    return out
-
-
-def _display_html(text: str) -> None:
-    from IPython.display import HTML, display
-
-    display(HTML(text))
-
-
-def _display_markdown(text: str) -> None:
-    from IPython.display import Markdown, display
-
-    display(Markdown(text))
-
-
-#: An SVG is offered for download only under this size (bytes, before compression): bigger
-#: ones (dense scatter plots) would weigh on the page for little use.
-SVG_MAX_BYTES = 400_000
-
-
-def _slug(text: str, fallback: str = "graphique") -> str:
-    """A file name from a title: ``Taux de certification en 3e`` → ``taux-de-certification-en-3e``."""
-    import re
-    import unicodedata
-
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
-    words = re.findall(r"[a-z0-9]+", ascii_text)
-    slug = "-".join(words)[:60].strip("-")
-    return slug or fallback
-
-
-def chart_csv(data: pd.DataFrame) -> bytes:
-    """The numbers of a chart as French Excel's CSV (the writer of :mod:`.exports`)."""
-    from .exports import french_csv
-
-    return french_csv(data.reset_index(drop=True))
-
-
-def downloads_html(name: str, data: pd.DataFrame | None = None, svg: bytes | None = None,
-                   png: bool = True) -> str:
-    """The links under a chart: its PNG and SVG images and the CSV of its numbers.
-
-    The CSV is a ``data:`` URI (it works without script); the PNG link takes the figure's own
-    image, and the SVG (embedded gzip-compressed) is unpacked in the browser, by the report
-    page's script (``templates/nbconvert/drane/index.html.j2``): nothing is duplicated and no
-    request is made. Hidden in print.
-    """
-    import gzip
-
-    links = []
-    if png:
-        links.append(f'<a download="{name}.png" href="#" data-drane-png="">image PNG</a>')
-    if svg is not None and len(svg) <= SVG_MAX_BYTES:
-        packed = base64.b64encode(gzip.compress(svg, mtime=0)).decode("ascii")
-        links.append(f'<a download="{name}.svg" href="#" data-drane-svgz="{packed}">image SVG</a>')
-    if data is not None:
-        csv = base64.b64encode(chart_csv(data)).decode("ascii")
-        links.append(f'<a download="{name}.csv" href="data:text/csv;charset=utf-8;base64,{csv}" '
-                     f'type="text/csv">données (CSV)</a>')
-    if not links:
-        return ""
-    return f'<p class="drane-downloads">Télécharger : {" · ".join(links)}</p>'
-
-
-def figure_html(fig: plt.Figure, alt: str, caption: str | None = None, data: pd.DataFrame | None = None,
-                name: str | None = None) -> str:
-    """A figure as an embedded PNG with its alternative text (and optional caption), and the
-    links to download it as PNG and SVG and its numbers as CSV.
-
-    Args:
-        fig: the matplotlib figure (closed here).
-        alt: its alternative text (the values it shows, in words).
-        caption: a caption under it.
-        data: the numbers it draws, as published (hidden cells already ``s`` or missing):
-            offered as a CSV in French Excel's format.
-        name: the downloaded files' name (default: from the alternative text).
-    """
-    import matplotlib
-
-    # The tight frame is measured once for both formats (each savefig would draw it again).
-    fig.draw_without_rendering()
-    frame = fig.get_tightbbox(fig.canvas.get_renderer()).padded(matplotlib.rcParams["savefig.pad_inches"])
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches=frame, metadata={"Software": None})
-    svg = io.BytesIO()
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "drane"}):
-        fig.savefig(svg, format="svg", bbox_inches=frame, metadata={"Date": None, "Creator": None})
-    pyplot().close(fig)
-    png = base64.b64encode(buf.getvalue()).decode("ascii")
-    cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
-    files = _slug(name or alt.split(".")[0])
-    return (f'<figure class="drane-figure"><img src="data:image/png;base64,{png}" '
-            f'alt="{html.escape(alt, quote=True)}" />{cap}'
-            f"{downloads_html(files, data, svg.getvalue())}</figure>")
-
-
-def show_figure(fig: plt.Figure, alt: str, caption: str | None = None, data: pd.DataFrame | None = None,
-                name: str | None = None) -> None:
-    """Display :func:`figure_html` (the notebook's output)."""
-    _display_html(figure_html(fig, alt, caption, data=data, name=name))
-
-
-def pyplot():
-    """matplotlib's pyplot on the Agg backend (figures are embedded as PNG, never shown).
-
-    Imported when the first chart is drawn, not with this module: computing indicators
-    (``drane indicators``, the library in a script) never pays for matplotlib and seaborn.
-    """
-    import matplotlib
-
-    if matplotlib.get_backend().lower() != "agg":
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def setup_plots() -> None:
-    """One look for every chart (called by :class:`Report`)."""
-    import seaborn as sns
-
-    plt = pyplot()
-    sns.set_theme(style="whitegrid", palette=PALETTE, font_scale=0.95)
-    plt.rcParams.update({
-        "figure.figsize": (8.5, 4.2), "axes.titleweight": "bold", "axes.titlesize": 12,
-        "axes.spines.top": False, "axes.spines.right": False, "font.family": "DejaVu Sans",
-    })
-    warnings.filterwarnings("ignore", category=FutureWarning)
-    warnings.filterwarnings("ignore", category=UserWarning, module="seaborn")
-
-
-SIDECAR_FIELDS = ("target", "indicator", "label", "academy", "period", "value", "unit", "numerator",
-                  "denominator", "ci_low", "ci_high", "objective", "objective_label", "objective_deadline",
-                  "reading", "baseline", "gap_closed", "projection", "projection_low", "projection_high",
-                  "projection_indicative", "status", "status_label", "note", "coverage", "coverage_note")
-
-
-def _plain(value):
-    """A JSON-ready scalar: ``None`` for missing values, Python numbers for NumPy ones."""
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return None if np.isnan(value) else float(value)
-    return str(value)
-
-
-def sidecar_rows(table: pd.DataFrame, series: pd.DataFrame | None = None) -> list[dict]:
-    """The indicator rows of a report as plain dicts (what the build stores in its manifest).
-
-    Each row holds the indicator's value, interval, numerator and denominator, objective,
-    projection and status; with ``series``, also ``history``: ``[[period, value], …]`` of
-    the same indicator and scope up to the row's period (the index draws it as a trend line).
-    """
-    rows = []
-    for rec in table.to_dict("records"):
-        row = {k: _plain(rec.get(k)) for k in SIDECAR_FIELDS if k in rec}
-        if series is not None and not series.empty and {"indicator", "academy", "period", "value"} <= set(series):
-            end = Period.parse(str(rec["period"])).start
-            hist = series[(series["indicator"] == rec["indicator"]) & (series["academy"] == rec["academy"])]
-            points = sorted((Period.parse(str(p)).start, str(p), _plain(v))
-                            for p, v in zip(hist["period"], hist["value"], strict=True))
-            row["history"] = [[p, v] for start, p, v in points if start <= end]
-        rows.append(row)
-    return rows
-
-
-def write_sidecar(table: pd.DataFrame, series: pd.DataFrame | None = None) -> None:
-    """Give the build the indicator rows of a report (when it asks for them).
-
-    The build sets ``DRANE_REPORT_SIDECAR`` to a file path; the rows (see
-    :func:`sidecar_rows`) are written there as JSON and end up in the manifest's
-    ``headline``, from which the index and the exports are written. Outside a build
-    (JupyterLab, papermill by hand) nothing is written.
-    """
-    import json
-    import os
-
-    path = os.environ.get("DRANE_REPORT_SIDECAR")
-    if not path:
-        return
-    with open(path, "w", encoding="utf-8") as fh:
-        json.dump(sidecar_rows(table, series), fh, ensure_ascii=False)
+from .sidecar import sidecar_rows, write_sidecar
+from .targets import module_for
 
 
 def _trend_rows(label: str, history: pd.DataFrame, headline: pd.Series | None) -> list[dict]:
@@ -553,7 +138,7 @@ class Report:
                          "(aucune donnée réelle) : les chiffres illustrent la méthode, pas la situation "
                          "de la région.</p>")
         parts.append("</header>")
-        _display_html("".join(parts))
+        display_html("".join(parts))
 
     def headline_frame(self) -> pd.DataFrame:
         """The headline table as text (for display and tests)."""
@@ -580,7 +165,7 @@ class Report:
         frame = self.headline_frame()
         if frame.get("Projection à l'échéance", pd.Series(dtype=str)).eq("—").all():
             frame = frame.drop(columns="Projection à l'échéance")  # every deadline passed: nothing projected
-        _display_html(html_table(frame, raw_columns=["Statut"],
+        display_html(html_table(frame, raw_columns=["Statut"],
                                  align_right=["Valeur", "Intervalle à 95 %", "Projection à l'échéance"],
                                  caption=f"Indicateurs de la cible {self.target.id} — {self.scope_label}, "
                                          f"{self.period}") + self.coverage_html() + self.headline_download())
@@ -634,7 +219,7 @@ class Report:
             out["Numérateur"] = p.text("numerator", fr_number)
         if "denominator" in frame:
             out[count_label] = p.text("denominator", fr_number)
-        _display_html(html_table(out, align_right=[c for c in out.columns if c != group_title], caption=caption)
+        display_html(html_table(out, align_right=[c for c in out.columns if c != group_title], caption=caption)
                       + p.note_html())
 
     def breakdown_chart(self, frame: pd.DataFrame, title: str, unit: str, objective: float | None = None,
@@ -649,7 +234,7 @@ class Report:
         frame = p.visible("value").dropna(subset=["value"])
         if frame.empty:
             if secret:
-                _display_markdown(f"*{title} : effectifs trop petits pour être publiés (secret statistique).*")
+                display_markdown(f"*{title} : effectifs trop petits pour être publiés (secret statistique).*")
             return
         fig, ax = pyplot().subplots(figsize=(8.5, max(2.2, 0.42 * len(frame) + 1.2)))
         y = np.arange(len(frame))
@@ -684,7 +269,7 @@ class Report:
 
         Hidden departments (:mod:`.privacy`) are hatched, the reason in the legend.
         """
-        _display_html(department_map_html(frame, title, unit, self.scope, persons=persons))
+        display_html(department_map_html(frame, title, unit, self.scope, persons=persons))
 
 
     def trend(self, indicators: Sequence[str], title: str | None = None) -> None:
@@ -700,13 +285,13 @@ class Report:
         observed = {ind: h for ind, h in observed.items() if not h.empty}
         years = {int(y) for h in observed.values() for y in h["year"]}
         if not observed:
-            _display_markdown(f"*{title} : pas de données jusqu'à {self.period}.*")
+            display_markdown(f"*{title} : pas de données jusqu'à {self.period}.*")
             return
         if len(years) < 2:
             values = "; ".join(f"{self.catalogue.indicator(ind).label} : "
                                f"{fmt_value(h['value'].iloc[-1], self.catalogue.indicator(ind).unit)}"
                                for ind, h in observed.items())
-            _display_markdown(f"*{title} : une seule année observée ({Period(next(iter(years))).label}), pas encore "
+            display_markdown(f"*{title} : une seule année observée ({Period(next(iter(years))).label}), pas encore "
                               f"d'évolution à représenter — {values}.*")
             return
         indicators = list(observed)
@@ -781,7 +366,7 @@ class Report:
                 "Format": "public (export réel)" if c.public_format else "contrat du projet",
                 "Fichiers": fr_number(len(files)),
             })
-        _display_html(html_table(pd.DataFrame(rows), align_right=["Fichiers"],
+        display_html(html_table(pd.DataFrame(rows), align_right=["Fichiers"],
                                  caption="Sources utilisées par ce rapport"))
         folder = "données de démonstration" if self.data.is_demo else "données réelles"
         lines = [
@@ -794,45 +379,4 @@ class Report:
         lines += [f"- **Couverture — {label}** : {note}." for label, note in coverage_lines(self.table)]
         lines += [f"- {c}" for c in caveats]
         lines.append(f"- Rapport produit le {date.today():%d/%m/%Y} par drane-analysis.")
-        _display_markdown("\n".join(lines))
-
-
-def department_map_html(frame: pd.DataFrame, title: str, unit: str, scope: str, *, persons: bool = True,
-                        table_folded: bool = False) -> str:
-    """The HTML of :meth:`Report.department_map` (also the synthesis's maps): the map with its
-    source, the table of values and intervals (``table_folded``: in a ``<details>``), the
-    downloads; empty for an empty breakdown."""
-    from .maps import department_map, geometry_metadata
-
-    if frame.empty:
-        return ""
-    catalogue = load_catalogue()
-    m = department_map(frame, unit, scope=scope, title=title, persons=persons, unit_label=catalogue.unit_label(unit))
-    t = m.table
-    marker = protect_breakdown(frame.iloc[:0], unit).rules.marker
-    shown = pd.DataFrame({
-        "Département": [f"{n} ({c})" for n, c in zip(t["département"], t["code"], strict=True)],
-        "Valeur": [marker if s == "secret" else fmt_value(v, unit) for v, s in zip(t["valeur"], t["statut"],
-                                                                                strict=True)],
-        "Intervalle à 95 %": [marker if s == "secret" else fmt_interval(lo, hi, unit) for lo, hi, s in
-                              zip(t["borne basse"], t["borne haute"], t["statut"], strict=True)],
-    })
-    data = pd.DataFrame({
-        "Code du département": t["code"], "Département": t["département"],
-        f"Valeur ({catalogue.unit_label(unit)})": [marker if s == "secret" else v
-                                                       for v, s in zip(t["valeur"], t["statut"], strict=True)],
-        "Borne basse IC 95 %": [marker if s == "secret" else v for v, s in zip(t["borne basse"], t["statut"],
-                                                                              strict=True)],
-        "Borne haute IC 95 %": [marker if s == "secret" else v for v, s in zip(t["borne haute"], t["statut"],
-                                                                              strict=True)],
-    })
-    meta = geometry_metadata()
-    source = (f"Fond de carte : {meta['source']} ({meta['licence']}), simplifié. L'échelle des teintes couvre les "
-              "valeurs du périmètre (au moins 10 points pour un taux) : un écart de teinte n'est pas un écart "
-              "établi, voir les intervalles.")
-    figure = figure_html(m.figure, m.alt, source, data=data, name=f"carte {title}")
-    table = html_table(shown, align_right=["Valeur", "Intervalle à 95 %"], caption=title)
-    note = f'<p class="drane-secret">{html.escape(m.note)}</p>' if m.note else ""
-    if table_folded:
-        table = f"<details><summary>Valeurs et intervalles</summary>{table}</details>"
-    return f'<div class="drane-map">{figure}<div class="drane-map-table">{table}{note}</div></div>'
+        display_markdown("\n".join(lines))

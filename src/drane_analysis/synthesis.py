@@ -150,7 +150,8 @@ def report_link(target: str, scope: str) -> str:
 
 def show_synthesis(rpt_scope: str, table: pd.DataFrame) -> None:
     """Display the synthesis table (status badges, links to the target reports)."""
-    from .report import _display_html, fmt_projection, fmt_value, html_table, status_cell
+    from .formatting import fmt_projection, fmt_value
+    from .render import display_html, html_table, status_cell
 
     rows = []
     for r in table.itertuples(index=False):
@@ -164,16 +165,17 @@ def show_synthesis(rpt_scope: str, table: pd.DataFrame) -> None:
             "Statut": status_cell(r.status, r.status_label, r.gap_closed, r.reading),
         })
     frame = pd.DataFrame(rows)
-    _display_html(html_table(frame, raw_columns=list(frame.columns),
+    display_html(html_table(frame, raw_columns=list(frame.columns),
                              align_right=["Valeur", "Projection à l'échéance"],
                              caption=f"Tous les indicateurs — {referential.SCOPE_LABELS[rpt_scope]}"))
 
 
 def show_gaps(gaps: pd.DataFrame) -> None:
-    from .report import _display_html, _display_markdown, fmt_value, html_table
+    from .formatting import fmt_value
+    from .render import display_html, display_markdown, html_table
 
     if gaps.empty:
-        _display_markdown("*Aucun écart territorial calculable pour ce périmètre et cette année.*")
+        display_markdown("*Aucun écart territorial calculable pour ce périmètre et cette année.*")
         return
     frame = pd.DataFrame({
         "Cible": gaps["target"],
@@ -187,14 +189,14 @@ def show_gaps(gaps: pd.DataFrame) -> None:
                                                                                         strict=True)],
         "Significatif": ["non testé" if s is None else ("oui" if s else "non") for s in gaps["significant"]],
     })
-    _display_html(html_table(frame, align_right=["Écart"], caption="Les plus grands écarts entre territoires"))
+    display_html(html_table(frame, align_right=["Écart"], caption="Les plus grands écarts entre territoires"))
 
 
 class Synthesis:
     """What the synthesis notebook shows, for one scope and school year."""
 
     def __init__(self, academy: str = "region", period: str = "latest", data_dir: str = ""):
-        from .report import setup_plots
+        from .render import setup_plots
 
         setup_plots()
         self.scope = referential.check_scope(academy)
@@ -203,12 +205,12 @@ class Synthesis:
         self.errors: dict[str, str] = {}
         self.series = all_series(self.data, on_error=lambda tid, exc: self.errors.__setitem__(tid, str(exc)))
         self.table = synthesis_table(self.data, self.scope, self.period, self.series)
-        from .report import write_sidecar
+        from .sidecar import write_sidecar
 
         write_sidecar(self.table)
 
     def header(self) -> None:
-        from .report import _display_html
+        from .render import display_html
 
         parts = [
             '<header class="drane-header"><p class="kicker">Observatoire des usages du numérique éducatif</p>',
@@ -222,21 +224,22 @@ class Synthesis:
             parts.append('<p class="demo-banner" role="note">Données de démonstration générées (aucune donnée '
                          "réelle) : les chiffres illustrent la méthode, pas la situation de la région.</p>")
         parts.append("</header>")
-        _display_html("".join(parts))
+        display_html("".join(parts))
 
     def overview(self) -> None:
         """Number of indicators by status, as a sentence and a bar chart."""
         import matplotlib.pyplot as plt
 
-        from .report import STATUS_COLOURS, _display_markdown, show_figure
+        from .formatting import STATUS_COLOURS
+        from .render import display_markdown, show_figure
 
         counts = status_counts(self.table)
         if counts.empty:
-            _display_markdown("*Aucun indicateur calculable pour ce périmètre et cette année.*")
+            display_markdown("*Aucun indicateur calculable pour ce périmètre et cette année.*")
             return
         total = int(counts["count"].sum())
         parts = [f"{label} : {c}" for c, label in zip(counts["count"], counts["label"], strict=True)]
-        _display_markdown(f"Sur **{total} indicateurs** — " + " ; ".join(parts) + ".")
+        display_markdown(f"Sur **{total} indicateurs** — " + " ; ".join(parts) + ".")
         fig, ax = plt.subplots(figsize=(8.5, 0.45 * len(counts) + 1))
         ax.barh(counts["label"], counts["count"], color=[STATUS_COLOURS[s] for s in counts["status"]])
         ax.invert_yaxis()
@@ -255,20 +258,20 @@ class Synthesis:
     def maps(self) -> None:
         """One map of the departments per target: its first indicator broken down by department
         that has values for the scope and year (:func:`map_indicators`)."""
-        from .report import _display_html, _display_markdown, department_map_html
+        from .render import department_map_html, display_html, display_markdown
 
         shown = 0
         for ind, table in map_indicators(self.data, self.scope, self.period):
             html_ = department_map_html(table, f"{ind.target} — {ind.label}", ind.unit, self.scope,
                                         table_folded=True)
             if html_:
-                _display_html(html_)
+                display_html(html_)
                 shown += 1
         if not shown:
-            _display_markdown("*Aucun indicateur ventilé par département pour ce périmètre et cette année.*")
+            display_markdown("*Aucun indicateur ventilé par département pour ce périmètre et cette année.*")
 
     def method(self) -> None:
-        from .report import INTERVALS_SENTENCE, _display_markdown
+        from .render import INTERVALS_SENTENCE, display_markdown
 
         cat = load_catalogue()
         lines = [f"- **Intervalles** : {INTERVALS_SENTENCE}",
@@ -287,4 +290,4 @@ class Synthesis:
         for tid, message in self.errors.items():
             first = message.splitlines()[0] if message else "erreur"
             lines.append(f"- **Cible {tid} non calculée** : {first}")
-        _display_markdown("\n".join(lines))
+        display_markdown("\n".join(lines))

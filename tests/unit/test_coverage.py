@@ -9,7 +9,7 @@ import pytest
 from drane_analysis import coverage
 from drane_analysis.exports import csv_bytes, indicator_rows
 from drane_analysis.indicators import TABLE_COLUMNS, evaluate, series_frame
-from drane_analysis.report import SIDECAR_FIELDS, sidecar_rows
+from drane_analysis.sidecar import SIDECAR_FIELDS, sidecar_rows
 
 REASONS = {"no_enrolment": "établissement{s} absent{s} des fichiers d'effectifs",
            "no_level": "établissement{s} inconnu{s} de l'annuaire"}

@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from drane_analysis.exports import csv_bytes, indicator_rows, write_exports
+from drane_analysis.formatting import STATUS_COLOURS
 from drane_analysis.portal import render_index, sparkline
-from drane_analysis.report import STATUS_COLOURS, sidecar_rows
+from drane_analysis.sidecar import sidecar_rows
 
 
 def _row(indicator, value, status="not_reached", **kw):
@@ -105,7 +106,7 @@ def test_sparkline_is_an_image_with_its_values():
 
 def test_readings_gap_closed_and_indicative_projections_reach_the_exports_and_the_index(tmp_path):
     from drane_analysis.indicators import evaluate, series_frame
-    from drane_analysis.report import SIDECAR_FIELDS
+    from drane_analysis.sidecar import SIDECAR_FIELDS
 
     rows = [{"target": "3.4", "indicator": "ent_lycee_usage_rate", "academy": "region", "period": p, "value": v}
             for p, v in (("2020-2021", 80.0), ("2021-2022", 90.0))]
@@ -127,7 +128,8 @@ def test_readings_gap_closed_and_indicative_projections_reach_the_exports_and_th
 
 
 def test_the_status_cell_says_the_gap_closed_and_the_reading_and_projections_say_indicatif():
-    from drane_analysis.report import fmt_projection, status_cell, status_phrase
+    from drane_analysis.formatting import fmt_projection, status_phrase
+    from drane_analysis.render import status_cell
 
     cell = status_cell("progressing", "Non atteint, en progrès", 61.77, "« +20 % » lu par rapport à 2020-2021")
     assert "Non atteint, en progrès" in cell and "écart comblé\u00a0: 62\u202f%" in cell

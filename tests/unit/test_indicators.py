@@ -213,7 +213,7 @@ def test_targets_in_forked_processes_come_back_in_order_with_the_sources_they_re
 
     work = [(_Target(f"t{k}", reads=(f"source_{k}",)), None) for k in range(5)]
     with track_sources() as names:
-        frames = indicators._compute_series(work, jobs=2)
+        frames = indicators.compute_series(work, jobs=2)
     assert [f["target"].iloc[0] for f in frames] == ["t0", "t1", "t2", "t3", "t4"]
     assert {f["pid"].iloc[0] for f in frames}.isdisjoint({__import__("os").getpid()})  # computed elsewhere
     assert names == {f"source_{k}" for k in range(5)}
@@ -227,13 +227,13 @@ def test_an_error_in_a_forked_process_is_raised_as_it_would_be_in_one_process():
     bad = DataError([problem], context="Source « Pix » invalide")
     work = [(_Target("ok"), None), (_Target("bad", error=bad), None)]
     with pytest.raises(DataError) as caught:
-        indicators._compute_series(work, jobs=2)
+        indicators.compute_series(work, jobs=2)
     assert str(caught.value) == str(bad) and caught.value.problems == [problem]
     assert "x.csv" in str(caught.value) and "Score" in str(caught.value)
     # An exception pickle cannot rebuild still reaches the caller (it would otherwise wait forever).
     work = [(_Target("ok"), None), (_Target("odd", error=_Unpicklable("calcul impossible")), None)]
     with pytest.raises(RuntimeError, match="_Unpicklable: calcul impossible"):
-        indicators._compute_series(work, jobs=2)
+        indicators.compute_series(work, jobs=2)
 
 
 def test_a_forked_process_that_dies_is_an_error_not_a_wait():
@@ -242,5 +242,5 @@ def test_a_forked_process_that_dies_is_an_error_not_a_wait():
             __import__("os")._exit(3)
 
     with pytest.raises(RuntimeError, match="arrêté brutalement"):
-        indicators._compute_series([(_Target("ok"), None), (Dies("x"), None)], jobs=2)
+        indicators.compute_series([(_Target("ok"), None), (Dies("x"), None)], jobs=2)
     assert indicators._FORKED_WORK == []

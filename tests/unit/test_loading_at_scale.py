@@ -20,9 +20,9 @@ import pytest
 
 from drane_analysis import derived_cache, referential, sources
 from drane_analysis.data import ACADEMY_SCOPED_SOURCES, Data, track_sources
-from drane_analysis.indicators import evaluate, indicator_table
+from drane_analysis.indicators import evaluate
 from drane_analysis.sources.base import Contract, Field
-from drane_analysis.targets import modules
+from drane_analysis.targets import indicator_table, modules
 from essai import essai
 
 CONTRACT = essai("essai_echelle", Field("academy", ("Académie",), "academy"),

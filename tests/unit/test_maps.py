@@ -27,7 +27,7 @@ from drane_analysis.maps import (  # noqa: E402
     relative_luminance,
 )
 from drane_analysis.privacy import protect_breakdown  # noqa: E402
-from drane_analysis.report import chart_csv, downloads_html, figure_html, published_data, pyplot  # noqa: E402
+from drane_analysis.render import chart_csv, downloads_html, figure_html, published_data, pyplot  # noqa: E402
 
 
 def breakdown(codes=None, small: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -218,7 +218,7 @@ class _Data:
 
 
 def test_chart_counts_are_protected_with_the_other_scopes():
-    from drane_analysis.report import published_scope_counts
+    from drane_analysis.render import published_scope_counts
 
     per_academy = {"bordeaux": [40, 30, 12, 9], "limoges": [20, 2, 15, 8], "poitiers": [35, 25, 10, 7]}
 

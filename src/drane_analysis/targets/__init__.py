@@ -12,6 +12,11 @@ import pkgutil
 from pathlib import Path
 from types import ModuleType
 
+import pandas as pd
+
+from .. import referential
+from ..indicators import TABLE_COLUMNS, compute_series, evaluate
+
 
 def modules() -> dict[str, ModuleType]:
     """Every target module by target id, in roadmap order."""
@@ -30,3 +35,27 @@ def module_for(target: str) -> ModuleType:
     if target not in mods:
         raise KeyError(f"la cible {target} n'a pas encore de module d'indicateurs ; disponibles : {', '.join(mods)}")
     return mods[target]
+
+
+def indicator_table(data, targets: list[str] | None = None, scopes: list[str] | None = None,
+                    periods: list[str] | None = None, jobs: int = 1) -> pd.DataFrame:
+    """The indicator table of every target that has its module (``drane indicators``).
+
+    When the scopes asked are one academy, the large sources are read for that academy only
+    (:class:`~drane_analysis.data.Data` with ``academy``): the same table, a fraction of the work.
+    ``jobs`` > 1 computes the targets in that many processes forked from this one (what it
+    has loaded is shared, what each reads stays its own); the same table, in the same order.
+    """
+    from ..data import Data
+
+    scoped = data
+    if (scopes and len(set(scopes)) == 1 and scopes[0] in referential.ACADEMIES and isinstance(data, Data)
+            and data.academy is None and getattr(data, "_given", None) is None):
+        scoped = data.for_academy(scopes[0])
+    work = [(module, data if getattr(module, "REGION_WIDE", False) else scoped)
+            for tid, module in modules().items() if not targets or tid in targets]
+    frames = compute_series(work, jobs)
+    if not frames:
+        return pd.DataFrame(columns=TABLE_COLUMNS)
+    series = pd.concat(frames, ignore_index=True)
+    return evaluate(series, periods=periods, scopes=scopes)

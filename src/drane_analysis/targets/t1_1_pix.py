@@ -44,7 +44,7 @@ from ..data import Data, breakdown_label
 from ..indicators import by_scope, rate_rows, series_frame
 from ..periods import Period
 from ..privacy import linked_breakdown
-from ..report import gap_sentence  # noqa: F401  (used by the notebook as cible.gap_sentence)
+from ..render import gap_sentence  # noqa: F401  (used by the notebook as cible.gap_sentence)
 from ..sources.pix import PIX_ORGA_STATUS_LABELS, is_pix_certification, persons
 from ..stats import BREAKDOWN_TEST_COLUMNS, cluster_rate_table, rate_table
 
@@ -417,7 +417,7 @@ def excess_note(part: pd.DataFrame) -> str:
     establishments, the pupils beyond their enrolment, and the rate with each establishment
     capped at its enrolment (a lower bound of the reading « share of the enrolled »).
     """
-    from ..report import fmt_value, fr_number
+    from ..formatting import fmt_value, fr_number
 
     over = part[part["certified"] > part["eligible"]]
     if over.empty:
@@ -508,7 +508,7 @@ def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> p
 
     Returns the groups (``group`` code and French ``label``) with value, numerator,
     denominator and 95 % interval, sorted by label, and ``ci_method`` with what
-    :func:`~drane_analysis.report.gap_sentence` needs to test a gap: Pix Orga spaces are
+    :func:`~drane_analysis.render.gap_sentence` needs to test a gap: Pix Orga spaces are
     establishments (independent units, Wilson); certified pupils and their scores are
     grouped in establishments (clusters).
     """
@@ -607,7 +607,7 @@ def score_distribution(data: Data, scope: str, period: str) -> pd.DataFrame:
 
 def key_messages(rpt) -> str:
     """The report's opening sentences (French Markdown), every number from the data."""
-    from ..report import fmt_value
+    from ..formatting import fmt_value
 
     r = {i: rpt.row(i) for i in rpt.table["indicator"]}
     lines = []
@@ -636,7 +636,8 @@ def key_messages(rpt) -> str:
 
 def show_status_distribution(rpt) -> None:
     """Pix Orga statuses of the scope (with the roadmap's January 2021 shares where they apply)."""
-    from ..report import _display_html, fmt_value, fr_number, html_table
+    from ..formatting import fmt_value, fr_number
+    from ..render import display_html, html_table
 
     dist = status_distribution(rpt.data, rpt.scope, rpt.period)
     out = pd.DataFrame({
@@ -646,18 +647,19 @@ def show_status_distribution(rpt) -> None:
     })
     if dist["baseline_share"].notna().any():
         out["Feuille de route (janv. 2021)"] = [fmt_value(x, "percent") for x in dist["baseline_share"]]
-    _display_html(html_table(out, align_right=list(out.columns[1:]),
+    display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption=f"Statut des espaces Pix Orga ({fr_number(dist.attrs['total'])} établissements)"))
 
 
 def show_baseline(rpt) -> None:
     """The roadmap's January 2021 table against the data (only for its school year)."""
-    from ..report import _display_html, _display_markdown, fr_number, html_table
+    from ..formatting import fr_number
+    from ..render import display_html, display_markdown, html_table
 
     check = baseline_check(rpt.data)
     baseline_period = Period.of_date(pd.Timestamp(rpt.target.baseline["date"])).label
     if check.empty or rpt.period != baseline_period:
-        _display_markdown("*Le point d'étape de la feuille de route (janvier 2021) ne concerne que l'année "
+        display_markdown("*Le point d'étape de la feuille de route (janvier 2021) ne concerne que l'année "
                           "2020-2021.*")
         return
     def pct(x: float) -> str:
@@ -671,7 +673,7 @@ def show_baseline(rpt) -> None:
             row[f"{name} : feuille de route / données"] = f"{pct(rec.roadmap)} / {pct(rec.computed)}"
         rows.append(row)
     frame = pd.DataFrame(rows)
-    _display_html(html_table(frame, align_right=list(frame.columns[1:]),
+    display_html(html_table(frame, align_right=list(frame.columns[1:]),
                              caption="Point d'étape de janvier 2021 : feuille de route et données"))
 
 
@@ -679,7 +681,8 @@ def score_histogram(rpt) -> None:
     """Distribution of validated scores by level, with the 128 / 256 objectives."""
     import matplotlib.pyplot as plt
 
-    from ..report import BLUE, PALETTE, RED, fmt_value, published_scope_counts, show_figure
+    from ..formatting import BLUE, PALETTE, RED, fmt_value
+    from ..render import published_scope_counts, show_figure
 
     frame = score_distribution(rpt.data, rpt.scope, rpt.period)
     if frame.empty:
@@ -717,7 +720,7 @@ def score_histogram(rpt) -> None:
 
 def coverage_notes(rpt) -> list[str]:
     """Caveats with their figures, for the report's method section."""
-    from ..report import fr_number
+    from ..formatting import fr_number
 
     data = rpt.data
     cert = certification_by_establishment(data)
@@ -772,7 +775,7 @@ def interval_note(cert: pd.DataFrame) -> str:
 
     ``cert``: :func:`certification_by_establishment` rows of the scope and year.
     """
-    from ..report import fr_number
+    from ..formatting import fr_number
 
     effects = []
     for level in ("3e", "terminale"):
@@ -793,6 +796,6 @@ def interval_note(cert: pd.DataFrame) -> str:
 
 
 def _int(x: float) -> str:
-    from ..report import fr_number
+    from ..formatting import fr_number
 
     return fr_number(x, 0)

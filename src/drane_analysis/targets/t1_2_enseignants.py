@@ -510,20 +510,20 @@ def cumulative_curve(data: Data, scope: str, period: str) -> pd.DataFrame:
 
 
 def _int(x: float) -> str:
-    from ..report import fr_number
+    from ..formatting import fr_number
 
     return fr_number(x, 0)
 
 
 def _fmt_p(p: float) -> str:
     """``= 0,012`` or ``< 0,001``."""
-    from ..report import fr_number
+    from ..formatting import fr_number
 
     return "< 0,001" if p < 0.001 else f"= {fr_number(p, 3)}"
 
 
 def _with_interval(value: str, lo: float, hi: float, unit: str) -> str:
-    from ..report import fmt_interval
+    from ..formatting import fmt_interval
 
     interval = fmt_interval(lo, hi, unit)
     return value if interval == "—" else f"{value} {interval}"
@@ -535,7 +535,7 @@ def _deadline_day(label: str) -> pd.Timestamp:
 
 def key_messages(rpt) -> str:
     """The report's opening sentences (French Markdown), every number from the data."""
-    from ..report import fmt_value
+    from ..formatting import fmt_value
 
     lines = []
     ids = set(rpt.table["indicator"])
@@ -590,7 +590,8 @@ COMPOSITION_CAPTIONS = {"department": "par département", "level": "selon le pub
 
 def show_composition(rpt, by: str, title: str) -> None:
     """Trainee-days of the scope and year by one dimension, with shares and e-training share."""
-    from ..report import _display_html, fmt_interval, fmt_value, fr_number, html_table
+    from ..formatting import fmt_interval, fmt_value, fr_number
+    from ..render import display_html, html_table
 
     days = breakdown(rpt.data, "teacher_training_days", rpt.scope, rpt.period, by)
     if days.empty:
@@ -605,13 +606,14 @@ def show_composition(rpt, by: str, title: str) -> None:
         "Intervalle à 95 %": [fmt_interval(share["ci_low"].get(g, np.nan), share["ci_high"].get(g, np.nan),
                                            "percent") for g in days["group"]],
     })
-    _display_html(html_table(out, align_right=list(out.columns[1:]),
+    display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption=f"Journées stagiaires {COMPOSITION_CAPTIONS.get(by, by)} — {rpt.period}"))
 
 
 def show_intensity(rpt) -> None:
     """Trainee-days per department, per 1 000 pupils of the second degree, and rurality."""
-    from ..report import _display_html, fmt_value, fr_number, html_table
+    from ..formatting import fmt_value, fr_number
+    from ..render import display_html, html_table
 
     t = department_intensity(rpt.data, rpt.scope, rpt.period)
     out = pd.DataFrame({
@@ -626,14 +628,15 @@ def show_intensity(rpt) -> None:
     caption = "Intensité de formation par département"
     if enrol:
         caption += f" (effectifs {enrol})"
-    _display_html(html_table(out, align_right=list(out.columns[1:]), caption=caption))
+    display_html(html_table(out, align_right=list(out.columns[1:]), caption=caption))
 
 
 def intensity_chart(rpt) -> None:
     """Trainee-days per 1 000 pupils against the department's rural share (region's 12)."""
     import matplotlib.pyplot as plt
 
-    from ..report import BLUE, BLUE_LIGHT, fmt_value, fr_number, show_figure
+    from ..formatting import BLUE, BLUE_LIGHT, fmt_value, fr_number
+    from ..render import show_figure
 
     t = department_intensity(rpt.data, referential.REGION_SCOPE, rpt.period).dropna(subset=["per_1000"])
     if len(t) < 2:
@@ -662,7 +665,7 @@ def intensity_chart(rpt) -> None:
 
 def rurality_sentence(rpt) -> str:
     """One sentence on the correlation between rurality and training intensity."""
-    from ..report import fr_number
+    from ..formatting import fr_number
 
     c = rurality_correlation(rpt.data, rpt.period)
     if not np.isfinite(c["rho"]):
@@ -679,7 +682,8 @@ def rurality_sentence(rpt) -> str:
 
 def show_yearly_certifications(rpt) -> None:
     """Teachers' certification year by year: sessions, candidates, certified, success, score."""
-    from ..report import _display_html, fmt_value, fr_number, html_table
+    from ..formatting import fmt_value, fr_number
+    from ..render import display_html, html_table
 
     y = yearly_certifications(rpt.data, rpt.scope, rpt.period)
     if y.empty:
@@ -696,7 +700,7 @@ def show_yearly_certifications(rpt) -> None:
         "Score moyen des certifiés [IC 95 %]": [_with_interval(fmt_value(x, "pix"), a, b, "pix") for x, a, b in
                                   zip(y["mean_score"], y["score_low"], y["score_high"], strict=True)],
     })
-    _display_html(html_table(out, align_right=list(out.columns[1:]),
+    display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption="Certification Pix des enseignants, année par année (enseignants "
                                      "distincts ; nouveaux : première certification validée depuis la rentrée "
                                      "2020, ceux que cumule l'indicateur)"))
@@ -704,11 +708,12 @@ def show_yearly_certifications(rpt) -> None:
 
 def show_pace(rpt) -> None:
     """Objectives of the scope: reached or not at their deadline, pace needed vs observed."""
-    from ..report import _display_html, _display_markdown, fr_number, html_table
+    from ..formatting import fr_number
+    from ..render import display_html, display_markdown, html_table
 
     pace = pace_check(rpt.data, rpt.scope, rpt.period)
     if pace.empty:
-        _display_markdown("*Aucun objectif chiffré de certification ne s'applique à ce périmètre.*")
+        display_markdown("*Aucun objectif chiffré de certification ne s'applique à ce périmètre.*")
         return
     out = pd.DataFrame({
         "Objectif": [f"{fr_number(v)} fin {d}" for v, d in zip(pace["objective"], pace["deadline"], strict=True)],
@@ -720,13 +725,14 @@ def show_pace(rpt) -> None:
         "Verdict": pace["verdict"],
         "Au rythme de l'année": [f"atteint fin {x}" if x else "—" for x in pace["at_pace"]],
     })
-    _display_html(html_table(out, align_right=list(out.columns[1:5]),
+    display_html(html_table(out, align_right=list(out.columns[1:5]),
                              caption="Objectifs de certification : échéances et rythme"))
 
 
 def show_projection(rpt) -> None:
     """The projected cumulative count for the coming years (both projections)."""
-    from ..report import _display_html, fr_number, html_table
+    from ..formatting import fr_number
+    from ..render import display_html, html_table
 
     proj = projection(rpt.data, rpt.scope, rpt.period)
     ahead = proj[proj["observed"].isna()]
@@ -742,7 +748,7 @@ def show_projection(rpt) -> None:
                                                      strict=True)],
         "Objectif": [fr_number(x) for x in ahead["objective"]],
     })
-    _display_html(html_table(out, align_right=list(out.columns[1:]),
+    display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption=f"Projection du nombre cumulé d'enseignants certifiés (données jusqu'à "
                                      f"{rpt.period})"))
 
@@ -756,7 +762,8 @@ def cumulative_chart(rpt) -> None:
     """
     import matplotlib.pyplot as plt
 
-    from ..report import BLUE, PALETTE, RED, fr_number, show_figure
+    from ..formatting import BLUE, PALETTE, RED, fr_number
+    from ..render import show_figure
 
     curve = cumulative_curve(rpt.data, rpt.scope, rpt.period)
     if curve.empty:

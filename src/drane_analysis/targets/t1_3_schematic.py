@@ -30,7 +30,7 @@ from ..data import Data, breakdown_label
 from ..indicators import by_scope, rate_rows, series_frame
 from ..periods import Period
 from ..privacy import linked_breakdown
-from ..report import gap_sentence as _gap_sentence
+from ..render import gap_sentence as _gap_sentence
 from ..sources.schematic import DOMAIN_LABELS, DOMAINS, FUNCTION_LABELS
 from ..stats import BREAKDOWN_TEST_COLUMNS, mean_interval, mean_table, rate_table, wilson_interval
 
@@ -222,7 +222,7 @@ def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> p
     academy-wide inspectors have no department).
 
     Returns group, label, value, numerator, denominator, ci_low, ci_high, sorted by label,
-    with what :func:`~drane_analysis.report.gap_sentence` needs to test a gap
+    with what :func:`~drane_analysis.render.gap_sentence` needs to test a gap
     (``ci_method``): establishments and leaders are independent units (Wilson for the
     shares, Student and Welch for the mean maturity).
     """
@@ -421,7 +421,7 @@ def newly_trained(data: Data, scope: str, period: str) -> dict:
 
 
 def _fmt_level(x: float, decimals: int = 2, sign: bool = False) -> str:
-    from ..report import fr_number
+    from ..formatting import fr_number
 
     text = fr_number(x, decimals)
     if text.lstrip("-").replace("0", "").replace(",", "") == "":
@@ -440,7 +440,7 @@ def _change(x: float, lo: float, hi: float) -> str:
 
 
 def _up_down(up: float, down: float) -> str:
-    from ..report import fr_number
+    from ..formatting import fr_number
 
     if not (np.isfinite(up) and np.isfinite(down)):
         return "—"
@@ -448,7 +448,7 @@ def _up_down(up: float, down: float) -> str:
 
 
 def _fmt_p(p: float) -> str:
-    from ..report import fr_number
+    from ..formatting import fr_number
 
     if p is None or not np.isfinite(p):
         return "—"
@@ -457,7 +457,7 @@ def _fmt_p(p: float) -> str:
 
 def key_messages(rpt) -> str:
     """The report's opening sentences (French Markdown), every number from the data."""
-    from ..report import fmt_value, fr_number
+    from ..formatting import fmt_value, fr_number
 
     ids = set(rpt.table["indicator"])
     lines = []
@@ -511,7 +511,8 @@ def gap_sentence(table: pd.DataFrame, unit: str, what: str) -> str:
 
 def show_level_table(rpt, table: pd.DataFrame, group_title: str, caption: str) -> None:
     """A maturity breakdown (mean level, interval, establishments) with two decimals."""
-    from ..report import _display_html, fr_number, html_table
+    from ..formatting import fr_number
+    from ..render import display_html, html_table
 
     out = pd.DataFrame({
         group_title: table["label"],
@@ -520,12 +521,13 @@ def show_level_table(rpt, table: pd.DataFrame, group_title: str, caption: str) -
                               for a, b in zip(table["ci_low"], table["ci_high"], strict=True)],
         "Établissements évalués": [fr_number(x) for x in table["denominator"]],
     })
-    _display_html(html_table(out, align_right=list(out.columns[1:]), caption=caption))
+    display_html(html_table(out, align_right=list(out.columns[1:]), caption=caption))
 
 
 def show_usage_context(rpt) -> None:
     """Universe, establishments assessed, assessed outside the universe."""
-    from ..report import _display_markdown, fr_number
+    from ..formatting import fr_number
+    from ..render import display_markdown
 
     use = usage(rpt.data)
     cur = referential.in_scope(use, rpt.scope)
@@ -537,14 +539,15 @@ def show_usage_context(rpt) -> None:
     if outside:
         text += (f" {fr_number(outside)} auto-évaluation(s) de la région portent sur d'autres établissements "
                  "(écoles, privé hors contrat, UAI absents de l'annuaire) : elles ne sont pas comptées.")
-    _display_markdown(text)
+    display_markdown(text)
 
 
 def profile_chart(rpt) -> None:
     """Levels 1–4 by domain (stacked shares) with the mean level of each domain."""
     import matplotlib.pyplot as plt
 
-    from ..report import fmt_value, show_figure
+    from ..formatting import fmt_value
+    from ..render import show_figure
 
     prof = domain_profile(rpt.data, rpt.scope, rpt.period)
     dom = prof[prof["domain"] != OVERALL]
@@ -579,7 +582,8 @@ def profile_chart(rpt) -> None:
 
 def show_profile(rpt) -> None:
     """Mean level by domain with its interval and the number of establishments."""
-    from ..report import _display_html, fmt_interval, fmt_value, fr_number, html_table
+    from ..formatting import fmt_interval, fmt_value, fr_number
+    from ..render import display_html, html_table
 
     prof = domain_profile(rpt.data, rpt.scope, rpt.period)
     out = pd.DataFrame({
@@ -593,17 +597,18 @@ def show_profile(rpt) -> None:
                                                         prof["share_3_4_high"], strict=True)],
         "Établissements": [fr_number(x) for x in prof["n"]],
     })
-    _display_html(html_table(out, align_right=list(out.columns[1:]),
+    display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption=f"Maturité numérique par domaine (1 à 4) — {rpt.period}"))
 
 
 def show_paired_change(rpt) -> None:
     """Paired change per domain between the previous year and this one."""
-    from ..report import _display_html, _display_markdown, fr_number, html_table
+    from ..formatting import fr_number
+    from ..render import display_html, display_markdown, html_table
 
     ch = paired_change(rpt.data, rpt.scope, rpt.period)
     if ch.attrs["pairs"] < 2:
-        _display_markdown(f"*Moins de deux établissements évalués à la fois en {ch.attrs['previous']} et en "
+        display_markdown(f"*Moins de deux établissements évalués à la fois en {ch.attrs['previous']} et en "
                           f"{rpt.period} : pas de comparaison appariée possible.*")
         return
     out = pd.DataFrame({
@@ -618,7 +623,7 @@ def show_paired_change(rpt) -> None:
         "Wilcoxon (p)": [_fmt_p(x) for x in ch["wilcoxon_p"]],
         "p ajusté (Holm, 6 domaines)": ["—" if pd.isna(x) else _fmt_p(x) for x in ch["wilcoxon_holm"]],
     })
-    _display_html(html_table(out, align_right=list(out.columns[1:]),
+    display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption=f"Évolution de la maturité des mêmes établissements, {ch.attrs['previous']} → "
                                      f"{rpt.period}"))
 
@@ -627,7 +632,8 @@ def paired_chart(rpt) -> None:
     """Mean paired change per domain with its 95 % interval (a forest plot)."""
     import matplotlib.pyplot as plt
 
-    from ..report import BLUE, RED, show_figure
+    from ..formatting import BLUE, RED
+    from ..render import show_figure
 
     ch = paired_change(rpt.data, rpt.scope, rpt.period).dropna(subset=["change"])
     if len(ch) == 0 or ch["n"].max() < 2:
@@ -653,7 +659,8 @@ def paired_chart(rpt) -> None:
 
 def show_paired_by(rpt, by: str = "territory", title: str = "Territoire") -> None:
     """Overall paired change by group, and the difference between two groups."""
-    from ..report import _display_html, _display_markdown, fr_number, html_table
+    from ..formatting import fr_number
+    from ..render import display_html, display_markdown, html_table
 
     t = paired_change_by(rpt.data, rpt.scope, rpt.period, by)
     t = t[t["n"] > 0]
@@ -667,13 +674,13 @@ def show_paired_by(rpt, by: str = "territory", title: str = "Territoire") -> Non
         "En hausse / en baisse": [_up_down(a, b) for a, b in zip(t["improved"], t["declined"], strict=True)],
         "Wilcoxon (p)": [_fmt_p(x) for x in t["wilcoxon_p"]],
     })
-    _display_html(html_table(out, align_right=list(out.columns[1:]),
+    display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption=f"Évolution appariée de la maturité ({t.attrs['previous']} → {rpt.period}) "
                                      f"— {title.lower()}"))
     a = t.attrs
     if "difference" in a:
         verdict = "significatif" if a["difference_p"] < 0.05 else "non significatif"
-        _display_markdown(
+        display_markdown(
             f"Écart d'évolution ({a['difference_labels'][0]} moins {a['difference_labels'][1]}) : "
             f"{_fmt_level(a['difference'], sign=True)} niveau, intervalle à 95 % "
             f"[{_fmt_level(a['difference_low'], sign=True)} ; {_fmt_level(a['difference_high'], sign=True)}] "
@@ -682,12 +689,13 @@ def show_paired_by(rpt, by: str = "territory", title: str = "Territoire") -> Non
 
 def show_paired_chain(rpt) -> None:
     """Overall paired change for every pair of consecutive years up to the report's year."""
-    from ..report import _display_html, _display_markdown, fr_number, html_table
+    from ..formatting import fr_number
+    from ..render import display_html, display_markdown, html_table
 
     chain = paired_chain(rpt.data, rpt.scope, rpt.period)
     chain = chain[chain["n"] >= 2]
     if chain.empty:
-        _display_markdown("*Pas encore deux années consécutives d'auto-évaluations : la série appariée commencera "
+        display_markdown("*Pas encore deux années consécutives d'auto-évaluations : la série appariée commencera "
                           "l'an prochain.*")
         return
     out = pd.DataFrame({
@@ -698,7 +706,7 @@ def show_paired_chain(rpt) -> None:
         "En hausse / en baisse": [_up_down(a, b) for a, b in zip(chain["improved"], chain["declined"], strict=True)],
         "Wilcoxon (p)": [_fmt_p(x) for x in chain["wilcoxon_p"]],
     })
-    _display_html(html_table(out, align_right=list(out.columns[1:]),
+    display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption="Évolution appariée de la maturité d'une année à la suivante (ensemble des "
                                      "domaines)"))
 

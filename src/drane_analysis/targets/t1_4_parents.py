@@ -30,7 +30,7 @@ from ..data import Data, breakdown_label
 from ..indicators import by_scope, rate_rows, series_frame
 from ..periods import Period, period_range
 from ..privacy import linked_breakdown
-from ..report import gap_sentence  # noqa: F401  (used by the notebook as cible.gap_sentence)
+from ..render import gap_sentence  # noqa: F401  (used by the notebook as cible.gap_sentence)
 from ..stats import (  # noqa: F401  (shared statistics)
     BREAKDOWN_TEST_COLUMNS,
     Z,
@@ -370,7 +370,7 @@ def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> p
 
     Returns group, label, value, numerator, denominator, ci_low, ci_high, sorted by label
     (counts of structures: value only); the parents' rate has its interval with
-    establishments as clusters, and what :func:`~drane_analysis.report.gap_sentence` needs
+    establishments as clusters, and what :func:`~drane_analysis.render.gap_sentence` needs
     to test a gap (``ci_method``…).
     """
     if indicator == "parents_ent_usage_rate":
@@ -396,7 +396,7 @@ def parent_intensity(data: Data, scope: str, period: str, by: str) -> pd.DataFra
 
     Interval clustered on establishments. Columns: group, label, value, numerator
     (connections), denominator (activated accounts), ci_low, ci_high, clusters, and what
-    :func:`~drane_analysis.report.gap_sentence` needs to test a gap (``ci_method``…).
+    :func:`~drane_analysis.render.gap_sentence` needs to test a gap (``ci_method``…).
     """
     frame = referential.in_scope(parent_accounts(data), scope)
     frame = frame[(frame["period"] == period) & (frame["activated_mean"] > 0)]
@@ -412,7 +412,7 @@ def parent_intensity(data: Data, scope: str, period: str, by: str) -> pd.DataFra
 
 def key_messages(rpt) -> str:
     """The report's opening sentences (French Markdown), every number from the data."""
-    from ..report import fmt_value
+    from ..formatting import fmt_value
 
     r = {i: rpt.row(i) for i in rpt.table["indicator"]}
     lines = []
@@ -453,7 +453,8 @@ def key_messages(rpt) -> str:
 
 def show_structures(rpt) -> None:
     """The structures of each scope against the roadmap's objectives, for the report's year."""
-    from ..report import _display_html, fr_number, html_table
+    from ..formatting import fr_number
+    from ..render import display_html, html_table
 
     table = structure_table(rpt.data, rpt.period)
     out = pd.DataFrame({
@@ -465,18 +466,19 @@ def show_structures(rpt) -> None:
         "Objectif": [x or "—" for x in table["france_services_houses_objective"]],
         "Statut": [x or "—" for x in table["france_services_houses_status"]],
     })
-    _display_html(html_table(out, align_right=["Établissements de service", "Maisons France Services"],
+    display_html(html_table(out, align_right=["Établissements de service", "Maisons France Services"],
                              caption=f"Structures d'accompagnement des parents en activité, {rpt.period}"))
 
 
 def show_structures_by_department(rpt) -> None:
-    from ..report import _display_html, fr_number, html_table
+    from ..formatting import fr_number
+    from ..render import display_html, html_table
 
     table = structures_by_department(rpt.data, rpt.scope, rpt.period)
     out = pd.DataFrame({"Département": table["label"],
                         "Établissements de service": [fr_number(x) for x in table["service_establishments"]],
                         "Maisons France Services": [fr_number(x) for x in table["france_services_houses"]]})
-    _display_html(html_table(out, align_right=list(out.columns[1:]),
+    display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption=f"Structures en activité par département, {rpt.period}"))
 
 
@@ -484,7 +486,8 @@ def structures_chart(rpt) -> None:
     """Structures in activity year by year (scope), with the roadmap's objectives."""
     import matplotlib.pyplot as plt
 
-    from ..report import PALETTE, fr_number, show_figure
+    from ..formatting import PALETTE, fr_number
+    from ..render import show_figure
 
     series = compute_structures(rpt.data)
     series = series[(series["academy"] == rpt.scope)
@@ -521,7 +524,8 @@ def structures_chart(rpt) -> None:
 
 def show_gap_table(rpt) -> None:
     """The Q4 − Q1 gap year by year with its interval (establishments as clusters)."""
-    from ..report import _display_html, fmt_interval, fmt_value, html_table
+    from ..formatting import fmt_interval, fmt_value
+    from ..render import display_html, html_table
 
     gaps = ips_gap_by_year(rpt.data, rpt.scope, rpt.period)
     if gaps.empty:
@@ -534,7 +538,7 @@ def show_gap_table(rpt) -> None:
         "Intervalle à 95 %": [fmt_interval(lo, hi, "percent_points") for lo, hi in
                               zip(gaps["ci_low"], gaps["ci_high"], strict=True)],
     })
-    _display_html(html_table(out, align_right=list(out.columns[1:]),
+    display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption="Comptes parents activés : Q4 (plus favorisés) − Q1 (moins favorisés), "
                                      "intervalles à 95 % (établissements comme grappes)"))
 
@@ -547,7 +551,7 @@ def _accounts_until(rpt) -> pd.DataFrame:
 
 def gap_sentence_trend(rpt) -> str:
     """The trend test of the gap, in words."""
-    from ..report import fmt_interval, fmt_value
+    from ..formatting import fmt_interval, fmt_value
 
     gaps = ips_gap_by_year(rpt.data, rpt.scope, rpt.period)
     t = gap_trend(gaps, _accounts_until(rpt))
@@ -578,7 +582,8 @@ def gap_chart(rpt) -> None:
     """Rates of Q1 to Q4 over the years, and the Q4 − Q1 gap with its interval."""
     import matplotlib.pyplot as plt
 
-    from ..report import BLUE, PALETTE, fmt_value, show_figure
+    from ..formatting import BLUE, PALETTE, fmt_value
+    from ..render import show_figure
 
     hist = quartile_history(rpt.data, rpt.scope, rpt.period)
     gaps = ips_gap_by_year(rpt.data, rpt.scope, rpt.period)
@@ -656,14 +661,14 @@ def _start(period: str) -> int:
 
 
 def _signed(x: float) -> str:
-    from ..report import fr_number
+    from ..formatting import fr_number
 
     text = fr_number(x, 1)
     return text if text.startswith("-") or text in ("0", "0,0", "—") else "+" + text
 
 
 def _p(p: float) -> str:
-    from ..report import fr_number
+    from ..formatting import fr_number
 
     if not np.isfinite(p):
         return "p non calculable"
@@ -671,6 +676,6 @@ def _p(p: float) -> str:
 
 
 def _int(x: float) -> str:
-    from ..report import fr_number
+    from ..formatting import fr_number
 
     return fr_number(x, 0)

@@ -40,7 +40,7 @@ from ..data import Data, breakdown_label
 from ..indicators import by_scope, series_frame
 from ..periods import Period, period_of_dates, period_range
 from ..privacy import Protected, linked_breakdown, protect_scopes
-from ..report import gap_sentence  # noqa: F401  (used by the notebook as cible.gap_sentence)
+from ..render import gap_sentence  # noqa: F401  (used by the notebook as cible.gap_sentence)
 from ..sources.dispositifs import robot_months
 from ..sources.formations import PUBLIC_LABELS
 from ..stats import BREAKDOWN_TEST_COLUMNS, cluster_rate_table, ratio_interval  # noqa: F401  (shared statistics)
@@ -646,7 +646,7 @@ def _objective_of(rpt, indicator: str) -> float | None:
 
 def _versus(rpt, indicator: str, unit: str, what: str) -> str | None:
     """« **x** what (objectif y : atteint / non atteint) », adding the region when the scope is an academy."""
-    from ..report import fmt_value
+    from ..formatting import fmt_value
 
     r = rpt.table[rpt.table["indicator"] == indicator]
     if r.empty or pd.isna(r.iloc[0]["value"]):
@@ -669,7 +669,7 @@ def _versus(rpt, indicator: str, unit: str, what: str) -> str | None:
 
 def key_messages(rpt) -> str:
     """The report's opening sentences (French Markdown), every number from the data."""
-    from ..report import fmt_interval, fmt_value
+    from ..formatting import fmt_interval, fmt_value
 
     lines = []
     t = _versus(rpt, "inclusive_training_days", "trainee_days",
@@ -703,7 +703,8 @@ def robot_fleet_size(data: Data, scope: str, period: str, degree: str) -> int:
 
 def show_training(rpt) -> None:
     """Inclusive training: sessions, modules, trainees and trainee-days of the year."""
-    from ..report import _display_html, fmt_value, fr_number, html_table
+    from ..formatting import fmt_value, fr_number
+    from ..render import display_html, html_table
 
     s = training_summary(rpt.data, INCLUSIVE_DOMAIN, rpt.scope, rpt.period)
     frame = pd.DataFrame([{
@@ -712,13 +713,14 @@ def show_training(rpt) -> None:
         "Journées stagiaires": fmt_value(s["trainee_days"], "trainee_days", False),
         "Part en e-formation": fmt_value(s["e_training_share"], "percent"),
     }])
-    _display_html(html_table(frame, align_right=list(frame.columns),
+    display_html(html_table(frame, align_right=list(frame.columns),
                              caption=f"Formations « numérique et école inclusive » — {rpt.scope_label}, {rpt.period}"))
 
 
 def show_count_table(rpt, table: pd.DataFrame, title: str, caption: str, unit: str = "trainee_days") -> None:
     """A breakdown of counts (no interval) with its share of the total."""
-    from ..report import _display_html, fmt_value, html_table
+    from ..formatting import fmt_value
+    from ..render import display_html, html_table
 
     total = table["value"].sum()
     out = pd.DataFrame({
@@ -726,7 +728,7 @@ def show_count_table(rpt, table: pd.DataFrame, title: str, caption: str, unit: s
         "Valeur": [fmt_value(v, unit, False) for v in table["value"]],
         "Part du total": [fmt_value(v / total * 100 if total else np.nan, "percent") for v in table["value"]],
     })
-    _display_html(html_table(out, align_right=["Valeur", "Part du total"], caption=caption))
+    display_html(html_table(out, align_right=["Valeur", "Part du total"], caption=caption))
 
 
 def deployment_chart(rpt) -> None:
@@ -734,7 +736,8 @@ def deployment_chart(rpt) -> None:
     import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
-    from ..report import BLUE, GREY, RED, fr_number, published_scope_counts, show_figure
+    from ..formatting import BLUE, GREY, RED, fr_number
+    from ..render import published_scope_counts, show_figure
 
     monthly = robot_monthly(rpt.data, rpt.scope, until=rpt.period)
     if monthly.empty:
@@ -817,7 +820,8 @@ def protected_fleet(data: Data, scope: str, period: str) -> Protected:
 
 def show_department_table(rpt) -> None:
     """The fleet of each pool department: deployed / fleet and in-service rate (interval), per degree."""
-    from ..report import _display_html, fmt_interval, fmt_value, fr_number, html_table
+    from ..formatting import fmt_interval, fmt_value, fr_number
+    from ..render import display_html, html_table
 
     p = protected_fleet(rpt.data, rpt.scope, rpt.period)
     table = p.frame
@@ -834,7 +838,7 @@ def show_department_table(rpt) -> None:
                                       else "—")
             for v, lo, hi, h in zip(table[f"value_{degree}"], table[f"ci_low_{degree}"], table[f"ci_high_{degree}"],
                                     hidden, strict=True)]
-    _display_html(html_table(out, align_right=list(out.columns[1:]),
+    display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption=f"Parc de robots par département — {rpt.period} (1D : 1er degré, 2D : 2nd degré ; "
                                      "temps en service de septembre à juin, avec son intervalle à 95 %)")
                   + p.note_html())
@@ -845,7 +849,8 @@ def heatmap(rpt) -> None:
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    from ..report import fmt_value, show_figure
+    from ..formatting import fmt_value
+    from ..render import show_figure
 
     table = robot_heatmap_frame(rpt.data, rpt.scope, rpt.period)
     if table.empty:
@@ -879,7 +884,8 @@ def share_histogram(rpt) -> None:
     """Distribution of each robot's share of days in service over the year, by degree."""
     import matplotlib.pyplot as plt
 
-    from ..report import BLUE, PALETTE, fmt_value, published_scope_counts, show_figure
+    from ..formatting import BLUE, PALETTE, fmt_value
+    from ..render import published_scope_counts, show_figure
 
     frame = robot_share_distribution(rpt.data, rpt.scope, rpt.period)
     if frame.empty:
@@ -917,18 +923,19 @@ def share_histogram(rpt) -> None:
 
 
 def show_fleet_status(rpt) -> None:
-    from ..report import _display_html, html_table
+    from ..render import display_html, html_table
 
     table = fleet_status(rpt.data, rpt.scope)
     as_of = robot_month_frame(rpt.data).attrs["as_of"]
     out = table.reset_index().rename(columns={"index": "Degré"})
     out = out.astype({c: str for c in out.columns})
-    _display_html(html_table(out, align_right=list(out.columns[1:]),
+    display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption=f"État du parc à la date des fichiers ({as_of:%d/%m/%Y})"))
 
 
 def show_assignments(rpt) -> None:
-    from ..report import _display_html, fr_number, html_table
+    from ..formatting import fr_number
+    from ..render import display_html, html_table
 
     # Pupils by reason of absence (health data on minors): small counts, the counts that would
     # give them back from the totals or from the other scopes' tables, and the medians of few
@@ -943,12 +950,13 @@ def show_assignments(rpt) -> None:
     out = pd.DataFrame({"Motif": table["label"], "Prêts commencés": p.text("loans", fr_number),
                         "Élèves": p.text("pupils", fr_number),
                         "Durée médiane (jours)": p.text("median_days", fr_number)})
-    _display_html(html_table(out, align_right=list(out.columns[1:]),
+    display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption=f"Prêts de robots commencés en {rpt.period}, par motif") + p.note_html())
 
 
 def show_research(rpt) -> None:
-    from ..report import _display_html, fr_number, html_table
+    from ..formatting import fr_number
+    from ..render import display_html, html_table
 
     # Teachers and pupils (with disabilities) by laboratory: small counts are secret, jointly
     # with the other scopes' tables.
@@ -970,7 +978,7 @@ def show_research(rpt) -> None:
         "Élèves entrés": p.text("pupils_entered", fr_number),
         "Élèves suivis": p.text("pupils_followed", fr_number),
     })
-    _display_html(html_table(out, align_right=list(out.columns[1:]),
+    display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption=f"Volet recherche (Inria, CeRCA) — {rpt.scope_label}, {rpt.period}")
                   + p.note_html())
 
@@ -985,7 +993,7 @@ def training_note(rpt, domain: str, theme: str) -> str:
 
 def coverage_notes(rpt) -> list[str]:
     """Caveats with their figures, for the report's method section."""
-    from ..report import fr_number
+    from ..formatting import fr_number
 
     notes = []
     data = rpt.data

@@ -40,7 +40,7 @@ from ..indicators import by_scope, rate_rows, series_frame
 from ..paths import params_dir
 from ..periods import Period
 from ..privacy import linked_breakdown, protect
-from ..report import gap_sentence  # noqa: F401  (re-exported for the notebook)
+from ..render import gap_sentence  # noqa: F401  (re-exported for the notebook)
 from ..sources.dispositifs import CLASS_LEVELS
 from ..stats import BREAKDOWN_TEST_COLUMNS, cluster_rate_table, rate_table
 from .t2_1_inclusion import count_rows, covered_periods, fill_missing
@@ -217,7 +217,7 @@ def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> p
     For ``training_establishments`` the value is the count meeting every criterion;
     numerator / denominator / interval give it as a share of the group's candidates
     (establishments: Wilson). The two shares have their interval with establishments as
-    clusters, and what :func:`~drane_analysis.report.gap_sentence` needs to test a gap
+    clusters, and what :func:`~drane_analysis.render.gap_sentence` needs to test a gap
     (``ci_method``…; practices of several class levels of one establishment are paired on
     it).
     """
@@ -395,7 +395,7 @@ def no_objective_notice() -> str:
 
 def key_messages(rpt) -> str:
     """The report's opening sentences (French Markdown), every number from the data."""
-    from ..report import fmt_interval, fmt_value, fr_number
+    from ..formatting import fmt_interval, fmt_value, fr_number
 
     lines = []
     r = {i: rpt.row(i) for i in rpt.table["indicator"]}
@@ -428,12 +428,12 @@ def candidate_count(data: Data, scope: str, period: str) -> int:
 
 def _no_candidates(rpt, say: bool = False) -> bool:
     """True (and, with ``say``, a sentence) when the scope has no candidate this school year."""
-    from ..report import _display_markdown
+    from ..render import display_markdown
 
     if candidate_count(rpt.data, rpt.scope, rpt.period):
         return False
     if say:
-        _display_markdown(f"*Aucun établissement candidat dans ce périmètre en {rpt.period} : rien à mesurer.*")
+        display_markdown(f"*Aucun établissement candidat dans ce périmètre en {rpt.period} : rien à mesurer.*")
     return True
 
 
@@ -444,7 +444,8 @@ def criteria_markdown() -> str:
 
 def show_training_breakdown(rpt, by: str, title: str) -> None:
     """Training establishments by ``department`` or ``kind``: candidates, count, share (interval)."""
-    from ..report import _display_html, fmt_interval, fmt_value, fr_number, html_table
+    from ..formatting import fmt_interval, fmt_value, fr_number
+    from ..render import display_html, html_table
 
     if _no_candidates(rpt):
         return
@@ -459,12 +460,13 @@ def show_training_breakdown(rpt, by: str, title: str) -> None:
         "Intervalle à 95 %": [fmt_interval(lo, hi, "percent") for lo, hi in zip(table["ci_low"], table["ci_high"],
                                                                                 strict=True)],
     })
-    _display_html(html_table(out, align_right=list(out.columns[1:]),
+    display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption=f"Établissements formateurs — {title.lower()}, {rpt.period}"))
 
 
 def show_criteria(rpt) -> None:
-    from ..report import _display_html, fmt_interval, fmt_value, fr_number, html_table
+    from ..formatting import fmt_interval, fmt_value, fr_number
+    from ..render import display_html, html_table
 
     if _no_candidates(rpt, say=True):
         return
@@ -477,7 +479,7 @@ def show_criteria(rpt) -> None:
                                                                                 strict=True)],
     })
     n = int(table["denominator"].iloc[0]) if len(table) else 0
-    _display_html(html_table(out, align_right=list(out.columns[1:]),
+    display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption=f"Critères des établissements formateurs — {fr_number(n)} candidats, {rpt.period}"))
 
 
@@ -492,7 +494,8 @@ def criteria_chart(rpt) -> None:
 
 
 def show_criteria_count(rpt) -> None:
-    from ..report import _display_html, fmt_value, fr_number, html_table
+    from ..formatting import fmt_value, fr_number
+    from ..render import display_html, html_table
 
     if _no_candidates(rpt):
         return
@@ -500,12 +503,13 @@ def show_criteria_count(rpt) -> None:
     out = pd.DataFrame({"Critères remplis": [f"{k} sur {len(dist) - 1}" for k in dist["criteria_met"]],
                         "Établissements": [fr_number(x) for x in dist["count"]],
                         "Part": [fmt_value(x, "percent") for x in dist["share"]]})
-    _display_html(html_table(out, align_right=["Établissements", "Part"],
+    display_html(html_table(out, align_right=["Établissements", "Part"],
                              caption="Établissements candidats selon le nombre de critères remplis"))
 
 
 def show_sensitivity(rpt) -> None:
-    from ..report import _display_html, fr_number, html_table
+    from ..formatting import fr_number
+    from ..render import display_html, html_table
 
     if _no_candidates(rpt):
         return
@@ -517,18 +521,19 @@ def show_sensitivity(rpt) -> None:
                    for c in out.columns]
     out.insert(0, "Personnels certifiés", [f"≥ {fr_number(v)} %" for v in table.index])
     out = out.astype(str)
-    _display_html(html_table(out, align_right=list(out.columns[1:]),
+    display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption="Établissements formateurs selon les seuils retenus (les autres critères inchangés)"))
 
 
 def show_training_list(rpt) -> None:
-    from ..report import _display_html, _display_markdown, fmt_value, fr_number, html_table
+    from ..formatting import fmt_value, fr_number
+    from ..render import display_html, display_markdown, html_table
 
     if _no_candidates(rpt):
         return
     table = training_establishment_list(rpt.data, rpt.scope, rpt.period)
     if table.empty:
-        _display_markdown("*Aucun établissement candidat ne remplit tous les critères cette année.*")
+        display_markdown("*Aucun établissement candidat ne remplit tous les critères cette année.*")
         return
     # Teachers of one named establishment: a count under the threshold is secret.
     p = protect(table, ["trainer_teachers"], partition=False)
@@ -536,18 +541,19 @@ def show_training_list(rpt) -> None:
                         "Type": table["kind_label"],
                         "Personnels certifiés": [fmt_value(x, "percent") for x in table["staff_certified_share"]],
                         "Formateurs certifiés": p.text("trainer_teachers", fr_number)})
-    _display_html(html_table(out, align_right=["Personnels certifiés", "Formateurs certifiés"],
+    display_html(html_table(out, align_right=["Personnels certifiés", "Formateurs certifiés"],
                              caption="Établissements remplissant tous les critères") + p.note_html())
 
 
 def show_candidates_by_academy(rpt) -> None:
-    from ..report import _display_html, fmt_value, fr_number, html_table
+    from ..formatting import fmt_value, fr_number
+    from ..render import display_html, html_table
 
     table = candidates_by_academy(rpt.data, rpt.period)
     out = pd.DataFrame({"Académie": table["label"], "Candidats": [fr_number(x) for x in table["candidates"]],
                         "Part des candidats": [fmt_value(x, "percent") for x in table["share"]],
                         "Établissements formateurs": [fr_number(x) for x in table["training"]]})
-    _display_html(html_table(out, align_right=list(out.columns[1:]),
+    display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption=f"Candidats par académie (région), {rpt.period}"))
 
 
@@ -564,7 +570,8 @@ def samr_history_chart(rpt) -> None:
     """Stacked shares of S, A, M, R over the school years."""
     import matplotlib.pyplot as plt
 
-    from ..report import fmt_value, show_figure
+    from ..formatting import fmt_value
+    from ..render import show_figure
 
     hist = samr_history(rpt.data, rpt.scope, rpt.period)
     if hist.empty:
@@ -589,7 +596,7 @@ def samr_history_chart(rpt) -> None:
 
 def coverage_notes(rpt) -> list[str]:
     """Caveats with their figures, for the report's method section."""
-    from ..report import fr_number
+    from ..formatting import fr_number
 
     crit = load_criteria()
     notes = ["**Aucun objectif** : la feuille de route ne chiffre pas cette cible ; les statuts sont « sans "

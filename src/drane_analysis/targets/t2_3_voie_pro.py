@@ -34,7 +34,7 @@ from ..data import Data, breakdown_label
 from ..indicators import by_scope, rate_rows, series_frame
 from ..periods import Period
 from ..privacy import linked_breakdown
-from ..report import gap_sentence  # noqa: F401  (re-exported for the notebook)
+from ..render import gap_sentence  # noqa: F401  (re-exported for the notebook)
 from ..stats import (  # noqa: F401  (shared statistics)
     cluster_permutation_test,
     cluster_rate_table,
@@ -257,7 +257,7 @@ def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> p
 
     Returns group, label, value, numerator, denominator, ci_low, ci_high, sorted by label;
     the lycées are independent units (Wilson; ``ci_method`` for
-    :func:`~drane_analysis.report.gap_sentence`).
+    :func:`~drane_analysis.render.gap_sentence`).
     """
     if indicator == "vr_ar_training_days":
         return training_breakdown(data, VR_DOMAIN, scope, period, by)
@@ -396,7 +396,7 @@ def samr_by_track(data: Data, scope: str, period: str) -> tuple[pd.DataFrame, di
 
 def key_messages(rpt) -> str:
     """The report's opening sentences (French Markdown), every number from the data."""
-    from ..report import fmt_interval, fmt_value, fr_number, status_phrase
+    from ..formatting import fmt_interval, fmt_value, fr_number, status_phrase
 
     lines = []
     r = rpt.table.set_index("indicator")
@@ -441,7 +441,8 @@ def key_messages(rpt) -> str:
 
 
 def show_training(rpt) -> None:
-    from ..report import _display_html, fmt_value, fr_number, html_table
+    from ..formatting import fmt_value, fr_number
+    from ..render import display_html, html_table
 
     s = training_summary(rpt.data, VR_DOMAIN, rpt.scope, rpt.period)
     frame = pd.DataFrame([{
@@ -450,7 +451,7 @@ def show_training(rpt) -> None:
         "Journées stagiaires": fmt_value(s["trainee_days"], "trainee_days", False),
         "Part en e-formation": fmt_value(s["e_training_share"], "percent"),
     }])
-    _display_html(html_table(frame, align_right=list(frame.columns),
+    display_html(html_table(frame, align_right=list(frame.columns),
                              caption=f"Formations RV / RA et jumeaux numériques — {rpt.scope_label}, {rpt.period}"))
 
 
@@ -462,7 +463,8 @@ def vr_by_academy(data: Data, period: str) -> pd.DataFrame:
 
 def show_comparison(rpt) -> None:
     """The tests of the difference between lycée types, as a table."""
-    from ..report import _display_html, fmt_interval, fmt_value, fr_number, html_table
+    from ..formatting import fmt_interval, fmt_value, fr_number
+    from ..render import display_html, html_table
 
     cmp = compare_lycee_types(rpt.data, rpt.scope, rpt.period)
     if cmp.empty:
@@ -477,7 +479,7 @@ def show_comparison(rpt) -> None:
                                                                                        strict=True)],
         "Test exact de Fisher": [verdict(p) for p in cmp["p_value"]],
     })
-    _display_html(html_table(out, align_right=list(out.columns[1:6]),
+    display_html(html_table(out, align_right=list(out.columns[1:6]),
                              caption=f"Écarts d'usage entre types de lycées — {rpt.scope_label}, {rpt.period}"))
 
 
@@ -485,7 +487,8 @@ def lycee_type_chart(rpt) -> None:
     """Usage rate by lycée type over the school years, with intervals."""
     import matplotlib.pyplot as plt
 
-    from ..report import PALETTE, RED, fmt_value, show_figure
+    from ..formatting import PALETTE, RED, fmt_value
+    from ..render import show_figure
 
     hist = lycee_type_history(rpt.data, rpt.scope, rpt.period)
     if hist.empty:
@@ -527,7 +530,8 @@ def short_verdict(p_value: float) -> str:
 
 def show_intensity(rpt) -> None:
     """Mean classes, sessions and pupils per user lycée, LP and LPO, with Welch's test."""
-    from ..report import _display_html, fmt_interval, fr_number, html_table
+    from ..formatting import fmt_interval, fr_number
+    from ..render import display_html, html_table
 
     table = intensity_table(rpt.data, rpt.scope, rpt.period)
     names = {"classes": "Classes utilisatrices", "sessions": "Séances", "pupils": "Élèves concernés"}
@@ -544,13 +548,13 @@ def show_intensity(rpt) -> None:
                 f"{fr_number(rec.value, 1)} {fmt_interval(low, rec.ci_high, 'index')}" if pd.notna(rec.value) else "—")
         rows.append(row)
     out = pd.DataFrame(rows)
-    _display_html(html_table(out, align_right=[c for c in out.columns[1:] if not c.startswith("Écart")],
+    display_html(html_table(out, align_right=[c for c in out.columns[1:] if not c.startswith("Écart")],
                              caption="Intensité d'usage dans les lycées utilisateurs : moyenne et intervalle à 95 %"))
 
 
 def show_samr(rpt) -> str:
     """SAMR share by track, as a table; returns the sentence on the test (Markdown)."""
-    from ..report import fmt_interval, fmt_value
+    from ..formatting import fmt_interval, fmt_value
 
     table, test = samr_by_track(rpt.data, rpt.scope, rpt.period)
     if table.empty or table["denominator"].fillna(0).eq(0).any():
@@ -576,7 +580,7 @@ def general_coverage_sentence(rpt) -> str:
 
 def coverage_notes(rpt) -> list[str]:
     """Caveats with their figures, for the report's method section."""
-    from ..report import fr_number
+    from ..formatting import fr_number
 
     notes = []
     data = rpt.data

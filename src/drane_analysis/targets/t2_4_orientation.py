@@ -266,7 +266,7 @@ def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> p
     Also accepts ``nsi_rate_premiere`` and ``nsi_rate_girls_premiere`` (not headline
     indicators). Counts come without interval; rates with their interval, lycées as
     clusters (girls and boys of a lycée paired on it), and what
-    :func:`~drane_analysis.report.gap_sentence` needs to test a gap. Returns
+    :func:`~drane_analysis.render.gap_sentence` needs to test a gap. Returns
     ``group``, ``label``, value, numerator, denominator, ``ci_low``, ``ci_high`` sorted by label.
     """
     if indicator == "orientation_digital_projects":
@@ -631,19 +631,19 @@ def nsi_rates_by_level(data: Data, scope: str, period: str) -> pd.DataFrame:
 
 
 def _fmt(x, unit="percent", with_unit=True) -> str:
-    from ..report import fmt_value
+    from ..formatting import fmt_value
 
     return fmt_value(x, unit, with_unit)
 
 
 def _int(x) -> str:
-    from ..report import fr_number
+    from ..formatting import fr_number
 
     return fr_number(x, 0)
 
 
 def _interval(lo, hi, unit="percent") -> str:
-    from ..report import fmt_interval
+    from ..formatting import fmt_interval
 
     return fmt_interval(lo, hi, unit)
 
@@ -653,7 +653,7 @@ def _p(p: float) -> str:
         return "—"
     if p < 0.001:
         return "< 0,001"
-    from ..report import fr_number
+    from ..formatting import fr_number
 
     return fr_number(p, 3)
 
@@ -709,7 +709,7 @@ def key_messages(rpt) -> str:
 
 
 def _status(row) -> str:
-    from ..report import status_phrase
+    from ..formatting import status_phrase
 
     return status_phrase(row)
 
@@ -721,15 +721,15 @@ def _p_text(p: float) -> str:
 
 def show_projects(rpt) -> None:
     """Orientation actions of the year by programme (and academy), girls reached."""
-    from ..report import _display_html, _display_markdown, html_table
+    from ..render import display_html, display_markdown, html_table
 
     if not rpt.data.has("projets_orientation"):
-        _display_markdown("*Le dossier de données ne contient pas le tableau des actions d'orientation "
+        display_markdown("*Le dossier de données ne contient pas le tableau des actions d'orientation "
                           "(dossier `orientation/`).*")
         return
     table = programme_table(rpt.data, rpt.scope, rpt.period)
     if table.empty or table["actions"].sum() == 0:
-        _display_markdown("*Aucune action associant orientation et numérique n'est recensée pour ce périmètre et "
+        display_markdown("*Aucune action associant orientation et numérique n'est recensée pour ce périmètre et "
                           "cette année scolaire.*")
         return
     # Pupils (and girls) by programme: small counts are secret, and so is the girls' share they
@@ -750,7 +750,7 @@ def show_projects(rpt) -> None:
     out["Part des filles"] = p.text("girls_share", _fmt)
     out["Intervalle à 95 %"] = [p.rules.marker if h else _interval(lo, hi) for lo, hi, h in
                                 zip(table["ci_low"], table["ci_high"], p.mask("ci_low"), strict=True)]
-    _display_html(html_table(out, align_right=list(out.columns[1:]),
+    display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption=f"Actions associant orientation et numérique, {rpt.period}") + p.note_html())
 
 
@@ -770,7 +770,7 @@ def show_breakdown(rpt, indicator: str, by: str, title: str, *, chart: bool = Fa
 
     Counts are shown as a plain two-column table (they are exhaustive, without interval).
     """
-    from ..report import _display_html, _display_markdown, html_table
+    from ..render import display_html, display_markdown, html_table
 
     known = {i.id for i in rpt.catalogue.indicators(TARGET)}
     unit = rpt.catalogue.indicator(indicator).unit if indicator in known else "percent"
@@ -779,7 +779,7 @@ def show_breakdown(rpt, indicator: str, by: str, title: str, *, chart: bool = Fa
         source = ("projets_orientation" if indicator == "orientation_digital_projects"
                   else LEVEL_SOURCES[INDICATOR_LEVEL[indicator][0]])
         if rpt.data.has(source):  # an absent file is said elsewhere
-            _display_markdown(f"*{title} : pas de données pour {rpt.period}.*")
+            display_markdown(f"*{title} : pas de données pour {rpt.period}.*")
         return
     persons = indicator != "orientation_digital_projects"  # NSI pupils are persons; actions are not
     if chart and len(table) > 1:
@@ -787,7 +787,7 @@ def show_breakdown(rpt, indicator: str, by: str, title: str, *, chart: bool = Fa
     if unit == "count":
         p = protect_breakdown(table, unit, persons=persons)
         out = pd.DataFrame({by_title(rpt, by): table["label"], count_label: p.text("value", _int)})
-        _display_html(html_table(out, align_right=[count_label], caption=title) + p.note_html())
+        display_html(html_table(out, align_right=[count_label], caption=title) + p.note_html())
     else:
         rpt.show_table(table, unit, group_title=by_title(rpt, by), count_label=count_label, caption=title,
                        persons=persons)
@@ -795,11 +795,11 @@ def show_breakdown(rpt, indicator: str, by: str, title: str, *, chart: bool = Fa
 
 def show_nsi_levels(rpt) -> None:
     """NSI in première and terminale: pupils, rates by sex, girls' share (levels as columns)."""
-    from ..report import _display_html, _display_markdown, html_table
+    from ..render import display_html, display_markdown, html_table
 
     t = nsi_rates_by_level(rpt.data, rpt.scope, rpt.period)
     if t.empty:
-        _display_markdown(f"*Les fichiers de spécialités ne couvrent pas l'année {rpt.period}.*")
+        display_markdown(f"*Les fichiers de spécialités ne couvrent pas l'année {rpt.period}.*")
         return
     measures = [("Élèves en NSI", "nsi", None), ("Élèves du niveau", "pupils", None),
                 ("Part des élèves suivant NSI", "rate", "rate"),
@@ -811,13 +811,13 @@ def show_nsi_levels(rpt) -> None:
         out[rec["label"]] = [_int(rec[col]) if ci is None else
                              f"{_fmt(rec[col])} {_interval(rec[f'{ci}_low'], rec[f'{ci}_high'])}"
                              for _, col, ci in measures]
-    _display_html(html_table(out, align_right=list(out.columns[1:]),
+    display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption=f"La spécialité NSI en {rpt.period} (intervalles à 95 % entre crochets)"))
 
 
 def show_doubling(rpt) -> None:
     """The four "double in 3 years" indicators against their 2020-2021 value."""
-    from ..report import _display_html, _display_markdown, html_table
+    from ..render import display_html, display_markdown, html_table
 
     t = doubling_table(rpt)
     if t.empty:
@@ -832,17 +832,17 @@ def show_doubling(rpt) -> None:
         "Rapport": [("× " + _fmt(x, "index", False)) if pd.notna(x) else "—" for x in t["ratio"]],
         "Statut": t["status_label"],
     })
-    _display_html(html_table(out, align_right=list(out.columns[1:-1]),
+    display_html(html_table(out, align_right=list(out.columns[1:-1]),
                              caption="Objectif « doubler en 3 ans » (référence 2020-2021, échéance 2023-2024)"))
     if t["base"].isna().all():
-        _display_markdown("*Les données ne couvrent pas l'année de référence 2020-2021 : l'objectif de doublement "
+        display_markdown("*Les données ne couvrent pas l'année de référence 2020-2021 : l'objectif de doublement "
                           "ne peut pas être chiffré (statut « sans objectif chiffré »).*")
 
 
 def show_progress(rpt, level: str, by: str) -> None:
     """NSI pupils and share of girls taking NSI of a level by group: 2020-2021, this year,
     ratio (:func:`progress_by_group` for both, in one table)."""
-    from ..report import _display_html, _display_markdown, html_table
+    from ..render import display_html, display_markdown, html_table
 
     pupils = progress_by_group(rpt.data, f"nsi_pupils_{level}", rpt.scope, rpt.period, by)
     title = f"NSI en {LEVEL_LABELS[level]} : {by_title(rpt, by).lower()}"
@@ -850,7 +850,7 @@ def show_progress(rpt, level: str, by: str) -> None:
         if nsi_frame(rpt.data, level).empty:
             return  # no file for the level: said once by show_nsi_levels and show_gender_gap
         if by == groupings(rpt)[0]:  # one note per level
-            _display_markdown(f"*NSI en {LEVEL_LABELS[level]} : l'année de référence 2020-2021 ou l'année "
+            display_markdown(f"*NSI en {LEVEL_LABELS[level]} : l'année de référence 2020-2021 ou l'année "
                               f"{rpt.period} manque dans les données ; pas de comparaison par groupe.*")
         return
     # NSI pupils by group (both years) are counts of persons; the girls' NSI rate of a group is
@@ -880,14 +880,14 @@ def show_progress(rpt, level: str, by: str) -> None:
                                                  p.mask("value_share"), strict=True)],
         "× filles": [marker if h else x for x, h in zip(ratio_s, p.mask("ratio_share"), strict=True)],
     })
-    _display_html(html_table(out, align_right=list(out.columns[1:]),
+    display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption=f"{title} — élèves de NSI et part des filles du niveau qui suivent NSI, "
                                      "référence (réf.) 2020-2021, objectif × 2") + p.note_html())
 
 
 def show_gender_gap(rpt, level: str, by: str = "period") -> None:
     """Girls' and boys' NSI rates with the gap's interval and test, per year or per group."""
-    from ..report import _display_html, _display_markdown, html_table
+    from ..render import display_html, display_markdown, html_table
 
     def table_of(scope: str) -> pd.DataFrame:
         g = gender_gap(rpt.data, level, scope, by=by, period=rpt.period)
@@ -897,7 +897,7 @@ def show_gender_gap(rpt, level: str, by: str = "period") -> None:
     t = table_of(rpt.scope)
     if t.empty:
         if by == "period":
-            _display_markdown(f"*Pas de données de {LEVEL_LABELS[level]} pour comparer filles et garçons.*")
+            display_markdown(f"*Pas de données de {LEVEL_LABELS[level]} pour comparer filles et garçons.*")
         return
     first = "Année" if by == "period" else by_title(rpt, by)
     # By group (not by year of the whole scope): girls and boys of a group, and those of them
@@ -937,14 +937,15 @@ def show_gender_gap(rpt, level: str, by: str = "period") -> None:
         out["p ajusté (Holm)"] = shown("p_holm", [_p(x) for x in t["p_holm"]])
         caption = (f"Part des filles et des garçons de {LEVEL_LABELS[level]} suivant NSI, "
                    f"{by_title(rpt, by).lower()}, {rpt.period}")
-    _display_html(html_table(out, align_right=list(out.columns[1:]), caption=caption) + p.note_html())
+    display_html(html_table(out, align_right=list(out.columns[1:]), caption=caption) + p.note_html())
 
 
 def gap_chart(rpt, level: str) -> None:
     """Girls' and boys' NSI rates over the years, with their intervals."""
     import matplotlib.pyplot as plt
 
-    from ..report import BLUE, PALETTE, show_figure
+    from ..formatting import BLUE, PALETTE
+    from ..render import show_figure
 
     t = gender_gap(rpt.data, level, rpt.scope, by="period", period=rpt.period)
     if len(t) < 2:  # one year: the table below says it all
@@ -971,14 +972,14 @@ def gap_chart(rpt, level: str) -> None:
 
 def _projection(trend) -> str:
     """A trend's projection with its prediction interval, « (indicatif) » without one."""
-    from ..report import fmt_projection
+    from ..formatting import fmt_projection
 
     return fmt_projection(trend["projection"], trend["projection_low"], trend["projection_high"], "percent",
                           bool(trend.get("projection_indicative", False)))
 
 
 def _odds(x: float) -> str:
-    from ..report import fr_number
+    from ..formatting import fr_number
 
     return fr_number(x, 2)
 
@@ -998,7 +999,7 @@ def _odds_interval(lo: float, hi: float) -> str:
 
 def show_trends(rpt) -> None:
     """The girls' share trend (logistic) and the gap's trend, levels as columns."""
-    from ..report import _display_html, _display_markdown, html_table
+    from ..render import display_html, display_markdown, html_table
 
     columns, sentences = {}, []
     rel = doubling()
@@ -1037,7 +1038,7 @@ def show_trends(rpt) -> None:
                              f"{narrow}.")
             sentences.append(sentence)
     if not columns:
-        _display_markdown(f"*Une seule année observée jusqu'en {rpt.period} : pas de tendance estimable.*")
+        display_markdown(f"*Une seule année observée jusqu'en {rpt.period} : pas de tendance estimable.*")
         return
     out = pd.DataFrame({"Mesure": [
         "Années observées", "Part des filles parmi les élèves de NSI (première → dernière année)",
@@ -1048,17 +1049,17 @@ def show_trends(rpt) -> None:
         "Chances des filles de choisir NSI / celles des garçons (dernière année)",
         "Évolution annuelle de ce rapport (> 1 : l'écart se resserre)", "p (évolution de l'écart)",
     ], **columns})
-    _display_html(html_table(out, align_right=list(out.columns[1:]),
+    display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption="Tendance de la part des filles en NSI et de l'écart filles / garçons "
                                      "(régression logistique sur les effectifs par lycée, intervalles à 95 % ; "
                                      "projections : la méthode des statuts, intervalle de prévision à 95 %)"))
     if sentences:
-        _display_markdown(" ".join(sentences))
+        display_markdown(" ".join(sentences))
 
 
 def show_group_trends(rpt, level: str, by: str) -> None:
     """The girls' share trend group by group (Holm-adjusted p-values)."""
-    from ..report import _display_html, html_table
+    from ..render import display_html, html_table
 
     t = girls_share_trend(rpt.data, level, rpt.scope, by=by, up_to=rpt.period)
     t = t[t["n_years"] >= 2] if not t.empty else t
@@ -1092,20 +1093,20 @@ def show_group_trends(rpt, level: str, by: str) -> None:
         "p": shown("p_value", [_p(x) for x in t["p_value"]]),
         "p ajusté (Holm)": shown("p_holm", [_p(x) for x in t["p_holm"]]),
     })
-    _display_html(html_table(out, align_right=list(out.columns[1:]),
+    display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption=f"Tendance de la part des filles parmi les élèves de NSI en "
                                      f"{LEVEL_LABELS[level]}, {by_title(rpt, by).lower()}") + p.note_html())
 
 
 def show_baseline(rpt) -> None:
     """The roadmap's baseline against the data (region, 2020-2021)."""
-    from ..report import _display_html, _display_markdown, html_table
+    from ..render import display_html, display_markdown, html_table
 
     t = baseline_check(rpt.data)
     if t.empty:
         return
     if t["value"].isna().all():
-        _display_markdown(f"*Les données ne couvrent pas l'année du point de départ ({t.iloc[0]['period']}) : la "
+        display_markdown(f"*Les données ne couvrent pas l'année du point de départ ({t.iloc[0]['period']}) : la "
                           "comparaison avec la feuille de route n'est pas possible.*")
         return
     verdict = {True: "cohérent", False: "écart", None: "—"}
@@ -1117,7 +1118,7 @@ def show_baseline(rpt) -> None:
         "Élèves": [f"{_int(k)} sur {_int(n)}" for k, n in zip(t["numerator"], t["denominator"], strict=True)],
         "Lecture": [verdict[c] for c in t["consistent"]],
     })
-    _display_html(html_table(out, align_right=["Feuille de route", "Données", "Intervalle à 95 %", "Élèves"],
+    display_html(html_table(out, align_right=["Feuille de route", "Données", "Intervalle à 95 %", "Élèves"],
                              caption=f"Point de départ de la feuille de route ({t.iloc[0]['period']}, région "
                                      "académique) et données"))
 
@@ -1125,14 +1126,14 @@ def show_baseline(rpt) -> None:
 def show_sources(rpt) -> None:
     """The specialties files read and the years they cover."""
     from .. import sources
-    from ..report import _display_html, _display_markdown, html_table
+    from ..render import display_html, display_markdown, html_table
 
     cov = specialties_coverage(rpt.data)
     files = []
     for level in LEVELS:
         files += [p.name for p in sources.contract(LEVEL_SOURCES[level]).files(rpt.data.dir)]
     if cov.empty:
-        _display_markdown("*Aucun fichier de spécialités dans le dossier de données.*")
+        display_markdown("*Aucun fichier de spécialités dans le dossier de données.*")
         return
     cov = cov[cov["period"] != "masqué"]
     out = pd.DataFrame({
@@ -1142,8 +1143,8 @@ def show_sources(rpt) -> None:
     })
     origin = "données de démonstration" if rpt.data.is_demo else "données ouvertes de la DEPP"
     names = ", ".join(f"`{f}`" for f in files) if files else "—"
-    _display_markdown(f"Fichiers lus ({origin}) : {names}.")
-    _display_html(html_table(out, align_right=list(out.columns[2:]),
+    display_markdown(f"Fichiers lus ({origin}) : {names}.")
+    display_html(html_table(out, align_right=list(out.columns[2:]),
                              caption="Années couvertes par les fichiers de spécialités"))
 
 

@@ -231,7 +231,7 @@ def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> p
     ``priority_education``, ``academy``, ``domain``, ``category``; training actions:
     ``academy``, ``operator``, ``public``; resources: ``academy``, ``domain``. The rate
     comes with its interval, establishments as clusters (and what
-    :func:`~drane_analysis.report.gap_sentence` needs to test a gap); counts without. Also
+    :func:`~drane_analysis.render.gap_sentence` needs to test a gap); counts without. Also
     accepts ``eac_artist_digital_share``
     (artist interventions relying on digital among all artist interventions) and
     ``eac_practice_digital_share`` (projects with a digital practice among all projects).
@@ -396,25 +396,25 @@ def resources_table(data: Data, scope: str, up_to: str | None = None) -> pd.Data
 
 
 def _fmt(x, unit="percent", with_unit=True) -> str:
-    from ..report import fmt_value
+    from ..formatting import fmt_value
 
     return fmt_value(x, unit, with_unit)
 
 
 def _int(x) -> str:
-    from ..report import fr_number
+    from ..formatting import fr_number
 
     return fr_number(x, 0)
 
 
 def _interval(lo, hi, unit="percent") -> str:
-    from ..report import fmt_interval
+    from ..formatting import fmt_interval
 
     return fmt_interval(lo, hi, unit)
 
 
 def _p(p: float) -> str:
-    from ..report import fr_number
+    from ..formatting import fr_number
 
     if p is None or not np.isfinite(p):
         return "—"
@@ -460,11 +460,11 @@ def key_messages(rpt) -> str:
 
 def show_flags(rpt) -> None:
     """The digital flags of the year's projects, with shares and intervals."""
-    from ..report import _display_html, _display_markdown, html_table
+    from ..render import display_html, display_markdown, html_table
 
     t = flags_table(rpt.data, rpt.scope, rpt.period)
     if t["base"].iloc[0] == 0:
-        _display_markdown(f"*Aucun projet EAC recensé pour ce périmètre en {rpt.period}.*")
+        display_markdown(f"*Aucun projet EAC recensé pour ce périmètre en {rpt.period}.*")
         return
     out = pd.DataFrame({
         "Caractéristique": t["label"], "Projets": [_int(x) for x in t["count"]],
@@ -472,7 +472,7 @@ def show_flags(rpt) -> None:
         "Part": [_fmt(x) for x in t["share"]],
         "Intervalle à 95 %": [_interval(lo, hi) for lo, hi in zip(t["ci_low"], t["ci_high"], strict=True)],
     })
-    _display_html(html_table(out, align_right=["Projets", "Part", "Intervalle à 95 %"],
+    display_html(html_table(out, align_right=["Projets", "Part", "Intervalle à 95 %"],
                              caption=f"Le numérique dans les projets EAC, {rpt.period}"))
 
 
@@ -491,45 +491,45 @@ def show_breakdown(rpt, indicator: str, by: str, title: str, *, chart: bool = Fa
 
     Counts are shown as a plain two-column table (exhaustive, without interval).
     """
-    from ..report import _display_html, _display_markdown, html_table
+    from ..render import display_html, display_markdown, html_table
 
     known = {i.id for i in rpt.catalogue.indicators(TARGET)}
     unit = rpt.catalogue.indicator(indicator).unit if indicator in known else "percent"
     table = breakdown(rpt.data, indicator, rpt.scope, rpt.period, by).dropna(subset=["value"])
     if table.empty:
-        _display_markdown(f"*{title} : pas de données pour {rpt.period}.*")
+        display_markdown(f"*{title} : pas de données pour {rpt.period}.*")
         return
     if chart and len(table) > 1:
         rpt.breakdown_chart(table, title, unit, objective=objective)
     if unit == "count":
         out = pd.DataFrame({by_title(rpt, by): table["label"], count_label: [_int(x) for x in table["value"]]})
-        _display_html(html_table(out, align_right=[count_label], caption=title))
+        display_html(html_table(out, align_right=[count_label], caption=title))
     else:
         rpt.show_table(table, unit, group_title=by_title(rpt, by), count_label=count_label, caption=title)
 
 
 def show_counts(rpt, by: str) -> None:
     """Artists' interventions and practices relying on digital, by group, in one table."""
-    from ..report import _display_html, _display_markdown, html_table
+    from ..render import display_html, display_markdown, html_table
 
     a = breakdown(rpt.data, "eac_artist_digital_interventions", rpt.scope, rpt.period, by)
     p = breakdown(rpt.data, "eac_digital_practices", rpt.scope, rpt.period, by)
     if a.empty:
-        _display_markdown(f"*Aucun projet EAC recensé pour ce périmètre en {rpt.period}.*")
+        display_markdown(f"*Aucun projet EAC recensé pour ce périmètre en {rpt.period}.*")
         return
     t = a[["label", "value"]].merge(p[["label", "value"]], on="label", suffixes=("_a", "_p"))
     t = t.sort_values("label", key=sort_key)
     out = pd.DataFrame({by_title(rpt, by): t["label"],
                         "Projets avec intervention d'artiste numérique": [_int(x) for x in t["value_a"]],
                         "Projets avec pratique artistique numérique": [_int(x) for x in t["value_p"]]})
-    _display_html(html_table(out, align_right=list(out.columns[1:]),
+    display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption=f"Projets dont une intervention d'artiste ou la pratique s'appuie sur le "
                                      f"numérique, {rpt.period}"))
 
 
 def show_gaps(rpt) -> None:
     """The pole (Limoges) against the other academies and rural against urban, year by year."""
-    from ..report import _display_html, _display_markdown, html_table
+    from ..render import display_html, display_markdown, html_table
 
     blocks = []
     if rpt.scope == referential.REGION_SCOPE:
@@ -550,7 +550,7 @@ def show_gaps(rpt) -> None:
                                for v, lo, hi in zip(t["diff"], t["diff_low"], t["diff_high"], strict=True)],
             "p (test)": [_p(x) for x in t["p_value"]],
         })
-        _display_html(html_table(out, align_right=list(out.columns[1:]),
+        display_html(html_table(out, align_right=list(out.columns[1:]),
                                  caption=f"Part des projets mobilisant le numérique : {a_label} / {b_label.lower()}"))
         cur = t[t["period"] == rpt.period]
         if not cur.empty:
@@ -560,12 +560,12 @@ def show_gaps(rpt) -> None:
             sentences.append(f"En {rpt.period}, {a_subject} {_fmt(abs(c['diff']), 'percent_points')} {sign} "
                              f"sur {b_subject} ({sig}, p {_p(c['p_value'])}).")
     if sentences:
-        _display_markdown(" ".join(sentences))
+        display_markdown(" ".join(sentences))
 
 
 def show_group_tests(rpt, by: str, title: str) -> None:
     """Each group against the rest (establishments as clusters, Holm)."""
-    from ..report import _display_html, html_table
+    from ..render import display_html, html_table
 
     t = group_tests(rpt.data, rpt.scope, rpt.period, by)
     if len(t) < 2:
@@ -577,20 +577,21 @@ def show_group_tests(rpt, by: str, title: str) -> None:
                            for v, lo, hi in zip(t["diff"], t["diff_low"], t["diff_high"], strict=True)],
         "p": [_p(x) for x in t["p_value"]], "p ajusté (Holm)": [_p(x) for x in t["p_holm"]],
     })
-    _display_html(html_table(out, align_right=list(out.columns[1:]),
+    display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption=f"Chaque groupe comparé au reste du périmètre, {rpt.period}"))
 
 
 def show_trend_test(rpt) -> None:
     """The logistic trend of the digital share, in a sentence."""
-    from ..report import _display_markdown, fr_number
+    from ..formatting import fr_number
+    from ..render import display_markdown
 
     t = digital_share_trend(rpt.data, rpt.scope, up_to=rpt.period)
     if t["n_years"] < 2 or not np.isfinite(t["odds_ratio"]):
-        _display_markdown("*Une seule année observée : pas de tendance estimable.*")
+        display_markdown("*Une seule année observée : pas de tendance estimable.*")
         return
     sig = "significative" if t["p_value"] < 0.05 else "non significative"
-    _display_markdown(
+    display_markdown(
         f"Sur {t['n_years']} années, la part des projets mobilisant le numérique évolue de "
         f"**{_fmt(t['points_per_year'], 'percent_points', False)} point par an** en moyenne (intervalle à 95 % "
         f"{_interval(t['points_low'], t['points_high'], 'percent_points')} ; rapport de cotes annuel "
@@ -600,11 +601,11 @@ def show_trend_test(rpt) -> None:
 
 def show_training(rpt) -> None:
     """Training actions per year with their sessions, trainees and INSPE share."""
-    from ..report import _display_html, _display_markdown, html_table
+    from ..render import display_html, display_markdown, html_table
 
     t = training_table(rpt.data, rpt.scope, up_to=rpt.period)
     if t.empty:
-        _display_markdown("*Aucun fichier de formation dans le dossier de données.*")
+        display_markdown("*Aucun fichier de formation dans le dossier de données.*")
         return
     out = pd.DataFrame({
         "Année scolaire": t["period"], "Actions (modules)": [_int(x) for x in t["actions"]],
@@ -613,24 +614,24 @@ def show_training(rpt) -> None:
     })
     if rpt.scope == referential.REGION_SCOPE:
         out["Académies concernées"] = [_int(x) for x in t["academies"]]
-    _display_html(html_table(out, align_right=list(out.columns[1:]),
+    display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption="Actions de formation « numérique et EAC » par année scolaire"))
 
 
 def show_resources(rpt) -> None:
     """Resources flagged and model actions per year against the objectives."""
-    from ..report import _display_html, _display_markdown, html_table
+    from ..render import display_html, display_markdown, html_table
 
     t = resources_table(rpt.data, rpt.scope, up_to=rpt.period)
     if t.empty:
-        _display_markdown("*Aucune liste de ressources EAC dans le dossier de données.*")
+        display_markdown("*Aucune liste de ressources EAC dans le dossier de données.*")
         return
     out = pd.DataFrame({
         "Année scolaire": t["period"], "Ressources repérées": [_int(x) for x in t["resources"]],
         "Actions exemplaires valorisées": [_int(x) for x in t["model_actions"]],
         "Domaines artistiques couverts": [_int(x) for x in t["domains"]],
     })
-    _display_html(html_table(out, align_right=list(out.columns[1:]),
+    display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption="Ressources et actions exemplaires par année (objectifs régionaux : une "
                                      "cinquantaine et 7 à 10 par an)"))
 

@@ -242,7 +242,7 @@ def committees_matrix(data: Data, scope: str, period: str) -> pd.DataFrame:
 
 def key_messages(rpt) -> str:
     """The report's opening sentences (French Markdown), every number from the data."""
-    from ..report import fmt_value, status_phrase
+    from ..formatting import fmt_value, status_phrase
 
     lines = []
     try:
@@ -271,11 +271,12 @@ def key_messages(rpt) -> str:
 
 def show_short_authorities(rpt) -> None:
     """The table naming the authorities below the minimum (or a sentence if none)."""
-    from ..report import _display_html, _display_markdown, fr_number, html_table
+    from ..formatting import fr_number
+    from ..render import display_html, display_markdown, html_table
 
     short = short_authorities(rpt.data, rpt.scope, rpt.period)
     if short.empty:
-        _display_markdown(f"*Toutes les collectivités partenaires du périmètre ont tenu au moins "
+        display_markdown(f"*Toutes les collectivités partenaires du périmètre ont tenu au moins "
                           f"{MINIMUM_PER_YEAR} comités de pilotage en {rpt.period}.*")
         return
 
@@ -294,18 +295,18 @@ def show_short_authorities(rpt) -> None:
         "En deçà l'année précédente": [last_year(x) for x in short["short_last_year"]],
         "Années en deçà": [f"{a} sur {b}" for a, b in zip(short["years_short"], short["years_covered"], strict=True)],
     })
-    _display_html(html_table(out, align_right=["Comités de pilotage", "Manquants", "Comités techniques"],
+    display_html(html_table(out, align_right=["Comités de pilotage", "Manquants", "Comités techniques"],
                              caption=f"Collectivités en deçà de {MINIMUM_PER_YEAR} comités de pilotage en "
                                      f"{rpt.period}"))
 
 
 def show_matrix(rpt) -> None:
     """Steering committees per authority and year (minimum reached or not), as a table."""
-    from ..report import _display_html, _display_markdown, html_table
+    from ..render import display_html, display_markdown, html_table
 
     matrix = committees_matrix(rpt.data, rpt.scope, rpt.period)
     if matrix.empty:
-        _display_markdown("*Pas de données de comités pour ce périmètre.*")
+        display_markdown("*Pas de données de comités pour ce périmètre.*")
         return
 
     def cell(x: float) -> str:
@@ -317,14 +318,15 @@ def show_matrix(rpt) -> None:
     out = pd.DataFrame({"Collectivité": matrix.index})
     for period in matrix.columns:
         out[period] = [cell(x) for x in matrix[period]]
-    _display_html(html_table(out, align_right=list(matrix.columns),
+    display_html(html_table(out, align_right=list(matrix.columns),
                              caption=f"Comités de pilotage par collectivité et par année (✗ : moins de "
                                      f"{MINIMUM_PER_YEAR} ; — : pas partenaire cette année-là)"))
 
 
 def show_departments(rpt) -> None:
     """Table: steering committees held and expected, by department (the Région apart)."""
-    from ..report import _display_html, fmt_interval, fmt_value, fr_number, html_table
+    from ..formatting import fmt_interval, fmt_value, fr_number
+    from ..render import display_html, html_table
 
     count = breakdown(rpt.data, "steering_committees", rpt.scope, rpt.period, "department")
     rate = breakdown(rpt.data, "authorities_min_committees_rate", rpt.scope, rpt.period, "department")
@@ -338,7 +340,7 @@ def show_departments(rpt) -> None:
             f"{fr_number(rate.loc[g, 'numerator'])} ({fmt_value(rate.loc[g, 'value'], 'percent')} "
             f"{fmt_interval(rate.loc[g, 'ci_low'], rate.loc[g, 'ci_high'], 'percent')})" for g in count["group"]],
     })
-    _display_html(html_table(out, align_right=list(out.columns[1:]),
+    display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption=f"Comités de pilotage par département ({rpt.period})"))
 
 
@@ -346,7 +348,8 @@ def committees_trend(rpt) -> None:
     """Bars: steering committees held per school year, against the minimum expected."""
     import matplotlib.pyplot as plt
 
-    from ..report import BLUE_LIGHT, RED, show_figure
+    from ..formatting import BLUE_LIGHT, RED
+    from ..render import show_figure
 
     years = scope_rows(authority_years(rpt.data), rpt.scope)
     years = years[years["period"].map(lambda p: Period.parse(p) <= Period.parse(rpt.period))]
@@ -380,7 +383,8 @@ def committees_chart(rpt) -> None:
     """Bars: steering committees per authority in the year, with the minimum as a line."""
     import matplotlib.pyplot as plt
 
-    from ..report import BLUE_LIGHT, RED, show_figure
+    from ..formatting import BLUE_LIGHT, RED
+    from ..render import show_figure
 
     years = scope_rows(authority_years(rpt.data), rpt.scope)
     cur = years[years["period"] == rpt.period].sort_values(["steering", "name"])
@@ -434,6 +438,6 @@ def coverage_notes(rpt) -> list[str]:
 
 
 def _int(x: float) -> str:
-    from ..report import fr_number
+    from ..formatting import fr_number
 
     return fr_number(x, 0)

@@ -30,7 +30,7 @@ from ..data import Data, breakdown_label
 from ..indicators import rate_rows, series_frame
 from ..periods import Period, period_range
 from ..privacy import linked_breakdown, protect_breakdown, protect_scopes
-from ..report import gap_sentence  # noqa: F401  (re-exported for the notebook)
+from ..render import gap_sentence  # noqa: F401  (re-exported for the notebook)
 from ..sources.pilotage import RELAY_REFERENCE_DAY, select_active_relays
 from ..stats import (
     difference_interval,  # noqa: F401  (shared statistics)
@@ -437,7 +437,7 @@ def department_history(data: Data, scope: str, period: str) -> pd.DataFrame:
 
 def key_messages(rpt) -> str:
     """The report's opening sentences (French Markdown), every number from the data."""
-    from ..report import fmt_value
+    from ..formatting import fmt_value
 
     lines = []
     rate = rpt.row("relay_coverage_rate")
@@ -466,7 +466,8 @@ def key_messages(rpt) -> str:
 
 def show_uncovered_departments(rpt) -> None:
     """Table: uncovered establishments and communes by department."""
-    from ..report import _display_html, fmt_interval, fmt_value, fr_number, html_table
+    from ..formatting import fmt_interval, fmt_value, fr_number
+    from ..render import display_html, html_table
 
     dept = uncovered_by_department(rpt.data, rpt.scope, rpt.period)
     out = pd.DataFrame({
@@ -479,18 +480,19 @@ def show_uncovered_departments(rpt) -> None:
         "Couverture [IC 95 %]": [f"{fmt_value(v, 'percent')} {fmt_interval(a, b, 'percent')}" for v, a, b in
                                  zip(dept["value"], dept["ci_low"], dept["ci_high"], strict=True)],
     })
-    _display_html(html_table(out, align_right=list(out.columns[1:]),
+    display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption=f"Établissements sans relais numérique actif au 15 janvier, par département "
                                      f"({rpt.period}) ; communes touchées : au moins un établissement sans relais"))
 
 
 def show_uncovered_communes(rpt, top: int = 15) -> None:
     """Table: the communes with the most establishments without a relay."""
-    from ..report import _display_html, _display_markdown, fmt_value, fr_number, html_table
+    from ..formatting import fmt_value, fr_number
+    from ..render import display_html, display_markdown, html_table
 
     communes = uncovered_communes(rpt.data, rpt.scope, rpt.period)
     if communes.empty:
-        _display_markdown("*Tous les établissements du périmètre sont couverts par un relais.*")
+        display_markdown("*Tous les établissements du périmètre sont couverts par un relais.*")
         return
     shown = communes.head(top)
     out = pd.DataFrame({
@@ -505,13 +507,14 @@ def show_uncovered_communes(rpt, top: int = 15) -> None:
     })
     caption = (f"Communes ayant le plus d'établissements sans relais ({len(shown)} premières sur "
                f"{fr_number(len(communes))} communes concernées, {rpt.period})")
-    _display_html(html_table(out, align_right=["Établissements", "Sans relais", "Part sans relais"],
+    display_html(html_table(out, align_right=["Établissements", "Sans relais", "Part sans relais"],
                              caption=caption))
 
 
 def show_functions(rpt) -> None:
     """Table: relays and establishments covered by function."""
-    from ..report import _display_html, fr_number, html_table
+    from ..formatting import fr_number
+    from ..render import display_html, html_table
 
     # Relays are persons (one function each): a function held by fewer than the threshold is
     # secret, jointly with the same table of every scope.
@@ -524,14 +527,15 @@ def show_functions(rpt) -> None:
         "Établissements couverts": [fr_number(x) for x in table["establishments"]],
         "dont couverts par cette seule fonction": [fr_number(x) for x in table["only_relay"]],
     })
-    _display_html(html_table(out, align_right=list(out.columns[1:]),
+    display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption=f"Relais actifs au 15 janvier {Period.parse(rpt.period).end} par fonction")
                   + p.note_html())
 
 
 def show_relays_by_department(rpt) -> None:
     """Table: active relays and establishments per relay, by department."""
-    from ..report import _display_html, fr_number, html_table
+    from ..formatting import fr_number
+    from ..render import display_html, html_table
 
     relays = breakdown(rpt.data, "relays_active", rpt.scope, rpt.period, "department").reset_index(drop=True)
     cov = breakdown(rpt.data, "relay_coverage_rate", rpt.scope, rpt.period, "department").set_index("group")
@@ -546,7 +550,7 @@ def show_relays_by_department(rpt) -> None:
         "Établissements couverts": [fr_number(c) for c in covered],
         "Établissements par relais": p.text("per_relay", lambda x: fr_number(x, 1)),
     })
-    _display_html(html_table(out, align_right=list(out.columns[1:]),
+    display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption=f"Relais actifs par département au 15 janvier {Period.parse(rpt.period).end} "
                                      "(un relais compte dans chaque département qu'il couvre)") + p.note_html())
 
@@ -555,8 +559,9 @@ def coverage_map(rpt) -> None:
     """Scatter of the establishments by their coordinates, the uncovered ones in red."""
     import matplotlib.pyplot as plt
 
+    from ..formatting import BLUE_LIGHT, RED
     from ..maps import draw_outlines
-    from ..report import BLUE_LIGHT, RED, show_figure
+    from ..render import show_figure
 
     cur = _current(rpt.data, rpt.scope, rpt.period)
     cur = cur[np.isfinite(cur["latitude"]) & np.isfinite(cur["longitude"])]
@@ -590,7 +595,8 @@ def department_chart(rpt) -> None:
     """Lines: coverage per department over the school years up to the report's."""
     import matplotlib.pyplot as plt
 
-    from ..report import PALETTE, fmt_value, show_figure
+    from ..formatting import PALETTE, fmt_value
+    from ..render import show_figure
 
     hist = department_history(rpt.data, rpt.scope, rpt.period)
     if hist.empty or hist["year"].nunique() < 2:
@@ -641,6 +647,6 @@ def coverage_notes(rpt) -> list[str]:
 
 
 def _int(x: float) -> str:
-    from ..report import fr_number
+    from ..formatting import fr_number
 
     return fr_number(x, 0)

@@ -640,7 +640,7 @@ def _has_sources(data: Data, outcome: str) -> bool:
 
 def key_messages(rpt) -> str:
     """The report's opening sentences (French Markdown), every number from the data."""
-    from ..report import fmt_value
+    from ..formatting import fmt_value
 
     lines = []
     if rpt.scope != referential.REGION_SCOPE:
@@ -674,7 +674,7 @@ def key_messages(rpt) -> str:
 
 def inference_sentence(e: dict, unit: str) -> str:
     """French Markdown: what the design can say about one estimate (rank, p-value, interval)."""
-    from ..report import fmt_value
+    from ..formatting import fmt_value
 
     n, p = e["n_departments"], e["p_value"]
     if not np.isfinite(p) or n < 3:
@@ -703,19 +703,13 @@ def inference_sentence(e: dict, unit: str) -> str:
 
 def show_effects(rpt) -> None:
     """Table: every estimate (outcome × design) for the report's year, with its interval."""
-    from ..report import (
-        _display_html,
-        _display_markdown,
-        fmt_interval,
-        fmt_value,
-        fr_number,
-        html_table,
-    )
+    from ..formatting import fmt_interval, fmt_value, fr_number
+    from ..render import display_html, display_markdown, html_table
 
     table = effects_table(rpt.data, rpt.period)
     if table.empty or not table["identified"].any():
         note = table["note"].iloc[0] if len(table) else "données absentes"
-        _display_markdown(f"*Aucune estimation possible pour {rpt.period} : {note}.*")
+        display_markdown(f"*Aucune estimation possible pour {rpt.period} : {note}.*")
         return
     short = {"ent": "Connexions ENT par élève", "pix": "Certification Pix 3e", "pix_participation":
              "Participation Pix 3e"}
@@ -735,7 +729,7 @@ def show_effects(rpt) -> None:
     })
     years = {(a, b) for a, b, ok in zip(table["n_pre"], table["n_post"], table["identified"], strict=True) if ok}
     span = "; ".join(f"{_years_label(a)} avant 2021, {_years_label(b)} après" for a, b in sorted(years))
-    _display_html(html_table(out, align_right=["Effet estimé", ct, perm, cluster, "Établ. Vienne / comp."],
+    display_html(html_table(out, align_right=["Effet estimé", ct, perm, cluster, "Établ. Vienne / comp."],
                              caption=f"Effet estimé du TNE (différence de différences), données jusqu'à {rpt.period} "
                                      f"({span}) : intervalle de Conley–Taber (chocs départementaux), p de permutation "
                                      "(plus petit possible entre parenthèses) ; * intervalle par établissement, pour "
@@ -754,7 +748,8 @@ def _permutation_cell(p: float, n: int) -> str:
 
 def show_profiles(rpt) -> None:
     """Table: the departments before 2021 and their distance to the Vienne."""
-    from ..report import _display_html, fmt_interval, fmt_value, fr_number, html_table
+    from ..formatting import fmt_interval, fmt_value, fr_number
+    from ..render import display_html, html_table
 
     prof = department_profiles(rpt.data).sort_values(["distance", "label"])
     out = pd.DataFrame({
@@ -769,7 +764,7 @@ def show_profiles(rpt) -> None:
         "Proche": ["traitée" if d == TNE_DEPARTMENT else ("oui" if c else "non")
                    for d, c in zip(prof["department"], prof["closest"], strict=True)],
     })
-    _display_html(html_table(out, align_right=list(out.columns[1:7]),
+    display_html(html_table(out, align_right=list(out.columns[1:7]),
                              caption="Les départements avant la rentrée 2021 (années antérieures) : établissements "
                                      "du panel, connexions à l'ENT par élève, certification Pix en 3e, IPS moyen, "
                                      "part d'établissements ruraux, distance standardisée à la Vienne"))
@@ -779,7 +774,8 @@ def before_after_chart(rpt, outcome: str) -> None:
     """Lines: the Vienne and its comparison group by year, with the counterfactual after 2021."""
     import matplotlib.pyplot as plt
 
-    from ..report import BLUE, GREY, PALETTE, fmt_value, fr_number, show_figure
+    from ..formatting import BLUE, GREY, PALETTE, fmt_value, fr_number
+    from ..render import show_figure
 
     table = group_trends(rpt.data, outcome, rpt.period)
     if table.empty:
@@ -825,12 +821,13 @@ def event_study_chart(rpt, outcome: str) -> None:
     """Points with intervals: the effect year by year, relative to the last year before 2021."""
     import matplotlib.pyplot as plt
 
-    from ..report import BLUE, GREY, RED, _display_markdown, fmt_value, show_figure
+    from ..formatting import BLUE, GREY, RED, fmt_value
+    from ..render import display_markdown, show_figure
 
     ev = event_study(rpt.data, outcome, rpt.period)
     out = OUTCOMES[outcome]
     if ev.empty:
-        _display_markdown(f"*{out.label} : pas d'étude d'événement possible ({rpt.period} n'a pas d'« après »).*")
+        display_markdown(f"*{out.label} : pas d'étude d'événement possible ({rpt.period} n'a pas d'« après »).*")
         return
     e = effect(rpt.data, outcome, rpt.period)
     fig, ax = plt.subplots()
@@ -865,7 +862,7 @@ def event_study_chart(rpt, outcome: str) -> None:
 
 def pretrend_text(rpt) -> str:
     """What can and cannot be checked about parallel trends, with the figures."""
-    from ..report import fr_number
+    from ..formatting import fr_number
 
     lines = []
     for key in ("ent", "pix"):
@@ -899,11 +896,12 @@ def show_placebo(rpt, outcome: str) -> None:
     """Chart: placebo estimates of the other departments against the Vienne's."""
     import matplotlib.pyplot as plt
 
-    from ..report import BLUE, BLUE_LIGHT, _display_markdown, fmt_value, show_figure
+    from ..formatting import BLUE, BLUE_LIGHT, fmt_value
+    from ..render import display_markdown, show_figure
 
     out = OUTCOMES[outcome]
     if Period.parse(rpt.period).start < FIRST_YEAR:
-        _display_markdown(f"*{out.label} : pas de placebo possible ({rpt.period} n'a pas d'« après »).*")
+        display_markdown(f"*{out.label} : pas de placebo possible ({rpt.period} n'a pas d'« après »).*")
         return
     table = placebo(rpt.data, outcome, rpt.period).dropna(subset=["estimate"])
     if table.empty:
@@ -930,12 +928,12 @@ def show_placebo(rpt, outcome: str) -> None:
                  f"n'a que le {rank}e écart le plus fort en valeur absolue")
         verdict = ("aucun département sans TNE n'a connu un écart aussi fort" if rank == 1 else
                    f"{rank - 1} département(s) sans TNE ont connu un écart au moins aussi fort")
-        _display_markdown(f"Des {n} départements, la Vienne {where} : {verdict} ; {permutation_text(p, n)}.")
+        display_markdown(f"Des {n} départements, la Vienne {where} : {verdict} ; {permutation_text(p, n)}.")
 
 
 def effect_trend(rpt) -> None:
     """The estimates year after year (``rpt.trend``), or a sentence when there is none yet."""
-    from ..report import _display_markdown
+    from ..render import display_markdown
 
     titles = {"tne_effect_ent_connections": "Effet estimé sur les connexions à l'ENT par élève",
               "tne_effect_pix_certification": "Effet estimé sur la certification Pix en 3e"}
@@ -943,7 +941,7 @@ def effect_trend(rpt) -> None:
         h = rpt.history(indicator)
         h = h[(h["year"] <= Period.parse(rpt.period).start) & h["value"].notna()]
         if h.empty:
-            _display_markdown(f"*{title} : aucune estimation jusqu'en {rpt.period} (pas encore d'année après la "
+            display_markdown(f"*{title} : aucune estimation jusqu'en {rpt.period} (pas encore d'année après la "
                               "rentrée 2021).*")
             continue
         rpt.trend([indicator], title=title)
@@ -951,7 +949,8 @@ def effect_trend(rpt) -> None:
 
 def show_scope_context(rpt) -> None:
     """Table: the scope's departments (and the Vienne) before 2021 and in the report's year."""
-    from ..report import _display_html, fmt_interval, fmt_value, fr_number, html_table
+    from ..formatting import fmt_interval, fmt_value, fr_number
+    from ..render import display_html, html_table
 
     ctx = scope_context(rpt.data, rpt.scope, rpt.period)
 
@@ -973,7 +972,7 @@ def show_scope_context(rpt) -> None:
         # The report's year is the year before: nothing to compare it with yet.
         out = out[["Département", "ENT avant 2021", "Pix 3e avant 2021"]].rename(
             columns={"ENT avant 2021": f"ENT {rpt.period}", "Pix 3e avant 2021": f"Pix 3e {rpt.period}"})
-    _display_html(html_table(out, align_right=list(out.columns[1:]),
+    display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption=f"{referential.SCOPE_LABELS[rpt.scope]} : connexions à l'ENT par élève "
                                      f"(comptages exhaustifs) et certification Pix en 3e (intervalle à 95 %), "
                                      f"avant 2021 et en {rpt.period}"))
@@ -981,7 +980,7 @@ def show_scope_context(rpt) -> None:
 
 def coverage_notes(rpt) -> list[str]:
     """Method and caveats, with their figures."""
-    from ..report import fr_number
+    from ..formatting import fr_number
 
     ent = ent_panel(rpt.data)
     prof = department_profiles(rpt.data)
@@ -1040,7 +1039,7 @@ def _years_before(n: int) -> str:
 
 
 def _p(p: float) -> str:
-    from ..report import fr_number
+    from ..formatting import fr_number
 
     if p is None or not np.isfinite(p):
         return "—"

@@ -48,7 +48,7 @@ from ..data import Data, breakdown_label
 from ..indicators import by_scope, rate_rows, series_frame
 from ..periods import Period
 from ..privacy import linked_breakdown, protect_scopes
-from ..report import gap_sentence  # noqa: F401  (used by notebooks as cible.gap_sentence)
+from ..render import gap_sentence  # noqa: F401  (used by notebooks as cible.gap_sentence)
 from ..stats import (  # noqa: F401  (shared statistics)
     BREAKDOWN_TEST_COLUMNS,
     cluster_rate_table,
@@ -588,7 +588,7 @@ def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> p
     """One indicator for a scope and period by ``department``, ``territory`` (or ``profile``).
 
     Returns group, label, value, numerator, denominator, ci_low, ci_high, sorted by label,
-    with what :func:`~drane_analysis.report.gap_sentence` needs to test a gap
+    with what :func:`~drane_analysis.render.gap_sentence` needs to test a gap
     (``ci_method``…): accounts are grouped in lycées, écoles in communes (the commune
     chooses and funds its écoles' ENT), each the cluster of its interval; pupils' and
     teachers' accounts (``profile``) are paired on their lycées.
@@ -774,7 +774,7 @@ def seasonal_shares(monthly: pd.DataFrame) -> pd.DataFrame:
 
 def key_messages(rpt) -> str:
     """The report's opening sentences (French Markdown), every number from the data."""
-    from ..report import fmt_interval, fmt_value, status_phrase
+    from ..formatting import fmt_interval, fmt_value, status_phrase
 
     r = {i: rpt.row(i) for i in rpt.table["indicator"]}
     lines = []
@@ -835,7 +835,8 @@ def key_messages(rpt) -> str:
 
 def show_usage_table(rpt) -> None:
     """Accesses per activated account and their yearly change, up to the report's year."""
-    from ..report import _display_html, fmt_interval, fmt_value, fr_number, html_table
+    from ..formatting import fmt_interval, fmt_value, fr_number
+    from ..render import display_html, html_table
 
     table = usage_table(rpt.data, rpt.scope, rpt.period)
     if table.empty:
@@ -851,25 +852,19 @@ def show_usage_table(rpt) -> None:
         "IC 95 % ": [fmt_interval(lo, hi, "percent_change") for lo, hi in
                      zip(table["ci_low"], table["ci_high"], strict=True)],
     })
-    _display_html(html_table(out, align_right=list(out.columns[1:]),
+    display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption="Lycée connecté : accès aux applications par compte activé "
                                      "(¹ moyenne des stocks mensuels ; IC : intervalle de confiance)"))
 
 
 def show_teacher_services(rpt) -> None:
     """Each pedagogical service at its peak month and the two bounds of « any service »."""
-    from ..report import (
-        _display_html,
-        _display_markdown,
-        fmt_interval,
-        fmt_value,
-        fr_number,
-        html_table,
-    )
+    from ..formatting import fmt_interval, fmt_value, fr_number
+    from ..render import display_html, display_markdown, html_table
 
     detail = teacher_services_detail(rpt.data, rpt.scope, rpt.period)
     if detail.empty:
-        _display_markdown("*L'export des accès ne donne pas les visiteurs uniques des services : le nombre "
+        display_markdown("*L'export des accès ne donne pas les visiteurs uniques des services : le nombre "
                           "d'enseignants utilisateurs ne peut pas être estimé.*")
         return
     # Teachers using a service: a service used by fewer than the threshold is secret (the
@@ -888,7 +883,7 @@ def show_teacher_services(rpt) -> None:
         "Intervalle à 95 %": [p.rules.marker if h else fmt_interval(lo, hi, "percent") for lo, hi, h in
                               zip(detail["ci_low"], detail["ci_high"], p.mask("ci_low"), strict=True)],
     })
-    _display_html(html_table(out, align_right=list(out.columns[2:]),
+    display_html(html_table(out, align_right=list(out.columns[2:]),
                              caption=f"Enseignants utilisateurs des services pédagogiques au mois de pointe "
                                      f"({fr_number(detail['activated_teachers'].iloc[0])} comptes enseignants "
                                      "activés)") + p.note_html())
@@ -898,7 +893,8 @@ def teacher_services_chart(rpt) -> None:
     """Peak-month users of each service and of « any service » (bounds), year by year."""
     import matplotlib.pyplot as plt
 
-    from ..report import PALETTE, fr_number, show_figure
+    from ..formatting import PALETTE, fr_number
+    from ..render import show_figure
 
     hist = teacher_services_history(rpt.data, rpt.scope)
     hist = hist[hist["period"].map(lambda p: Period.parse(p) <= Period.parse(rpt.period))]
@@ -928,7 +924,8 @@ def teacher_services_chart(rpt) -> None:
 
 def show_college_departments(rpt) -> None:
     """The departments of the scope: their public collèges and the ENT they are on."""
-    from ..report import _display_html, fmt_value, fr_number, html_table
+    from ..formatting import fmt_value, fr_number
+    from ..render import display_html, html_table
 
     table = college_departments(rpt.data, rpt.scope, rpt.period)
     out = pd.DataFrame({
@@ -939,7 +936,7 @@ def show_college_departments(rpt) -> None:
         "Part sur Lycée connecté": [fmt_value(x, "percent") for x in table["share_on_lycee"]],
         "Depuis": [s.replace("-", "\u2011") if s else "—" for s in table["since"]],
     })
-    _display_html(html_table(out, align_right=list(out.columns[1:5]),
+    display_html(html_table(out, align_right=list(out.columns[1:5]),
                              caption=f"ENT des collèges publics par département, {rpt.period}"))
 
 
@@ -947,7 +944,8 @@ def monthly_chart(rpt) -> None:
     """Monthly connections over the school years, by platform family and in total."""
     import matplotlib.pyplot as plt
 
-    from ..report import BLUE, PALETTE, fr_number, show_figure
+    from ..formatting import BLUE, PALETTE, fr_number
+    from ..render import show_figure
 
     frame = monthly_usage(rpt.data, rpt.scope, rpt.period)
     if frame.empty:
@@ -989,7 +987,8 @@ def seasonal_chart(rpt) -> None:
     """The seasonal profile: average share of the year's connections per month, with interval."""
     import matplotlib.pyplot as plt
 
-    from ..report import BLUE, BLUE_LIGHT, fmt_value, show_figure
+    from ..formatting import BLUE, BLUE_LIGHT, fmt_value
+    from ..render import show_figure
 
     prof = seasonal_profile(rpt.data, rpt.scope, rpt.period)
     if prof.empty or prof["years"].max() == 0:
@@ -1015,7 +1014,8 @@ def seasonal_chart(rpt) -> None:
 
 def show_seasonal_table(rpt) -> None:
     """The seasonal profile as a table: the mean share and each complete year."""
-    from ..report import _display_html, fmt_interval, fmt_value, html_table
+    from ..formatting import fmt_interval, fmt_value
+    from ..render import display_html, html_table
 
     prof = seasonal_profile(rpt.data, rpt.scope, rpt.period)
     years = [c for c in prof.columns if c[:4].isdigit()]
@@ -1027,13 +1027,13 @@ def show_seasonal_table(rpt) -> None:
                                               zip(prof["ci_low"], prof["ci_high"], strict=True)]})
     for y in years:
         out[y] = [fmt_value(x, "percent") for x in prof[y]]
-    _display_html(html_table(out, align_right=list(out.columns[1:]),
+    display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption="Part de chaque mois dans les connexions de l'année scolaire"))
 
 
 def seasonality_sentence(rpt) -> str:
     """The school-year rhythm in one sentence (summer trough, busiest months)."""
-    from ..report import fmt_value
+    from ..formatting import fmt_value
 
     prof = seasonal_profile(rpt.data, rpt.scope, rpt.period)
     if prof.empty or prof["years"].max() == 0:
@@ -1105,7 +1105,7 @@ def coverage_notes(rpt) -> list[str]:
 
 def _interval_note(lyc: pd.DataFrame, rpt) -> str:
     """The method note on the intervals, with the activation rate's design effect of the year."""
-    from ..report import fr_number
+    from ..formatting import fr_number
 
     part = referential.in_scope(lyc[lyc["period"] == rpt.period], rpt.scope)
     text = ("**Intervalles** : les comptes sont regroupés dans leurs lycées, les écoles dans leurs communes (la "
@@ -1128,6 +1128,6 @@ def _month_label(month) -> str:
 
 
 def _int(x: float) -> str:
-    from ..report import fr_number
+    from ..formatting import fr_number
 
     return fr_number(x, 0)
