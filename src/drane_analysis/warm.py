@@ -99,11 +99,12 @@ class _Warm:
         import statsmodels.api  # noqa: F401
         from IPython.display import HTML, Markdown, display  # noqa: F401
 
-        from . import report, synthesis, targets  # noqa: F401
+        from . import report, synthesis, targets, views  # noqa: F401
         from .catalogue import load_catalogue
         from .data import Data, preload
 
         targets.modules()
+        views.modules()
         load_catalogue()  # cached while params/ is unchanged
         _draw_one_figure()
         self.data = Data(self.data_dir)

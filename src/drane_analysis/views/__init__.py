@@ -1,0 +1,31 @@
+"""What each target's report shows: one module per roadmap target, beside its computation.
+
+``views.v1_1_pix`` shows target 1.1, which ``targets.t1_1_pix`` computes: the target module
+holds ``compute``, ``breakdown`` and the frames (no HTML, no chart, no IPython); its view
+holds the ``show_*`` blocks, the charts, ``key_messages`` and ``coverage_notes``, written
+with :mod:`drane_analysis.render` and :mod:`drane_analysis.formatting`. A notebook imports
+both::
+
+    from drane_analysis.targets import t1_1_pix as cible   # the numbers
+    from drane_analysis.views import v1_1_pix as vue       # how they are shown
+
+Each view module declares ``TARGET = "<n.m>"``, like its target module.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from pathlib import Path
+from types import ModuleType
+
+
+def modules() -> dict[str, ModuleType]:
+    """Every view module by target id, in roadmap order."""
+    found: dict[str, ModuleType] = {}
+    for mod in pkgutil.iter_modules([str(Path(__file__).parent)]):
+        if mod.name.startswith("v") and not mod.name.startswith("_"):
+            module = importlib.import_module(f"{__name__}.{mod.name}")
+            if hasattr(module, "TARGET"):
+                found[module.TARGET] = module
+    return dict(sorted(found.items(), key=lambda kv: tuple(int(x) for x in kv[0].split("."))))
