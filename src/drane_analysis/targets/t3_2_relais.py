@@ -29,8 +29,7 @@ from .. import referential
 from ..data import Data, breakdown_label
 from ..indicators import rate_rows, series_frame
 from ..periods import Period, period_range
-from ..privacy import linked_breakdown, protect_breakdown, protect_scopes
-from ..render import gap_sentence  # noqa: F401  (re-exported for the notebook)
+from ..privacy import linked_breakdown
 from ..sources.pilotage import RELAY_REFERENCE_DAY, select_active_relays
 from ..stats import (
     difference_interval,  # noqa: F401  (shared statistics)
@@ -239,7 +238,8 @@ def relay_coverage(data: Data) -> pd.DataFrame:
 # --------------------------------------------------------------------------- breakdowns
 
 
-def _current(data: Data, scope: str, period: str) -> pd.DataFrame:
+def year_coverage(data: Data, scope: str, period: str) -> pd.DataFrame:
+    """The :func:`coverage` rows of one scope and school year."""
     cov = coverage(data)
     return referential.in_scope(cov[cov["period"] == period], scope)
 
@@ -253,7 +253,7 @@ def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> p
     distinct relays per group (a relay covering several groups counts in each), no interval.
     """
     if indicator == "relay_coverage_rate":
-        table = coverage_rates(_current(data, scope, period), [by])
+        table = coverage_rates(year_coverage(data, scope, period), [by])
     elif indicator == "relays_active":
         act = referential.in_scope(active_relays(data, period), scope)
         table = act.groupby(by, observed=True, dropna=False)["relay_id"].nunique().rename("value").reset_index()
@@ -275,7 +275,7 @@ def coverage_by_kind_territory(data: Data, scope: str, period: str) -> pd.DataFr
     Columns: kind, territory, label (``École — Rural``), value, numerator, denominator,
     ci_low, ci_high; kinds in the school order, rural before urban.
     """
-    cur = _current(data, scope, period)
+    cur = year_coverage(data, scope, period)
     table = coverage_rates(cur, ["kind", "territory"])
     table["label"] = [f"{breakdown_label('kind', k)} — {breakdown_label('territory', t)}"
                       for k, t in zip(table["kind"], table["territory"], strict=True)]
@@ -292,7 +292,7 @@ def rural_gap(data: Data, scope: str, period: str, kind: str = "ecole") -> dict:
     intervals (Newcombe's hybrid score method, valid near 100 %); for écoles, covered by
     circonscription (:func:`coverage_rates`), there is none.
     """
-    cur = _current(data, scope, period)
+    cur = year_coverage(data, scope, period)
     cur = cur[cur["kind"] == kind]
     out = {"rural": np.nan, "urban": np.nan, "gap": np.nan, "ci_low": np.nan, "ci_high": np.nan,
            "n_rural": 0, "n_urban": 0}
@@ -314,7 +314,7 @@ def uncovered_by_department(data: Data, scope: str, period: str) -> pd.DataFrame
     establishment), communes_without (communes none of whose establishments is covered),
     value (coverage %), ci_low, ci_high. Sorted by uncovered, most first.
     """
-    cur = _current(data, scope, period)
+    cur = year_coverage(data, scope, period)
     rates = coverage_rates(cur, ["department"])
     cur = cur.assign(uncovered=1 - cur["covered"], is_ecole=(cur["kind"] == "ecole").astype(int))
     cur["uncovered_ecole"] = cur["uncovered"] * cur["is_ecole"]
@@ -347,7 +347,7 @@ def uncovered_communes(data: Data, scope: str, period: str, top: int | None = No
     back to the first year covered). Sorted by uncovered (most first) then name;
     ``top`` keeps the first rows.
     """
-    cur = _current(data, scope, period)
+    cur = year_coverage(data, scope, period)
     if cur.empty:
         return pd.DataFrame(columns=["department_label", "commune_code", "commune_name", "territory", "establishments",
                                      "uncovered", "share_uncovered", "uncovered_kinds", "uncovered_since"])
@@ -432,221 +432,15 @@ def department_history(data: Data, scope: str, period: str) -> pd.DataFrame:
     return table.sort_values(["label", "year"]).reset_index(drop=True)
 
 
-# --------------------------------------------------------------------------- report blocks
+def relays_by_department(data: Data, scope: str, period: str) -> pd.DataFrame:
+    """Active relays by department with the establishments they cover.
 
-
-def key_messages(rpt) -> str:
-    """The report's opening sentences (French Markdown), every number from the data."""
-    from ..formatting import fmt_value
-
-    lines = []
-    rate = rpt.row("relay_coverage_rate")
-    relays = rpt.row("relays_active")
-    if pd.isna(rate["value"]):
-        return "*Aucun établissement du périmètre cette année : la couverture ne peut être calculée.*"
-    uncovered = int(rate["denominator"] - rate["numerator"])
-    lines.append(f"- **{fmt_value(rate['value'], 'percent')}** des écoles, collèges, lycées et EREA sont couverts "
-                 f"par au moins un relais numérique actif au 15 janvier ({_int(rate['numerator'])} sur "
-                 f"{_int(rate['denominator'])}) ; **{_int(uncovered)}** établissements restent sans relais.")
-    lines.append(f"- **{_int(relays['value'])}** relais numériques sont actifs à cette date.")
-    gap = rural_gap(rpt.data, rpt.scope, rpt.period)
-    if np.isfinite(gap["gap"]):
-        lines.append(f"- Écoles : {fmt_value(gap['rural'], 'percent')} des écoles rurales sont couvertes contre "
-                     f"{fmt_value(gap['urban'], 'percent')} des écoles urbaines, soit "
-                     f"{fmt_value(gap['gap'], 'percent_points')} d'écart (écart observé : les écoles sont couvertes "
-                     "par circonscription, que les données ne donnent pas, si bien qu'aucun test ne s'y applique).")
-    dept = uncovered_by_department(rpt.data, rpt.scope, rpt.period)
-    if len(dept) >= 2:
-        low = dept.sort_values("value").iloc[0]
-        lines.append(f"- Département le moins couvert : **{low['label']}**, {fmt_value(low['value'], 'percent')} "
-                     f"({_int(low['uncovered'])} établissements sans relais, dans "
-                     f"{_int(low['communes_uncovered'])} communes).")
-    return "\n".join(lines)
-
-
-def show_uncovered_departments(rpt) -> None:
-    """Table: uncovered establishments and communes by department."""
-    from ..formatting import fmt_interval, fmt_value, fr_number
-    from ..render import display_html, html_table
-
-    dept = uncovered_by_department(rpt.data, rpt.scope, rpt.period)
-    out = pd.DataFrame({
-        "Département": dept["label"],
-        "Établ.": [fr_number(x) for x in dept["establishments"]],
-        "Sans relais": [fr_number(x) for x in dept["uncovered"]],
-        "dont écoles": [fr_number(x) for x in dept["uncovered_ecoles"]],
-        "Communes touchées": [fr_number(x) for x in dept["communes_uncovered"]],
-        "Communes sans aucun relais": [fr_number(x) for x in dept["communes_without"]],
-        "Couverture [IC 95 %]": [f"{fmt_value(v, 'percent')} {fmt_interval(a, b, 'percent')}" for v, a, b in
-                                 zip(dept["value"], dept["ci_low"], dept["ci_high"], strict=True)],
-    })
-    display_html(html_table(out, align_right=list(out.columns[1:]),
-                             caption=f"Établissements sans relais numérique actif au 15 janvier, par département "
-                                     f"({rpt.period}) ; communes touchées : au moins un établissement sans relais"))
-
-
-def show_uncovered_communes(rpt, top: int = 15) -> None:
-    """Table: the communes with the most establishments without a relay."""
-    from ..formatting import fmt_value, fr_number
-    from ..render import display_html, display_markdown, html_table
-
-    communes = uncovered_communes(rpt.data, rpt.scope, rpt.period)
-    if communes.empty:
-        display_markdown("*Tous les établissements du périmètre sont couverts par un relais.*")
-        return
-    shown = communes.head(top)
-    out = pd.DataFrame({
-        "Département": shown["department_label"],
-        "Commune": shown["commune_name"],
-        "Territoire": shown["territory"],
-        "Établissements": [fr_number(x) for x in shown["establishments"]],
-        "Sans relais": [fr_number(x) for x in shown["uncovered"]],
-        "Part sans relais": [fmt_value(x, "percent") for x in shown["share_uncovered"]],
-        "Non couverts": shown["uncovered_kinds"],
-        "Sans relais depuis": shown["uncovered_since"].fillna("—"),
-    })
-    caption = (f"Communes ayant le plus d'établissements sans relais ({len(shown)} premières sur "
-               f"{fr_number(len(communes))} communes concernées, {rpt.period})")
-    display_html(html_table(out, align_right=["Établissements", "Sans relais", "Part sans relais"],
-                             caption=caption))
-
-
-def show_functions(rpt) -> None:
-    """Table: relays and establishments covered by function."""
-    from ..formatting import fr_number
-    from ..render import display_html, html_table
-
-    # Relays are persons (one function each): a function held by fewer than the threshold is
-    # secret, jointly with the same table of every scope.
-    p = protect_scopes(rpt.data, f"3.2:functions:{rpt.period}",
-                       lambda s: relays_by_function(rpt.data, s, rpt.period), rpt.scope, ["relays"])
-    table = p.frame
-    out = pd.DataFrame({
-        "Fonction": table["label"],
-        "Relais actifs": p.text("relays", fr_number),
-        "Établissements couverts": [fr_number(x) for x in table["establishments"]],
-        "dont couverts par cette seule fonction": [fr_number(x) for x in table["only_relay"]],
-    })
-    display_html(html_table(out, align_right=list(out.columns[1:]),
-                             caption=f"Relais actifs au 15 janvier {Period.parse(rpt.period).end} par fonction")
-                  + p.note_html())
-
-
-def show_relays_by_department(rpt) -> None:
-    """Table: active relays and establishments per relay, by department."""
-    from ..formatting import fr_number
-    from ..render import display_html, html_table
-
-    relays = breakdown(rpt.data, "relays_active", rpt.scope, rpt.period, "department").reset_index(drop=True)
-    cov = breakdown(rpt.data, "relay_coverage_rate", rpt.scope, rpt.period, "department").set_index("group")
+    The ``relays_active`` breakdown by department (group, label, value: relays…) with
+    ``covered`` (establishments of the universe covered there) and ``per_relay``
+    (establishments covered per relay).
+    """
+    relays = breakdown(data, "relays_active", scope, period, "department").reset_index(drop=True)
+    cov = breakdown(data, "relay_coverage_rate", scope, period, "department").set_index("group")
     covered = [cov["numerator"].get(g) for g in relays["group"]]
     per_relay = [c / v if v else np.nan for c, v in zip(covered, relays["value"], strict=True)]
-    # Relays are persons: a department with fewer than the threshold is secret, and so is the
-    # number of establishments per relay that would give it back.
-    p = protect_breakdown(relays.assign(per_relay=per_relay), "count", follow={"per_relay": "value"})
-    out = pd.DataFrame({
-        "Département": relays["label"],
-        "Relais actifs": p.text("value", fr_number),
-        "Établissements couverts": [fr_number(c) for c in covered],
-        "Établissements par relais": p.text("per_relay", lambda x: fr_number(x, 1)),
-    })
-    display_html(html_table(out, align_right=list(out.columns[1:]),
-                             caption=f"Relais actifs par département au 15 janvier {Period.parse(rpt.period).end} "
-                                     "(un relais compte dans chaque département qu'il couvre)") + p.note_html())
-
-
-def coverage_map(rpt) -> None:
-    """Scatter of the establishments by their coordinates, the uncovered ones in red."""
-    import matplotlib.pyplot as plt
-
-    from ..formatting import BLUE_LIGHT, RED
-    from ..maps import draw_outlines
-    from ..render import show_figure
-
-    cur = _current(rpt.data, rpt.scope, rpt.period)
-    cur = cur[np.isfinite(cur["latitude"]) & np.isfinite(cur["longitude"])]
-    if cur.empty:
-        return
-    fig, ax = plt.subplots(figsize=(7.5, 7.5))
-    draw_outlines(ax, rpt.scope)
-    covered = cur[cur["covered"] == 1]
-    uncovered = cur[cur["covered"] == 0]
-    ax.scatter(covered["longitude"], covered["latitude"], s=4, color=BLUE_LIGHT, alpha=0.45, lw=0,
-               label=f"couvert ({len(covered)})")
-    ax.scatter(uncovered["longitude"], uncovered["latitude"], s=9, color=RED, alpha=0.85, lw=0,
-               label=f"sans relais ({len(uncovered)})")
-    ax.set_aspect(1 / np.cos(np.deg2rad(float(cur["latitude"].mean()))))
-    ax.set_xlabel("longitude")
-    ax.set_ylabel("latitude")
-    ax.legend(frameon=False, loc="best", markerscale=2.5)
-    ax.set_title(f"Établissements avec et sans relais actif, {rpt.period}", loc="left")
-    dept = uncovered_by_department(rpt.data, rpt.scope, rpt.period)
-    worst = ", ".join(f"{r.label} ({r.uncovered})" for r in dept.head(3).itertuples(index=False))
-    # The CSV lists the red points (establishments are public; the blue ones are thousands).
-    data = pd.DataFrame({"UAI": uncovered["uai"].to_numpy() if "uai" in uncovered else None,
-                         "Longitude": uncovered["longitude"].round(5).to_numpy(),
-                         "Latitude": uncovered["latitude"].round(5).to_numpy()})
-    show_figure(fig, f"Carte des établissements selon leurs coordonnées : {len(covered)} couverts en bleu, "
-                     f"{len(uncovered)} sans relais en rouge. Départements ayant le plus d'établissements sans "
-                     f"relais : {worst}.", data=data, name=f"etablissements sans relais {rpt.period}")
-
-
-def department_chart(rpt) -> None:
-    """Lines: coverage per department over the school years up to the report's."""
-    import matplotlib.pyplot as plt
-
-    from ..formatting import PALETTE, fmt_value
-    from ..render import show_figure
-
-    hist = department_history(rpt.data, rpt.scope, rpt.period)
-    if hist.empty or hist["year"].nunique() < 2:
-        return
-    fig, ax = plt.subplots(figsize=(8.5, 4.6))
-    alt = []
-    for k, (label, part) in enumerate(hist.groupby("label", sort=True)):
-        colour = PALETTE[k % len(PALETTE)]
-        style = "-" if k < len(PALETTE) else "--"
-        ax.plot(part["year"], part["value"], marker="o", ms=3, color=colour, ls=style, label=label)
-        alt.append(f"{label} : {fmt_value(part['value'].iloc[0], 'percent')} → "
-                   f"{fmt_value(part['value'].iloc[-1], 'percent')}")
-    years = sorted(hist["year"].unique())
-    ax.set_xticks(years, [f"{y}-{str(y + 1)[2:]}" for y in years])
-    ax.set_ylabel("% des établissements couverts")
-    ax.set_title("Couverture par département et par année scolaire", loc="left")
-    ax.legend(fontsize=7.5, frameon=False, ncol=2, loc="lower right")
-    data = pd.DataFrame({"Département": hist["label"], "Année scolaire": [Period(int(y)).label for y in hist["year"]],
-                         "Établissements couverts (%)": hist["value"]})
-    show_figure(fig, "Couverture par département, de la première à la dernière année montrée. " + " ; ".join(alt),
-                data=data, name="couverture par departement et par annee")
-
-
-def coverage_notes(rpt) -> list[str]:
-    """Caveats with their figures, for the report's method section."""
-    outside = relays_outside_universe(rpt.data, rpt.period)
-    day = reference_day(rpt.period)
-    notes = [
-        f"**Jour de référence** : un relais est actif s'il a commencé à couvrir l'établissement au plus tard le "
-        f"{day:%d/%m/%Y} et n'a pas cessé avant (comme pour les établissements ouverts).",
-        "**Établissements attendus** : écoles, collèges, lycées et EREA, publics et privés sous contrat, "
-        "ouverts au jour de référence d'après l'annuaire de l'éducation (les établissements fermés depuis n'y "
-        "figurent plus : l'annuaire ne garde pas leur date de fermeture).",
-        "**Relais comptés** : un relais (une personne dans une mission) compte dans chaque département ou "
-        "académie où il couvre au moins un établissement, une seule fois pour la région ; aucune personne "
-        "n'est nommée dans ce rapport.",
-        "**Intervalles** : le registre est exhaustif. Un collège, un lycée ou un EREA est couvert par son propre "
-        "référent : pour les seuls établissements du second degré, l'intervalle de Wilson rend compte de la taille "
-        "des groupes comparés. Les écoles sont couvertes par circonscription (un ERUN pour une vingtaine d'écoles "
-        "voisines), toutes ou aucune, et l'annuaire lu ne dit pas à quelle circonscription appartient une école "
-        "non couverte : un taux qui compte des écoles n'a pas d'intervalle (celui de Wilson, qui les traiterait "
-        "comme indépendantes, serait plusieurs fois trop étroit) et ses écarts sont décrits sans test.",
-    ]
-    if outside:
-        notes.append(f"**Hors champ** : {outside} ligne(s) du registre actives cette année visent un UAI absent des "
-                     "établissements attendus (privé hors contrat, service…) et ne comptent pas dans la couverture.")
-    return notes
-
-
-def _int(x: float) -> str:
-    from ..formatting import fr_number
-
-    return fr_number(x, 0)
+    return relays.assign(covered=covered, per_relay=per_relay)
