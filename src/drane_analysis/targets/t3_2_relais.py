@@ -31,10 +31,7 @@ from ..indicators import rate_rows, series_frame
 from ..periods import Period, period_range
 from ..privacy import linked_breakdown
 from ..sources.pilotage import RELAY_REFERENCE_DAY, select_active_relays
-from ..stats import (
-    difference_interval,  # noqa: F401  (shared statistics)
-    rate_table,
-)
+from ..stats import difference_interval, rate_table
 
 TARGET = "3.2"
 COVERED_KINDS = ("ecole", "college", "lycee", "erea")

@@ -13,6 +13,7 @@ from drane_analysis import referential
 from drane_analysis.data import Data
 from drane_analysis.stats import t_quantile
 from drane_analysis.targets import t3_3_tne as t33
+from drane_analysis.views import v3_3_tne as v33
 
 PERIODS = ("2020-2021", "2021-2022")
 PUPILS = {"0860001A": 100, "0860002B": 300, "0870003C": 200, "0870004D": 200, "0860005E": 150}
@@ -239,7 +240,7 @@ def _affirmed_significance(text: str) -> list[str]:
 
 def test_key_messages_state_the_permutation_p_value_and_never_claim_significance(four):
     rpt = SimpleNamespace(data=four, period="2021-2022", scope="region")
-    text = t33.key_messages(rpt)
+    text = v33.key_messages(rpt)
     # Pix: the Vienne has the largest effect of 4, p = 1/4 — the floor, and still not 5 %.
     assert "la Vienne a l'écart le plus fort : p de permutation = 1/4 (0,250), le plus petit possible" in text
     assert "**le plan ne peut pas montrer un effet significatif au seuil de 5 %**" in text
@@ -281,7 +282,7 @@ def test_demo_recovers_the_injected_tne_effects(demo_dir):
     assert np.isnan(t33.effect(data, "ent", "2020-2021")["estimate"])
     # No year's report claims significance: the design's p-value cannot go below 1/12.
     for period in t33.periods(data, "ent"):
-        text = t33.key_messages(SimpleNamespace(data=data, period=period, scope="region"))
+        text = v33.key_messages(SimpleNamespace(data=data, period=period, scope="region"))
         assert not _affirmed_significance(text), (period, text)
     series = t33.compute(data)
     after = series[series["value"].notna()]
