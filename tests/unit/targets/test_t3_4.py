@@ -451,3 +451,18 @@ def test_rows_of_uais_unknown_to_the_annuaire_are_measured():
     statuses = evaluate(s, periods=["2020-2021"], scopes=["poitiers"]).set_index("indicator")["status"]
     assert statuses["ent_lycee_establishment_activation_rate"] == "withheld"
     assert statuses["ent_lycee_activation_rate"] == "secondary"
+
+
+def test_method_figures_count_what_the_method_notes_say(data):
+    figures = t.method_figures(data, "region", "2020-2021")
+    # The Corrèze's lycée has students only: not activated, though in the export.
+    assert (figures["not_activated"], figures["not_activated_absent"]) == (1, 0)
+    assert (figures["private_lycees"], figures["public_lycees_absent"]) == (1, 0)
+    assert figures["reference_months"] == [6, 10]      # June, else the Corrèze's latest month
+    assert figures["unknown_ecoles"] == 1              # a collège on the écoles' ENT
+    assert np.isfinite(figures["design_effect"]) and figures["design_effect"] > 0
+    # 2021-2022: the Vienne's lycée exports students only, the Corrèze's is absent.
+    later = t.method_figures(data, "region", "2021-2022")
+    assert (later["not_activated"], later["not_activated_absent"], later["public_lycees_absent"]) == (2, 1, 1)
+    # One lycée in the scope: no design effect to give.
+    assert np.isnan(t.method_figures(data, "poitiers", "2020-2021")["design_effect"])
