@@ -44,7 +44,6 @@ from ..data import Data, breakdown_label
 from ..indicators import by_scope, rate_rows, series_frame
 from ..periods import Period
 from ..privacy import linked_breakdown
-from ..render import gap_sentence  # noqa: F401  (used by the notebook as cible.gap_sentence)
 from ..sources.pix import PIX_ORGA_STATUS_LABELS, is_pix_certification, persons
 from ..stats import BREAKDOWN_TEST_COLUMNS, cluster_rate_table, rate_table
 
@@ -71,6 +70,8 @@ ENROLLED_REASONS = {
 }
 ATTRIBUTES = ["academy", "department", "department_label", "kind", "sector", "territory", "priority_education"]
 STATUS_ORDER = ("active", "imported", "not_imported", "not_activated")
+# The score bands of the histogram of certified pupils' scores (pix).
+SCORE_BINS = np.arange(0, 769, 32)
 
 
 # --------------------------------------------------------------------------- building blocks
@@ -602,181 +603,64 @@ def score_distribution(data: Data, scope: str, period: str) -> pd.DataFrame:
     return frame[frame["period"] == period][["level", "score", "territory"]].reset_index(drop=True)
 
 
-# --------------------------------------------------------------------------- report blocks
+def score_bins(data: Data, scope: str, period: str) -> pd.DataFrame:
+    """Certified pupils by score band (:data:`SCORE_BINS`) and level, for a scope and period.
+
+    Columns: low, high (the band's bounds, pix), ``3e``, ``terminale`` (pupils).
+    """
+    scores = score_distribution(data, scope, period)
+    out = pd.DataFrame({"low": SCORE_BINS[:-1], "high": SCORE_BINS[1:]})
+    for level in ("3e", "terminale"):
+        values = scores.loc[scores["level"] == level, "score"].astype(float) if not scores.empty else []
+        out[level] = np.histogram(values, bins=SCORE_BINS)[0]
+    return out
 
 
-def key_messages(rpt) -> str:
-    """The report's opening sentences (French Markdown), every number from the data."""
-    from ..formatting import fmt_value
-
-    r = {i: rpt.row(i) for i in rpt.table["indicator"]}
-    lines = []
-    if "pix_orga_activation_rate" in r:
-        a = r["pix_orga_activation_rate"]
-        lines.append(f"- **{fmt_value(a['value'], 'percent')}** des établissements du second degré ont un espace "
-                     f"Pix Orga actif ({_int(a['numerator'])} sur {_int(a['denominator'])}), pour un objectif de "
-                     f"100 % ; {fmt_value(r['pix_orga_campaign_rate']['value'], 'percent')} ont lancé une "
-                     "campagne de rentrée.")
-    for level, label in (("3e", "de 3e"), ("terminale", "de terminale")):
-        rate, score = r.get(f"pix_certification_rate_{level}"), r.get(f"pix_mean_score_{level}")
-        if rate is None or pd.isna(rate["value"]):
-            continue
-        cov = rate.get("coverage", np.nan)
-        partial = "" if pd.isna(cov) or cov >= 100 else (
-            f" ; couverture {coverage.format_share(cov)}{', statut suspendu' if rate['status'] == coverage.WITHHELD else ''}")
-        text = (f"- **{fmt_value(rate['value'], 'percent')}** des élèves {label} sont certifiés "
-                f"({_int(rate['numerator'])} sur {_int(rate['denominator'])} inscrits{partial})")
-        if score is not None and pd.notna(score["value"]):
-            cmp = "au-dessus" if score["value"] >= score["objective"] else "en dessous"
-            text += (f" ; leur score moyen, **{fmt_value(score['value'], 'pix')}**, est {cmp} de l'objectif de "
-                     f"{fmt_value(score['objective'], 'pix')}")
-        lines.append(text + ".")
-    return "\n".join(lines)
+# --------------------------------------------------------------------------- caveats
 
 
-def show_status_distribution(rpt) -> None:
-    """Pix Orga statuses of the scope (with the roadmap's January 2021 shares where they apply)."""
-    from ..formatting import fmt_value, fr_number
-    from ..render import display_html, html_table
+def coverage_figures(data: Data, scope: str, period: str) -> dict:
+    """The figures the report's caveats give, for a scope and school year.
 
-    dist = status_distribution(rpt.data, rpt.scope, rpt.period)
-    out = pd.DataFrame({
-        "Statut Pix Orga": dist["label"],
-        "Établissements": [fr_number(x) for x in dist["count"]],
-        "Part": [fmt_value(x, "percent") for x in dist["share"]],
-    })
-    if dist["baseline_share"].notna().any():
-        out["Feuille de route (janv. 2021)"] = [fmt_value(x, "percent") for x in dist["baseline_share"]]
-    display_html(html_table(out, align_right=list(out.columns[1:]),
-                             caption=f"Statut des espaces Pix Orga ({fr_number(dist.attrs['total'])} établissements)"))
-
-
-def show_baseline(rpt) -> None:
-    """The roadmap's January 2021 table against the data (only for its school year)."""
-    from ..formatting import fr_number
-    from ..render import display_html, display_markdown, html_table
-
-    check = baseline_check(rpt.data)
-    baseline_period = Period.of_date(pd.Timestamp(rpt.target.baseline["date"])).label
-    if check.empty or rpt.period != baseline_period:
-        display_markdown("*Le point d'étape de la feuille de route (janvier 2021) ne concerne que l'année "
-                          "2020-2021.*")
-        return
-    def pct(x: float) -> str:
-        return "—" if pd.isna(x) else fr_number(x, 2) + "\u202f%"
-
-    rows = []
-    for label, part in check.groupby("label", sort=False):
-        row = {"Statut": label}
-        for rec in part.itertuples(index=False):
-            name = referential.ACADEMIES[rec.academy].name
-            row[f"{name} : feuille de route / données"] = f"{pct(rec.roadmap)} / {pct(rec.computed)}"
-        rows.append(row)
-    frame = pd.DataFrame(rows)
-    display_html(html_table(frame, align_right=list(frame.columns[1:]),
-                             caption="Point d'étape de janvier 2021 : feuille de route et données"))
-
-
-def score_histogram(rpt) -> None:
-    """Distribution of validated scores by level, with the 128 / 256 objectives."""
-    import matplotlib.pyplot as plt
-
-    from ..formatting import BLUE, PALETTE, RED, fmt_value
-    from ..render import published_scope_counts, show_figure
-
-    frame = score_distribution(rpt.data, rpt.scope, rpt.period)
-    if frame.empty:
-        return
-    fig, ax = plt.subplots()
-    bins = np.arange(0, 769, 32)
-    alt = []
-    for k, level in enumerate(("3e", "terminale")):
-        scores = frame.loc[frame["level"] == level, "score"].astype(float)
-        if scores.empty:
-            continue
-        ax.hist(scores, bins=bins, alpha=0.55, color=[BLUE, PALETTE[1]][k], label=f"{level} (n = {len(scores)})")
-        objective = rpt.row(f"pix_mean_score_{level}")["objective"]
-        ax.axvline(objective, color=[BLUE, PALETTE[1]][k], ls="--")
-        ax.axvline(scores.mean(), color=RED if scores.mean() < objective else "#18753C", lw=1)
-        alt.append(f"{level} : médiane {fmt_value(scores.median(), 'pix')}, moyenne {fmt_value(scores.mean(), 'pix')}, "
-                   f"objectif {fmt_value(objective, 'pix')}")
-    ax.set_xlabel("score de certification (pix)")
-    ax.set_ylabel("certifiés")
-    ax.set_title("Scores des élèves certifiés (tirets : objectifs 128 et 256 pix)", loc="left")
-    ax.legend(frameon=False)
-    def bins_of(scope: str) -> pd.DataFrame:
-        scores = score_distribution(rpt.data, scope, rpt.period)
-        out = pd.DataFrame({"Score de (pix)": bins[:-1], "à moins de (pix)": bins[1:]})
-        for level in ("3e", "terminale"):
-            values = scores.loc[scores["level"] == level, "score"].astype(float) if not scores.empty else []
-            out[f"Certifiés en {level}"] = np.histogram(values, bins=bins)[0]
-        return out
-
-    # The pupils by score band: small bands are secret, protected with the other scopes' histograms.
-    data = published_scope_counts(rpt.data, f"1.1:score_histogram:{rpt.period}", bins_of, rpt.scope,
-                                  ["Certifiés en 3e", "Certifiés en terminale"], by="Score de (pix)")
-    show_figure(fig, "Histogramme des scores Pix. " + " ; ".join(alt), data=data, name="scores Pix des certifiés")
-
-
-def coverage_notes(rpt) -> list[str]:
-    """Caveats with their figures, for the report's method section."""
-    from ..formatting import fr_number
-
-    data = rpt.data
+    ``establishments``: :func:`certification_by_establishment` rows of the scope and year;
+    ``no_session``: those that held no session; ``over``: those with more certified pupils
+    than enrolled; ``merged``: certifications of the same pupil merged into one;
+    ``other_types``: certifications of another type than Pix (CléA Numérique, Pix+…);
+    ``unrated``: for each reason of :data:`UNRATED_REASONS` that occurs, the number of
+    establishments left out of the rates and their candidates.
+    """
     cert = certification_by_establishment(data)
-    cur = referential.in_scope(cert[cert["period"] == rpt.period], rpt.scope)
-    no_session = int((cur["candidates"] == 0).sum())
-    source = referential.in_scope(data.source("pix_certification"), rpt.scope)
-    source = source[source["period"] == rpt.period]
+    cur = referential.in_scope(cert[cert["period"] == period], scope)
+    source = referential.in_scope(data.source("pix_certification"), scope)
+    source = source[source["period"] == period]
     sat = source[source["status"].isin(["validated", "not_obtained"])]
     pix = sat[is_pix_certification(sat)]
-    other_types = len(sat) - len(pix)
-    res = referential.in_scope(pupil_results(data), rpt.scope)
-    res = res[res["period"] == rpt.period]
-    merged = int(res["certifications"].sum()) - len(res)
-    notes = [
-        "**Niveau des élèves** : les sessions Pix Certif ne portent pas la classe ; le niveau est déduit du "
-        "type d'établissement (collège et EREA : 3e ; lycée : terminale).",
-        "**Élèves et non certifications** : l'export ne porte pas d'identifiant d'élève ; chaque élève est "
-        "reconnu à ses nom, prénom et date de naissance (remplacés à la lecture par un numéro) et ne compte "
-        f"qu'une fois par établissement et par année ; cette année, {fr_number(merged)} certification(s) de plus "
-        f"du même élève sont ainsi regroupées. {fr_number(other_types)} certification(s) d'un autre type "
-        "(CléA Numérique, Pix+…) ne sont pas comptées, ni dans le taux ni dans le score.",
-        "**Dénominateur** : élèves inscrits en 3e et en terminale (toutes voies) selon les fichiers d'effectifs "
-        f"de la DEPP ; {no_session} établissement(s) du périmètre n'ont tenu aucune session cette année et "
-        "comptent pour 0 certifié.",
-        "**Score moyen** : moyenne du score de la dernière certification validée de chaque élève certifié, "
-        "y compris dans les établissements absents des fichiers d'effectifs (le taux, lui, les écarte).",
-        "**Pix Orga** : statut au point d'étape de janvier de l'année scolaire (comme dans la feuille de route) ; "
-        "les établissements sont des unités indépendantes (intervalle de Wilson).",
-        interval_note(cur),
-    ]
-    unrated = referential.in_scope(unrated_certifications(data), rpt.scope)
-    unrated = unrated[unrated["period"] == rpt.period]
-    for reason, label in UNRATED_REASONS.items():
+    res = referential.in_scope(pupil_results(data), scope)
+    res = res[res["period"] == period]
+    unrated = referential.in_scope(unrated_certifications(data), scope)
+    unrated = unrated[unrated["period"] == period]
+    left_out = {}
+    for reason in UNRATED_REASONS:
         part = unrated[unrated["reason"] == reason]
         if len(part):
-            label = coverage.plural(label, len(part))
-            notes.append(f"**Hors taux** : {fr_number(len(part))} {label} ; leurs {fr_number(part['candidates'].sum())} "
-                         "candidats ne comptent ni au numérateur ni au dénominateur des taux.")
-    over = cur[cur["certified"] > cur["eligible"]]
-    if len(over):
-        notes.append(f"**Plus de certifiés que d'inscrits** : {fr_number(len(over))} établissement(s) (écart entre "
-                     "les effectifs de la rentrée et les candidats de la session) ; le taux n'est pas plafonné, la "
-                     "note de l'indicateur donne sa valeur avec chaque établissement ramené à ses inscrits.")
-    for objective in rpt.target.objectives:
-        if objective.note and objective.period == rpt.period:
-            notes.append(f"**Feuille de route, {objective.period}** : {objective.note}")
-    return notes
+            left_out[reason] = (len(part), part["candidates"].sum())
+    return {
+        "establishments": cur,
+        "no_session": int((cur["candidates"] == 0).sum()),
+        "over": len(cur[cur["certified"] > cur["eligible"]]),
+        "merged": int(res["certifications"].sum()) - len(res),
+        "other_types": len(sat) - len(pix),
+        "unrated": left_out,
+    }
 
 
-def interval_note(cert: pd.DataFrame) -> str:
-    """The method note on the certification intervals, with the year's design effects.
+def design_effects(cert: pd.DataFrame) -> list[tuple[str, float]]:
+    """The design effect of each level's certification rate (levels with two establishments or more).
 
-    ``cert``: :func:`certification_by_establishment` rows of the scope and year.
+    ``cert``: :func:`certification_by_establishment` rows of a scope and year. The design
+    effect is the variance of the rate with establishments as clusters over that of
+    independent pupils.
     """
-    from ..formatting import fr_number
-
     effects = []
     for level in ("3e", "terminale"):
         part = cert[cert["level"] == level]
@@ -784,18 +668,4 @@ def interval_note(cert: pd.DataFrame) -> str:
             deff = cluster_rate_table(part, "certified", "eligible", "uai").iloc[0]["design_effect"]
             if pd.notna(deff):
                 effects.append((level, deff))
-    text = ("**Intervalles des taux et des scores** : les élèves sont regroupés dans leurs établissements, qui "
-            "décident de tenir une session (un établissement sans session donne 0 pour tous ses élèves) ; les "
-            "intervalles prennent donc les établissements comme grappes, non les élèves un à un.")
-    if effects:
-        text += (" Cette année, l'effet de plan (la variance du taux ainsi calculée, rapportée à celle d'élèves "
-                 "qui seraient indépendants) vaut " + " et ".join(f"{fr_number(d, 1)} en {lv}" for lv, d in effects)
-                 + " : un intervalle de Wilson serait " + " et ".join(f"{fr_number(np.sqrt(d), 1)}" for _, d in effects)
-                 + " fois trop étroit.")
-    return text
-
-
-def _int(x: float) -> str:
-    from ..formatting import fr_number
-
-    return fr_number(x, 0)
+    return effects

@@ -40,7 +40,6 @@ from ..data import Data, breakdown_label
 from ..indicators import by_scope, series_frame
 from ..periods import Period, period_of_dates, period_range
 from ..privacy import Protected, linked_breakdown, protect_scopes
-from ..render import gap_sentence  # noqa: F401  (used by the notebook as cible.gap_sentence)
 from ..sources.dispositifs import robot_months
 from ..sources.formations import PUBLIC_LABELS
 from ..stats import BREAKDOWN_TEST_COLUMNS, cluster_rate_table, ratio_interval  # noqa: F401  (shared statistics)
@@ -55,6 +54,7 @@ REASON_LABELS = {"long_illness": "Maladie longue", "hospitalisation": "Hospitali
                  "disability": "Situation de handicap", "accident": "Accident", "other": "Autre"}
 LABORATORY_LABELS = {"inria": "Inria", "cerca": "CeRCA"}
 NO_DEPARTMENT = "Sans département (à distance, toute l'académie)"
+SHARE_BINS = np.arange(0, 105, 5)  # bands of a robot's share of days in service (%)
 
 
 # --------------------------------------------------------------------------- generic helpers
@@ -629,165 +629,13 @@ def breakdown(data: Data, indicator: str, scope: str, period: str, by: str) -> p
     return table[cols].sort_values("label").reset_index(drop=True)
 
 
-# --------------------------------------------------------------------------- report blocks
-
-
-def _region_row(rpt, indicator: str) -> pd.Series | None:
-    s = rpt.series
-    hit = s[(s["indicator"] == indicator) & (s["academy"] == referential.REGION_SCOPE) & (s["period"] == rpt.period)]
-    return None if hit.empty else hit.iloc[0]
-
-
-def _objective_of(rpt, indicator: str) -> float | None:
-    """The objective in force for the region this school year (objectives are regional)."""
-    obj = rpt.catalogue.objective_for(indicator, referential.REGION_SCOPE, rpt.period)
-    return None if obj is None else obj.objective.value
-
-
-def _versus(rpt, indicator: str, unit: str, what: str) -> str | None:
-    """« **x** what (objectif y : atteint / non atteint) », adding the region when the scope is an academy."""
-    from ..formatting import fmt_value
-
-    r = rpt.table[rpt.table["indicator"] == indicator]
-    if r.empty or pd.isna(r.iloc[0]["value"]):
-        return None
-    value = r.iloc[0]["value"]
-    text = f"**{fmt_value(value, unit)}** {what}"
-    objective = _objective_of(rpt, indicator)
-    region = _region_row(rpt, indicator)
-    if rpt.scope != referential.REGION_SCOPE and region is not None and pd.notna(region["value"]):
-        text += f" ({fmt_value(region['value'], unit)} dans la région"
-        if objective is not None:
-            verdict = "atteint" if region["value"] >= objective else "non atteint"
-            text += f", pour un objectif régional de {fmt_value(objective, unit)} : {verdict}"
-        text += ")"
-    elif objective is not None:
-        verdict = "atteint" if value >= objective else "non atteint"
-        text += f", pour un objectif de {fmt_value(objective, unit)} ({verdict})"
-    return text
-
-
-def key_messages(rpt) -> str:
-    """The report's opening sentences (French Markdown), every number from the data."""
-    from ..formatting import fmt_interval, fmt_value
-
-    lines = []
-    t = _versus(rpt, "inclusive_training_days", "trainee_days",
-                "de formation « numérique et école inclusive »")
-    if t:
-        lines.append(f"- {t}.")
-    for degree, indicator in DEGREE_INDICATORS.items():
-        t = _versus(rpt, indicator, "count", f"robots de téléprésence du {DEGREE_LABELS[degree]} déployés")
-        if t:
-            fleet = robot_fleet_size(rpt.data, rpt.scope, rpt.period, degree)
-            lines.append(f"- {t} ; le parc en compte {fleet}.")
-    r = rpt.table[rpt.table["indicator"] == "robots_in_service_rate"]
-    if not r.empty and pd.notna(r.iloc[0]["value"]):
-        r = r.iloc[0]
-        lines.append(f"- Les robots ont été **en service {fmt_value(r['value'], 'percent')}** de leurs journées "
-                     f"de septembre à juin (intervalle à 95 % {fmt_interval(r['ci_low'], r['ci_high'], 'percent')}) ; "
-                     "le reste du temps, ils étaient au parc, inutilisés.")
-    t1 = _versus(rpt, "inclusion_research_teachers_trained", "count", "enseignants formés avec Inria et le CeRCA")
-    t2 = _versus(rpt, "inclusion_module_students", "count", "élèves suivis dans le module de suivi partagé")
-    for t in (t1, t2):
-        if t:
-            lines.append(f"- {t}.")
-    return "\n".join(lines)
+# --------------------------------------------------------------------------- what the report shows
 
 
 def robot_fleet_size(data: Data, scope: str, period: str, degree: str) -> int:
     """Robots of a degree in the fleet during the school year."""
     years = referential.in_scope(robot_year(data), scope)
     return int(((years["period"] == period) & (years["degree"] == degree)).sum())
-
-
-def show_training(rpt) -> None:
-    """Inclusive training: sessions, modules, trainees and trainee-days of the year."""
-    from ..formatting import fmt_value, fr_number
-    from ..render import display_html, html_table
-
-    s = training_summary(rpt.data, INCLUSIVE_DOMAIN, rpt.scope, rpt.period)
-    frame = pd.DataFrame([{
-        "Sessions": fr_number(s["sessions"]), "Modules (actions)": fr_number(s["modules"]),
-        "Stagiaires présents": fr_number(s["trainees"]),
-        "Journées stagiaires": fmt_value(s["trainee_days"], "trainee_days", False),
-        "Part en e-formation": fmt_value(s["e_training_share"], "percent"),
-    }])
-    display_html(html_table(frame, align_right=list(frame.columns),
-                             caption=f"Formations « numérique et école inclusive » — {rpt.scope_label}, {rpt.period}"))
-
-
-def show_count_table(rpt, table: pd.DataFrame, title: str, caption: str, unit: str = "trainee_days") -> None:
-    """A breakdown of counts (no interval) with its share of the total."""
-    from ..formatting import fmt_value
-    from ..render import display_html, html_table
-
-    total = table["value"].sum()
-    out = pd.DataFrame({
-        title: table["label"],
-        "Valeur": [fmt_value(v, unit, False) for v in table["value"]],
-        "Part du total": [fmt_value(v / total * 100 if total else np.nan, "percent") for v in table["value"]],
-    })
-    display_html(html_table(out, align_right=["Valeur", "Part du total"], caption=caption))
-
-
-def deployment_chart(rpt) -> None:
-    """Robots in service and idle month by month, per degree, up to the school year shown."""
-    import matplotlib.dates as mdates
-    import matplotlib.pyplot as plt
-
-    from ..formatting import BLUE, GREY, RED, fr_number
-    from ..render import published_scope_counts, show_figure
-
-    monthly = robot_monthly(rpt.data, rpt.scope, until=rpt.period)
-    if monthly.empty:
-        return
-    fig, axes = plt.subplots(2, 1, figsize=(9, 6.2), sharex=True)
-    alt = []
-    p = Period.parse(rpt.period)
-    for ax, degree in zip(axes, ("first", "second"), strict=True):
-        part = monthly[monthly["degree"] == degree]
-        if part.empty:
-            ax.set_visible(False)
-            continue
-        ax.axvspan(pd.Timestamp(p.first_day), pd.Timestamp(p.last_day) + pd.Timedelta(days=1), color="#FFE9B3",
-                   alpha=0.6, lw=0, zorder=0)
-        ax.bar(part["month"], part["in_service"], width=27, align="edge", color=BLUE, zorder=2,
-               label="en service (affecté au moins un jour)")
-        ax.bar(part["month"], part["idle"], width=27, align="edge", bottom=part["in_service"], color="#CECECE",
-               zorder=2, label="au parc, inutilisé")
-        objective = _objective_of(rpt, DEGREE_INDICATORS[degree]) if rpt.scope == referential.REGION_SCOPE else None
-        if objective:
-            ax.axhline(objective, color=RED, ls="--", lw=1.2)
-            ax.text(part["month"].min(), objective, f" objectif annuel {fr_number(objective)}", color=RED,
-                    fontsize=8, va="bottom")
-        ax.set_ylim(0, max(float(part["fleet"].max()), objective or 0) * 1.15)
-        ax.set_ylabel("robots")
-        ax.set_title(f"Robots du {DEGREE_LABELS[degree]}", loc="left")
-        cur = part[part["period"] == rpt.period]
-        if not cur.empty:
-            alt.append(f"{DEGREE_LABELS[degree]}, {rpt.period} : de {fr_number(cur['in_service'].min())} à "
-                       f"{fr_number(cur['in_service'].max())} robots en service par mois sur un parc de "
-                       f"{fr_number(cur['fleet'].max())}")
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8, frameon=False, bbox_to_anchor=(0.5, -0.06))
-    axes[-1].xaxis.set_major_formatter(mdates.DateFormatter("%m/%Y"))
-    fig.autofmt_xdate()
-    fig.text(0.01, -0.1, "Zone colorée : l'année scolaire du rapport. Juillet et août : pas de prêt.",
-             fontsize=8, color=GREY)
-    def months_of(scope: str) -> pd.DataFrame:
-        m = robot_monthly(rpt.data, scope, until=rpt.period)
-        return pd.DataFrame({"Degré": [DEGREE_LABELS[d] for d in m["degree"]],
-                             "Mois": [f"{x:%Y-%m}" for x in m["month"]], "Robots en service": m["in_service"],
-                             "Robots inutilisés": m["idle"], "Parc": m["fleet"]})
-
-    # A robot in service is a pupil: a small monthly count is secret (protected with the other
-    # scopes' months), and the idle count with it.
-    data = published_scope_counts(rpt.data, f"2.1:robots_monthly:{rpt.period}", months_of, rpt.scope,
-                                  ["Robots en service"], by=["Degré", "Mois"], partition=False,
-                                  follow={"Robots inutilisés": "Robots en service"})
-    show_figure(fig, "Robots en service et inutilisés, mois par mois. " + " ; ".join(alt), data=data,
-                name="robots en service par mois")
 
 
 def department_fleet(data: Data, scope: str, period: str) -> pd.DataFrame:
@@ -818,216 +666,75 @@ def protected_fleet(data: Data, scope: str, period: str) -> Protected:
                           [f"deployed_{d}" for d in DEGREE_LABELS], follow=follow)
 
 
-def show_department_table(rpt) -> None:
-    """The fleet of each pool department: deployed / fleet and in-service rate (interval), per degree."""
-    from ..formatting import fmt_interval, fmt_value, fr_number
-    from ..render import display_html, html_table
+def robot_share_bins(data: Data, scope: str, period: str) -> pd.DataFrame:
+    """Robots by band of their share of days in service (:data:`SHARE_BINS`) and degree.
 
-    p = protected_fleet(rpt.data, rpt.scope, rpt.period)
-    table = p.frame
-    if table.empty:
-        return
-    out = pd.DataFrame({"Département": table["label"]})
-    for degree, name in (("first", "1D"), ("second", "2D")):
-        deployed = p.text(f"deployed_{degree}", fr_number)
-        out[f"{name} : déployés / parc"] = [f"{d} / {fr_number(f)}" if pd.notna(f) else "—"
-                                            for d, f in zip(deployed, table[f"fleet_{degree}"], strict=True)]
-        hidden = p.mask(f"value_{degree}")
-        out[f"{name} : temps en service"] = [
-            p.rules.marker if h else (f"{fmt_value(v, 'percent')} {fmt_interval(lo, hi, 'percent')}" if pd.notna(v)
-                                      else "—")
-            for v, lo, hi, h in zip(table[f"value_{degree}"], table[f"ci_low_{degree}"], table[f"ci_high_{degree}"],
-                                    hidden, strict=True)]
-    display_html(html_table(out, align_right=list(out.columns[1:]),
-                             caption=f"Parc de robots par département — {rpt.period} (1D : 1er degré, 2D : 2nd degré ; "
-                                     "temps en service de septembre à juin, avec son intervalle à 95 %)")
-                  + p.note_html())
+    Columns: low, high (the band's bounds, %), ``first``, ``second`` (robots).
+    """
+    shares = robot_share_distribution(data, scope, period)
+    out = pd.DataFrame({"low": SHARE_BINS[:-1], "high": SHARE_BINS[1:]})
+    for degree in ("first", "second"):
+        s = shares.loc[shares["degree"] == degree, "share"].dropna() if not shares.empty else []
+        out[degree] = np.histogram(s, bins=SHARE_BINS)[0]
+    return out
 
 
-def heatmap(rpt) -> None:
-    """Share of robot-days in service by department and month of the school year."""
-    import matplotlib.pyplot as plt
-    import seaborn as sns
+def protected_assignments(data: Data, scope: str, period: str) -> Protected:
+    """:func:`assignment_summary` protected with the same table of every scope.
 
-    from ..formatting import fmt_value
-    from ..render import show_figure
-
-    table = robot_heatmap_frame(rpt.data, rpt.scope, rpt.period)
-    if table.empty:
-        return
-    # A department whose robots deployed are secret shows no monthly share (a share of a few
-    # robots gives their count back).
-    fleet = protected_fleet(rpt.data, rpt.scope, rpt.period)
-    secret = set(fleet.frame.loc[np.logical_or.reduce([fleet.mask(f"deployed_{d}") for d in DEGREE_LABELS]),
-                                 "label"])
-    table = table[~table.index.isin(secret)]
-    if table.empty:
-        return
-    labels = [f"{m:%m/%y}" for m in table.columns]
-    fig, ax = plt.subplots(figsize=(9, max(2.4, 0.42 * len(table) + 1.4)))
-    sns.heatmap(table.to_numpy(dtype=float), annot=True, fmt=".0f", cmap="Blues", vmin=0, vmax=100,
-                xticklabels=labels, yticklabels=table.index, cbar_kws={"label": "% des journées-robots"}, ax=ax)
-    ax.set_title(f"Temps en service des robots par département et par mois (%) — {rpt.period}", loc="left")
-    means = table.mean(axis=1)
-    alt = "; ".join(f"{d} : {fmt_value(v, 'percent')} en moyenne mensuelle" for d, v in means.items())
-    caption = None
-    if secret:
-        caption = f"Non représentés (secret statistique) : {', '.join(sorted(secret))}."
-        alt += f". {caption}"
-    data = pd.DataFrame(table.to_numpy(dtype=float), columns=[f"{m:%Y-%m} (%)" for m in table.columns])
-    data.insert(0, "Département", list(table.index))
-    show_figure(fig, "Carte de chaleur du temps en service des robots par département et par mois. " + alt, caption,
-                data=data, name=f"temps en service des robots par mois {rpt.period}")
-
-
-def share_histogram(rpt) -> None:
-    """Distribution of each robot's share of days in service over the year, by degree."""
-    import matplotlib.pyplot as plt
-
-    from ..formatting import BLUE, PALETTE, fmt_value
-    from ..render import published_scope_counts, show_figure
-
-    frame = robot_share_distribution(rpt.data, rpt.scope, rpt.period)
-    if frame.empty:
-        return
-    fig, ax = plt.subplots(figsize=(8.5, 3.6))
-    bins = np.arange(0, 105, 5)
-    alt, values, labels, colours = [], [], [], []
-    for k, degree in enumerate(("first", "second")):
-        s = frame.loc[frame["degree"] == degree, "share"].dropna()
-        if s.empty:
-            continue
-        values.append(s.to_numpy())
-        labels.append(f"{DEGREE_LABELS[degree]} (n = {len(s)})")
-        colours.append([BLUE, PALETTE[1]][k])
-        alt.append(f"{DEGREE_LABELS[degree]} : médiane {fmt_value(s.median(), 'percent')}, "
-                   f"{int((s == 0).sum())} robot(s) jamais affecté(s)")
-    ax.hist(values, bins=bins, color=colours, label=labels)
-    ax.set_xlabel("part des journées de septembre à juin où le robot est affecté (%)")
-    ax.set_ylabel("robots")
-    ax.set_title("Utilisation de chaque robot sur l'année", loc="left")
-    ax.legend(frameon=False, fontsize=8)
-    def bins_of(scope: str) -> pd.DataFrame:
-        shares = robot_share_distribution(rpt.data, scope, rpt.period)
-        out = pd.DataFrame({"Part du temps de (%)": bins[:-1], "à moins de (%)": bins[1:]})
-        for degree in ("first", "second"):
-            s = shares.loc[shares["degree"] == degree, "share"].dropna() if not shares.empty else []
-            out[f"Robots du {DEGREE_LABELS[degree]}"] = np.histogram(s, bins=bins)[0]
-        return out
-
-    data = published_scope_counts(rpt.data, f"2.1:robot_shares:{rpt.period}", bins_of, rpt.scope,
-                                  [f"Robots du {DEGREE_LABELS[d]}" for d in ("first", "second")],
-                                  by="Part du temps de (%)")
-    show_figure(fig, "Histogramme de la part du temps en service de chaque robot. " + " ; ".join(alt), data=data,
-                name="utilisation de chaque robot")
-
-
-def show_fleet_status(rpt) -> None:
-    from ..render import display_html, html_table
-
-    table = fleet_status(rpt.data, rpt.scope)
-    as_of = robot_month_frame(rpt.data).attrs["as_of"]
-    out = table.reset_index().rename(columns={"index": "Degré"})
-    out = out.astype({c: str for c in out.columns})
-    display_html(html_table(out, align_right=list(out.columns[1:]),
-                             caption=f"État du parc à la date des fichiers ({as_of:%d/%m/%Y})"))
-
-
-def show_assignments(rpt) -> None:
-    from ..formatting import fr_number
-    from ..render import display_html, html_table
-
-    # Pupils by reason of absence (health data on minors): small counts, the counts that would
-    # give them back from the totals or from the other scopes' tables, and the medians of few
-    # pupils are secret.
-    def table_of(scope: str) -> pd.DataFrame:
-        t = assignment_summary(rpt.data, scope, rpt.period)
+    Pupils by reason of absence (health data on minors): small counts, the counts that
+    would give them back from the totals or from the other scopes' tables, and the medians
+    of few pupils are secret.
+    """
+    def table_of(s: str) -> pd.DataFrame:
+        t = assignment_summary(data, s, period)
         return t.assign(is_total=t["reason"] == "all")
 
-    p = protect_scopes(rpt.data, f"2.1:assignments:{rpt.period}", table_of, rpt.scope, ["loans", "pupils"],
-                       by="reason", totals="is_total", rates={"median_days": (None, "pupils")})
-    table = p.frame
-    out = pd.DataFrame({"Motif": table["label"], "Prêts commencés": p.text("loans", fr_number),
-                        "Élèves": p.text("pupils", fr_number),
-                        "Durée médiane (jours)": p.text("median_days", fr_number)})
-    display_html(html_table(out, align_right=list(out.columns[1:]),
-                             caption=f"Prêts de robots commencés en {rpt.period}, par motif") + p.note_html())
+    return protect_scopes(data, f"2.1:assignments:{period}", table_of, scope, ["loans", "pupils"],
+                          by="reason", totals="is_total", rates={"median_days": (None, "pupils")})
 
 
-def show_research(rpt) -> None:
-    from ..formatting import fr_number
-    from ..render import display_html, html_table
+def protected_research(data: Data, scope: str, period: str) -> Protected:
+    """:func:`research_table` protected with the same table of every scope.
 
-    # Teachers and pupils (with disabilities) by laboratory: small counts are secret, jointly
-    # with the other scopes' tables.
-    def table_of(scope: str) -> pd.DataFrame:
-        t = research_table(rpt.data, scope, rpt.period)
+    Teachers and pupils (with disabilities) by laboratory: small counts are secret, jointly
+    with the other scopes' tables; ``teachers_second_degree`` is added (teachers less those
+    of the first degree).
+    """
+    def table_of(s: str) -> pd.DataFrame:
+        t = research_table(data, s, period)
         return t.assign(teachers_second_degree=t["teachers"] - t["teachers_first_degree"],
                         is_total=t["laboratory"] == "all")
 
-    p = protect_scopes(rpt.data, f"2.1:research:{rpt.period}", table_of, rpt.scope,
-                       ["teachers", "teachers_first_degree", "teachers_second_degree", "pupils_entered",
-                        "pupils_followed"], by="laboratory", totals="is_total", rates={"hours": (None, "teachers")},
-                       sums=[("teachers", ["teachers_first_degree", "teachers_second_degree"])])
-    table = p.frame
-    out = pd.DataFrame({
-        "Laboratoire": table["label"],
-        "Enseignants formés": p.text("teachers", fr_number),
-        "dont 1er degré": p.text("teachers_first_degree", fr_number),
-        "Durée moy. (h)": p.text("hours", lambda x: fr_number(x, 1)),
-        "Élèves entrés": p.text("pupils_entered", fr_number),
-        "Élèves suivis": p.text("pupils_followed", fr_number),
-    })
-    display_html(html_table(out, align_right=list(out.columns[1:]),
-                             caption=f"Volet recherche (Inria, CeRCA) — {rpt.scope_label}, {rpt.period}")
-                  + p.note_html())
+    return protect_scopes(data, f"2.1:research:{period}", table_of, scope,
+                          ["teachers", "teachers_first_degree", "teachers_second_degree", "pupils_entered",
+                           "pupils_followed"], by="laboratory", totals="is_total", rates={"hours": (None, "teachers")},
+                          sums=[("teachers", ["teachers_first_degree", "teachers_second_degree"])])
+
+
+def robot_figures(data: Data, scope: str, period: str) -> dict:
+    """The robots' figures the report's caveats give, for a scope and school year.
+
+    ``as_of``: the last date of the files (loans without an end run to it);
+    ``unknown_robots``: rows of the assignment log naming a robot absent from the inventory;
+    ``mismatches``: :func:`degree_mismatches`; ``robot_degree``: robots lent in the year to an
+    establishment that is neither école, collège, lycée nor EREA (counted in the robot's
+    own degree).
+    """
+    m = robot_month_frame(data)
+    loans = referential.in_scope(robot_deployments(data), scope)
+    kept = loans[(loans["period"] == period) & (loans["degree_from"] == "robot")]
+    return {"as_of": m.attrs["as_of"], "unknown_robots": m.attrs.get("unknown_robots"),
+            "mismatches": degree_mismatches(data, scope, period), "robot_degree": kept["robot_id"].nunique()}
 
 
 def training_note(rpt, domain: str, theme: str) -> str:
-    """The method section's note on a GAIA training theme: sessions with no department."""
+    """The method section's note on a GAIA training theme: sessions with no department.
+
+    Prose, which belongs to the views; it stays here while target 2.3, whose caveats use it,
+    imports it from this module.
+    """
     sessions = referential.in_scope(training_sessions(rpt.data, domain), rpt.scope)
     no_dept = int(sessions.loc[sessions["period"] == rpt.period, "department"].isna().sum())
     return (f"**Formations** : sessions de la thématique « {theme} » de l'extraction GAIA ; {no_dept} session(s) "
             "sans département cette année comptent dans l'académie et la région, pas dans un département.")
-
-
-def coverage_notes(rpt) -> list[str]:
-    """Caveats with their figures, for the report's method section."""
-    from ..formatting import fr_number
-
-    notes = []
-    data = rpt.data
-    if data.has("formations"):
-        notes.append(training_note(rpt, INCLUSIVE_DOMAIN, "Numérique et école inclusive"))
-    if data.has("robots") and data.has("robots_affectations"):
-        m = robot_month_frame(data)
-        notes.append(f"**Robots** : les fichiers ne portent pas de date d'export ; les prêts sans date de fin sont "
-                     f"comptés jusqu'à la dernière date qu'ils contiennent ({m.attrs['as_of']:%d/%m/%Y}). Un robot "
-                     "déployé est compté dans le degré et le département de l'établissement auquel il est prêté "
-                     "(école : 1er degré ; collège, lycée, EREA : 2nd degré, selon l'annuaire), une fois par degré "
-                     "et par périmètre ; le parc, le temps en service et les graphiques mois par mois sont ceux du "
-                     "département et du degré du parc qui prête le robot.")
-        notes.append("**Temps en service** : journées-robots affectées rapportées aux journées-robots au parc, de "
-                     "septembre à juin. Les journées d'un même robot ne sont pas indépendantes : l'intervalle à 95 % "
-                     "est celui d'un estimateur par ratio dont l'unité est le robot (et non un intervalle de "
-                     "Wilson sur les journées, qui serait faussement étroit).")
-        if m.attrs.get("unknown_robots"):
-            notes.append(f"**Affectations** : {fr_number(m.attrs['unknown_robots'])} ligne(s) du journal nomment un "
-                         "robot absent de l'inventaire et sont écartées.")
-        mismatch = degree_mismatches(data, rpt.scope, rpt.period)
-        loans = referential.in_scope(robot_deployments(data), rpt.scope)
-        kept = loans[(loans["period"] == rpt.period) & (loans["degree_from"] == "robot")]
-        notes.append(f"**Degré** : {fr_number(mismatch)} prêt(s) commencé(s) dans l'année dans un établissement "
-                     "dont le type ne correspond pas au degré du robot (annuaire) ; "
-                     f"{fr_number(kept['robot_id'].nunique())} robot(s) prêté(s) cette année à un établissement ni "
-                     "école, ni collège, lycée ou EREA (médico-social, absent de l'annuaire) sont comptés dans le "
-                     "degré du robot.")
-    if data.has("inclusion_recherche_enseignants"):
-        notes.append("**Enseignants formés** : inscriptions marquées « formation suivie » dans l'année de la "
-                     f"première session ; {fr_number(research_teachers(data).attrs['not_completed'])} inscription(s) "
-                     "non suivies jusqu'au bout (toutes années) ne sont pas comptées.")
-    notes.append("**Objectifs** : ils sont fixés pour la région ; un rapport d'académie montre sa contribution.")
-    for objective in rpt.target.objectives:
-        if objective.note and objective.period == rpt.period:
-            notes.append(f"**Feuille de route, {objective.period}** : {objective.note}")
-    return notes

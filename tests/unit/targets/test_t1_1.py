@@ -132,6 +132,17 @@ def test_mean_score_of_validated_certifications_with_establishments_as_clusters(
     assert value(s, "pix_mean_score_terminale", "poitiers")["value"] == 250
 
 
+def test_score_bands_and_the_figures_of_the_caveats(data):
+    bands = t.score_bins(data, "region", "2020-2021")
+    assert (bands["3e"].sum(), bands["terminale"].sum()) == (4, 5)
+    assert bands.loc[bands["low"] == 192, "3e"].item() == 2           # 200 twice, in [192, 224)
+    assert bands.loc[bands["low"] == 224, "terminale"].item() == 5    # 250 five times
+    figures = t.coverage_figures(data, "region", "2020-2021")
+    assert figures["no_session"] == 2                                  # B and D held no session
+    assert len(figures["establishments"]) == 4
+    assert (figures["over"], figures["merged"], figures["other_types"], figures["unrated"]) == (0, 0, 0, {})
+    assert [level for level, _ in t.design_effects(figures["establishments"])] == ["3e"]  # one lycée: none
+
 def test_score_table_is_a_ratio_of_sums_over_establishments():
     scores = pd.DataFrame({"uai": ["A", "A", "B", "B", "B", "C"], "period": "2020-2021",
                            "score": [100.0, 200.0, 300.0, 300.0, 300.0, 400.0]})

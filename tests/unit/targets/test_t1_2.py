@@ -133,6 +133,12 @@ def test_breakdowns_by_department_and_public():
         t.breakdown(d, "teacher_training_days", "region", "2020-2021", "sex")
 
 
+def test_session_figures_of_the_caveats():
+    figures = t.session_figures(data(), "bordeaux", "2020-2021")
+    # Four sessions of three modules; M3 has no department: 4 trainees × 0.5 day.
+    assert figures == {"sessions": 4, "modules": 3, "no_department": 1, "no_department_days": 2.0}
+    assert t.session_figures(data(), "region", "2020-2021")["sessions"] == 5
+
 def test_department_intensity_per_1000_pupils_and_rurality():
     table = t.department_intensity(data(), "bordeaux", "2020-2021").set_index("department")
     assert table.loc["33", "per_1000"] == pytest.approx(30.0)                # 30 days for 1 000 pupils

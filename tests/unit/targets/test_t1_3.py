@@ -11,6 +11,7 @@ import pytest
 from drane_analysis.data import Data
 from drane_analysis.indicators import evaluate
 from drane_analysis.targets import t1_3_schematic as t
+from drane_analysis.views import v1_3_schematic as vue
 
 A, B, C, E, F, G = "0331503E", "0240026Y", "0870001K", "0330001E", "0330002F", "0330003G"
 Z = 1.959963984540054
@@ -105,6 +106,14 @@ def test_usage_rate_over_the_secondary_universe(data):
     assert t.usage(data).attrs["outside"] == {"2020-2021": 1}                 # the école
 
 
+def test_usage_figures_of_the_report(data):
+    # Bordeaux, 2020-2021: A and B open and assessed, A twice; the école E is outside.
+    assert t.usage_figures(data, "bordeaux", "2020-2021") == {"establishments": 2, "used": 2, "outside": 1,
+                                                                "several": 1}
+    assert t.usage_figures(data, "limoges", "2020-2021") == {"establishments": 1, "used": 0, "outside": 1,
+                                                               "several": 0}
+
+
 def test_maturity_uses_the_latest_assessment_and_bounds_the_interval(data):
     s = t.compute(data)
     bx = row(s, "schematic_maturity_mean", "bordeaux")
@@ -151,7 +160,7 @@ def test_breakdowns_say_how_their_gaps_are_tested(data):
     maturity = t.breakdown(data, "schematic_maturity_mean", "region", "2020-2021", "territory")
     assert (maturity["ci_method"] == "student").all()
     assert (maturity["n"] == maturity["denominator"]).all() and "se" in maturity
-    text = t.gap_sentence(usage, "percent", "La part")
+    text = vue.gap_sentence(usage, "percent", "La part")
     assert "significatif" not in text or "Newcombe" in text
 
 

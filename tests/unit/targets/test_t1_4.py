@@ -11,6 +11,7 @@ from drane_analysis.data import Data
 from drane_analysis.indicators import evaluate
 from drane_analysis.stats import wilson_interval
 from drane_analysis.targets import t1_4_parents as t
+from drane_analysis.views import v1_4_parents as vue
 
 # Four collèges of the Vienne (Poitiers), one lycée of the Corrèze (Limoges), one école of the Gironde.
 C1, C2, C3, C4, LYC, ECO = "0860001J", "0860002K", "0860003L", "0860004M", "0190002Z", "0330005B"
@@ -156,6 +157,13 @@ def test_parent_rate_and_platform_dedup(series, data):
     assert value(series, "parents_ent_usage_rate", "poitiers", "2021-2022")["numerator"] == 270
 
 
+def test_accounts_until_the_year_and_the_figures_of_the_caveats(data):
+    assert set(t.accounts_until(data, "region", "2020-2021")["period"]) == {"2020-2021"}
+    assert set(t.accounts_until(data, "region", "2021-2022")["period"]) == {"2020-2021", "2021-2022"}
+    figures = t.account_figures(data, "region", "2020-2021")
+    assert figures["no_ips"] == 1                                      # the lycée
+    assert figures["platforms"].to_dict() == {"colleges-86": 4, "lycee-connecte": 1}
+
 def test_ips_of_a_missing_year_is_the_latest_earlier_one(data):
     acc = t.parent_accounts(data).set_index(["period", "uai"])
     assert acc.loc[("2021-2022", C4), "ips_quartile"] == "Q4"
@@ -253,12 +261,12 @@ def test_parent_intensity(data):
 def test_gap_sentence_words(data):
     table = pd.DataFrame({"label": ["A", "B"], "value": [10.0, 14.0], "ci_low": [9.0, 13.0],
                           "ci_high": [11.0, 15.0]})
-    text = t.gap_sentence(table, "index", "Le nombre", "connexions")
+    text = vue.gap_sentence(table, "index", "Le nombre", "connexions")
     # Intervals alone (no establishment-level data): the gap is described, not tested.
     assert "écart de 4,0 connexions" in text and "significatif" not in text
     # The library's breakdown carries its clusters: the gap is tested on them.
     table = t.parent_intensity(data, "poitiers", "2020-2021", "priority_education")
-    assert "établissements pris comme grappes" in t.gap_sentence(table, "index", "Le nombre", "connexions")
+    assert "établissements pris comme grappes" in vue.gap_sentence(table, "index", "Le nombre", "connexions")
 
 
 # --------------------------------------------------------------------------- demo

@@ -250,6 +250,20 @@ def test_fleet_status_and_assignments(data):
     assert t.degree_mismatches(data, "region", "2020-2021") == 0
 
 
+
+def test_robot_figures_share_bands_and_protected_tables(data):
+    figures = t.robot_figures(data, "region", "2020-2021")
+    assert figures == {"as_of": pd.Timestamp("2021-03-31"), "unknown_robots": 1, "mismatches": 0, "robot_degree": 0}
+    bands = t.robot_share_bins(data, "region", "2020-2021").set_index("low")
+    # R1 in service 61 of 212 days (29 %), R2 never, R3 every day (100 %, in the last band).
+    assert (bands.loc[0, "first"], bands.loc[25, "first"], bands.loc[95, "second"]) == (1, 1, 1)
+    assert (bands["first"].sum(), bands["second"].sum()) == (2, 1)
+    loans = t.protected_assignments(data, "bordeaux", "2020-2021").frame.set_index("reason")
+    assert loans.loc["all", "is_total"] and loans.loc["all", "loans"] == 4
+    research = t.protected_research(data, "region", "2021-2022").frame.set_index("laboratory")
+    assert (research["teachers_second_degree"]
+            == research["teachers"] - research["teachers_first_degree"]).all()
+
 # --------------------------------------------------------------------------- research
 
 
