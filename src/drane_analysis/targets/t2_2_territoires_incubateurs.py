@@ -39,8 +39,7 @@ from ..data import Data, breakdown_label
 from ..indicators import by_scope, rate_rows, series_frame
 from ..paths import params_dir
 from ..periods import Period
-from ..privacy import linked_breakdown, protect
-from ..render import gap_sentence  # noqa: F401  (re-exported for the notebook)
+from ..privacy import linked_breakdown
 from ..sources.dispositifs import CLASS_LEVELS
 from ..stats import BREAKDOWN_TEST_COLUMNS, cluster_rate_table, rate_table
 from .t2_1_inclusion import count_rows, covered_periods, fill_missing
@@ -378,44 +377,18 @@ def samr_history(data: Data, scope: str, until: str | None = None) -> pd.DataFra
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
+def practice_establishments(data: Data, scope: str, period: str) -> int:
+    """Establishments of a scope with practices reported in a school year (the SAMR clusters)."""
+    frame = referential.in_scope(practices(data), scope)
+    return int(frame.loc[frame["period"] == period, "uai"].nunique())
+
+
 def samr_breakdown(data: Data, scope: str, period: str, by: str) -> pd.DataFrame:
     """Transformative share (M + R) by ``kind``, ``level``, ``department``… (establishments as clusters)."""
     return breakdown(data, "samr_transformative_share", scope, period, by)
 
 
-# --------------------------------------------------------------------------- report blocks
-
-
-def no_objective_notice() -> str:
-    return ("**La feuille de route ne fixe aucun objectif chiffré pour cette cible.** Les indicateurs ci-dessous "
-            "mesurent où en sont les établissements candidats au regard des critères qu'elle décrit ; les seuils "
-            "qui définissent « remplir les critères » sont des paramètres de l'analyse "
-            f"(`params/targets/{YAML_NAME}`), pas des objectifs.")
-
-
-def key_messages(rpt) -> str:
-    """The report's opening sentences (French Markdown), every number from the data."""
-    from ..formatting import fmt_interval, fmt_value, fr_number
-
-    lines = []
-    r = {i: rpt.row(i) for i in rpt.table["indicator"]}
-    if "training_establishments" in r and not r["training_establishments"]["denominator"]:
-        lines.append(f"- Aucun établissement de ce périmètre n'a candidaté en {rpt.period}.")
-    elif "training_establishments" in r:
-        t = r["training_establishments"]
-        lines.append(f"- **{fr_number(t['value'])}** établissement(s) candidat(s) sur {fr_number(t['denominator'])} "
-                     "remplissent tous les critères d'un « établissement formateur ».")
-    if "staff_digital_skills_share" in r and pd.notna(r["staff_digital_skills_share"]["value"]):
-        s = r["staff_digital_skills_share"]
-        lines.append(f"- **{fmt_value(s['value'], 'percent')}** des personnels des établissements candidats ont des "
-                     f"compétences numériques reconnues (Pix, Pix+ Édu) — intervalle à 95 % "
-                     f"{fmt_interval(s['ci_low'], s['ci_high'], 'percent')}.")
-    if "samr_transformative_share" in r and pd.notna(r["samr_transformative_share"]["value"]):
-        s = r["samr_transformative_share"]
-        lines.append(f"- **{fmt_value(s['value'], 'percent')}** des pratiques déclarées relèvent de la modification "
-                     f"ou de la redéfinition (SAMR), sur {fr_number(s['denominator'])} pratiques — intervalle à 95 % "
-                     f"{fmt_interval(s['ci_low'], s['ci_high'], 'percent')}.")
-    return "\n".join(lines)
+# --------------------------------------------------------------------------- candidates
 
 
 def candidate_count(data: Data, scope: str, period: str) -> int:
@@ -424,196 +397,3 @@ def candidate_count(data: Data, scope: str, period: str) -> int:
         return 0
     frame = referential.in_scope(candidates(data), scope)
     return int((frame["period"] == period).sum())
-
-
-def _no_candidates(rpt, say: bool = False) -> bool:
-    """True (and, with ``say``, a sentence) when the scope has no candidate this school year."""
-    from ..render import display_markdown
-
-    if candidate_count(rpt.data, rpt.scope, rpt.period):
-        return False
-    if say:
-        display_markdown(f"*Aucun établissement candidat dans ce périmètre en {rpt.period} : rien à mesurer.*")
-    return True
-
-
-def criteria_markdown() -> str:
-    """The criteria in force, as a French Markdown list (from the YAML)."""
-    return "\n".join(f"- {c.label}" for c in load_criteria())
-
-
-def show_training_breakdown(rpt, by: str, title: str) -> None:
-    """Training establishments by ``department`` or ``kind``: candidates, count, share (interval)."""
-    from ..formatting import fmt_interval, fmt_value, fr_number
-    from ..render import display_html, html_table
-
-    if _no_candidates(rpt):
-        return
-    table = breakdown(rpt.data, "training_establishments", rpt.scope, rpt.period, by)
-    if table.empty:
-        return
-    out = pd.DataFrame({
-        title: table["label"],
-        "Candidats": [fr_number(x) for x in table["denominator"]],
-        "Établissements formateurs": [fr_number(x) for x in table["value"]],
-        "Part des candidats": [fmt_value(x, "percent") for x in table["share"]],
-        "Intervalle à 95 %": [fmt_interval(lo, hi, "percent") for lo, hi in zip(table["ci_low"], table["ci_high"],
-                                                                                strict=True)],
-    })
-    display_html(html_table(out, align_right=list(out.columns[1:]),
-                             caption=f"Établissements formateurs — {title.lower()}, {rpt.period}"))
-
-
-def show_criteria(rpt) -> None:
-    from ..formatting import fmt_interval, fmt_value, fr_number
-    from ..render import display_html, html_table
-
-    if _no_candidates(rpt, say=True):
-        return
-    table = criteria_table(rpt.data, rpt.scope, rpt.period)
-    out = pd.DataFrame({
-        "Critère": table["label"],
-        "Établissements qui le remplissent": [fr_number(x) for x in table["numerator"]],
-        "Part des candidats": [fmt_value(x, "percent") for x in table["value"]],
-        "Intervalle à 95 %": [fmt_interval(lo, hi, "percent") for lo, hi in zip(table["ci_low"], table["ci_high"],
-                                                                                strict=True)],
-    })
-    n = int(table["denominator"].iloc[0]) if len(table) else 0
-    display_html(html_table(out, align_right=list(out.columns[1:]),
-                             caption=f"Critères des établissements formateurs — {fr_number(n)} candidats, {rpt.period}"))
-
-
-def criteria_chart(rpt) -> None:
-    """Share of candidates meeting each criterion, with intervals."""
-    if _no_candidates(rpt):
-        return
-    table = criteria_table(rpt.data, rpt.scope, rpt.period)
-    crit = {c.id: c.short for c in load_criteria()}
-    frame = table.assign(label=table["id"].map(crit).fillna("Tous les critères"))
-    rpt.breakdown_chart(frame, "Part des candidats remplissant chaque critère", "percent")
-
-
-def show_criteria_count(rpt) -> None:
-    from ..formatting import fmt_value, fr_number
-    from ..render import display_html, html_table
-
-    if _no_candidates(rpt):
-        return
-    dist = criteria_count_distribution(rpt.data, rpt.scope, rpt.period)
-    out = pd.DataFrame({"Critères remplis": [f"{k} sur {len(dist) - 1}" for k in dist["criteria_met"]],
-                        "Établissements": [fr_number(x) for x in dist["count"]],
-                        "Part": [fmt_value(x, "percent") for x in dist["share"]]})
-    display_html(html_table(out, align_right=["Établissements", "Part"],
-                             caption="Établissements candidats selon le nombre de critères remplis"))
-
-
-def show_sensitivity(rpt) -> None:
-    from ..formatting import fr_number
-    from ..render import display_html, html_table
-
-    if _no_candidates(rpt):
-        return
-    table = sensitivity_table(rpt.data, rpt.scope, rpt.period)
-    if table.empty:
-        return
-    out = table.copy()
-    out.columns = [f"≥ {fr_number(c)} formateur(s)" if out.columns.name == "trainer_teachers" else str(c)
-                   for c in out.columns]
-    out.insert(0, "Personnels certifiés", [f"≥ {fr_number(v)} %" for v in table.index])
-    out = out.astype(str)
-    display_html(html_table(out, align_right=list(out.columns[1:]),
-                             caption="Établissements formateurs selon les seuils retenus (les autres critères inchangés)"))
-
-
-def show_training_list(rpt) -> None:
-    from ..formatting import fmt_value, fr_number
-    from ..render import display_html, display_markdown, html_table
-
-    if _no_candidates(rpt):
-        return
-    table = training_establishment_list(rpt.data, rpt.scope, rpt.period)
-    if table.empty:
-        display_markdown("*Aucun établissement candidat ne remplit tous les critères cette année.*")
-        return
-    # Teachers of one named establishment: a count under the threshold is secret.
-    p = protect(table, ["trainer_teachers"], partition=False)
-    out = pd.DataFrame({"UAI": table["uai"], "Établissement": table["name"], "Département": table["department_label"],
-                        "Type": table["kind_label"],
-                        "Personnels certifiés": [fmt_value(x, "percent") for x in table["staff_certified_share"]],
-                        "Formateurs certifiés": p.text("trainer_teachers", fr_number)})
-    display_html(html_table(out, align_right=["Personnels certifiés", "Formateurs certifiés"],
-                             caption="Établissements remplissant tous les critères") + p.note_html())
-
-
-def show_candidates_by_academy(rpt) -> None:
-    from ..formatting import fmt_value, fr_number
-    from ..render import display_html, html_table
-
-    table = candidates_by_academy(rpt.data, rpt.period)
-    out = pd.DataFrame({"Académie": table["label"], "Candidats": [fr_number(x) for x in table["candidates"]],
-                        "Part des candidats": [fmt_value(x, "percent") for x in table["share"]],
-                        "Établissements formateurs": [fr_number(x) for x in table["training"]]})
-    display_html(html_table(out, align_right=list(out.columns[1:]),
-                             caption=f"Candidats par académie (région), {rpt.period}"))
-
-
-def samr_chart(rpt) -> None:
-    """SAMR profile of the year: share of each level with its interval."""
-    prof = samr_profile(rpt.data, rpt.scope, rpt.period)
-    if prof["denominator"].iloc[0] == 0:
-        return
-    frame = prof.assign(label=prof["level"] + " — " + prof["label"])
-    rpt.breakdown_chart(frame, f"Profil SAMR des pratiques déclarées — {rpt.period}", "percent")
-
-
-def samr_history_chart(rpt) -> None:
-    """Stacked shares of S, A, M, R over the school years."""
-    import matplotlib.pyplot as plt
-
-    from ..formatting import fmt_value
-    from ..render import show_figure
-
-    hist = samr_history(rpt.data, rpt.scope, rpt.period)
-    if hist.empty:
-        return
-    pivot = hist.pivot_table(index="period", columns="level", values="value", aggfunc="first").reindex(columns=list(SAMR_ORDER)).fillna(0)
-    fig, ax = plt.subplots(figsize=(8.5, 3.8))
-    colours = ["#CECECE", "#9A9AFF", "#6A6AF4", "#000091"]
-    bottom = np.zeros(len(pivot))
-    for level, colour in zip(SAMR_ORDER, colours, strict=True):
-        ax.bar(pivot.index, pivot[level], bottom=bottom, color=colour, label=f"{level} — {SAMR_LABELS[level]}")
-        bottom += pivot[level].to_numpy()
-    ax.set_ylabel("% des pratiques déclarées")
-    ax.set_ylim(0, 100)
-    ax.set_title("Profil SAMR par année scolaire", loc="left")
-    ax.legend(fontsize=8, frameon=False, ncol=4, loc="lower center", bbox_to_anchor=(0.5, -0.32))
-    alt = "; ".join(f"{p} : M + R = {fmt_value(pivot.loc[p, 'M'] + pivot.loc[p, 'R'], 'percent')}"
-                    for p in pivot.index)
-    data = pivot.reset_index().rename(columns={"period": "Année scolaire", **{lv: f"{lv} — {SAMR_LABELS[lv]} (%)"
-                                                                              for lv in SAMR_ORDER}})
-    show_figure(fig, "Barres empilées du profil SAMR par année. " + alt, data=data, name="profil SAMR par annee")
-
-
-def coverage_notes(rpt) -> list[str]:
-    """Caveats with their figures, for the report's method section."""
-    from ..formatting import fr_number
-
-    crit = load_criteria()
-    notes = ["**Aucun objectif** : la feuille de route ne chiffre pas cette cible ; les statuts sont « sans "
-             "objectif chiffré ».",
-             "**Critères** (paramètres de l'analyse, `params/targets/" + YAML_NAME + "`) : "
-             + " ; ".join(c.label for c in crit) + "."]
-    if rpt.data.has("incubateurs"):
-        notes.append("**Candidats** : seuls les établissements qui ont candidaté sont décrits ; ce ne sont pas "
-                     "tous les établissements du territoire. Les personnels certifiés sont ceux que l'établissement "
-                     "déclare.")
-    if rpt.data.has("pratiques_samr"):
-        prac = referential.in_scope(practices(rpt.data), rpt.scope)
-        n = int(prac.loc[prac["period"] == rpt.period, "uai"].nunique())
-        if n:
-            notes.append("**Pratiques SAMR** : déclarées par les enseignants des établissements candidats "
-                         "(échantillon volontaire, non représentatif : aucun intervalle ne corrige ce choix). Les "
-                         "déclarations d'un même établissement se ressemblent : les intervalles et les tests "
-                         f"prennent les établissements comme grappes ({fr_number(n)} établissements cette année), "
-                         "non les pratiques une à une.")
-    return notes

@@ -173,6 +173,10 @@ def test_samr_share_takes_establishments_as_clusters(data):
     # Class levels share establishments: their gap is paired on them.
     levels = t.samr_breakdown(data, "region", "2020-2021", "level")
     assert (levels["ci_method"] == "cluster").all()
+    # The clusters the method section counts: establishments with practices that year.
+    assert t.practice_establishments(data, "region", "2020-2021") == 2
+    assert t.practice_establishments(data, "bordeaux", "2021-2022") == 1
+    assert t.practice_establishments(data, "limoges", "2020-2021") == 0
 
 
 @pytest.mark.slow
