@@ -1157,8 +1157,8 @@ def cluster_permutation_test(y: np.ndarray, n: np.ndarray, group: np.ndarray, pe
     return out
 
 
-def _fit_quasi_binomial(successes: np.ndarray, trials: np.ndarray, exog: np.ndarray,
-                        groups: np.ndarray | None = None):
+def fit_quasi_binomial(successes: np.ndarray, trials: np.ndarray, exog: np.ndarray,
+                       groups: np.ndarray | None = None):
     """Binomial GLM (logit) with the Pearson dispersion when it exceeds 1 (quasi-binomial).
 
     With ``groups`` (one cluster code per row, e.g. the lycée of each lycée × year row),
@@ -1192,7 +1192,7 @@ def logistic_trend(frame: pd.DataFrame, successes: str, trials: str, year: str =
     between units widens the intervals (Pearson scale, never below 1). With ``cluster``
     (the column of the establishment), the covariance is clustered on it instead: the
     same establishments year after year are one cluster each (see
-    :func:`_fit_quasi_binomial`).
+    :func:`fit_quasi_binomial`).
 
     Returns ``n_years``, ``odds_ratio`` per year with its 95 % interval (``or_low``,
     ``or_high``), ``p_value`` (slope = 0), ``points_per_year`` (average change of the share
@@ -1219,7 +1219,7 @@ def logistic_trend(frame: pd.DataFrame, successes: str, trials: str, year: str =
     exog = np.column_stack([np.ones_like(years), years - x0])
     groups = pd.factorize(f[cluster])[0] if cluster is not None else None
     try:
-        res = _fit_quasi_binomial(s, n, exog, groups)
+        res = fit_quasi_binomial(s, n, exog, groups)
     except Exception:  # noqa: BLE001 - a failed fit leaves the trend undetermined
         return out
     b = float(res.params[1])

@@ -11,6 +11,7 @@ import pytest
 from drane_analysis.data import Data
 from drane_analysis.indicators import evaluate
 from drane_analysis.targets import t2_4_orientation as t
+from drane_analysis.views import v2_4_orientation as v
 
 LYCEE_A, LYCEE_B, LYCEE_C = "0330001A", "0330002B", "0870001C"  # Gironde, Gironde, Haute-Vienne
 PLACES = {LYCEE_A: ("33", "bordeaux", "public"), LYCEE_B: ("33", "bordeaux", "private"),
@@ -165,6 +166,8 @@ def test_orientation_projects_by_hand(data):
     assert r["objective"] == 50 and r["status"] == "not_reached"
     dept = t.breakdown(data, "orientation_digital_projects", "bordeaux", "2020-2021", "department")
     assert dict(zip(dept["label"], dept["value"], strict=True)) == {t.ACADEMY_WIDE_LABEL: 1, "Gironde (33)": 2}
+    assert t.project_counts(data, "bordeaux", "2020-2021") == {"actions": 3, "academy_wide": 1}
+    assert t.project_counts(data, "region", "2021-2022") == {"actions": 1, "academy_wide": 0}
 
 
 def test_programme_table(data):
@@ -262,6 +265,9 @@ def test_progress_by_group(data):
     assert gironde["ratio"] == pytest.approx(1.6) and not gironde["reached"]
     limousin = prog[prog["group"] == "87"].iloc[0]
     assert limousin["ratio"] == pytest.approx(2.0) and limousin["reached"]
+    sizes = t.nsi_pupils_by_group(data, "premiere", "region", "department")
+    assert sizes == {("33", "2020-2021"): 50, ("33", "2021-2022"): 80, ("87", "2020-2021"): 20,
+                     ("87", "2021-2022"): 40}
 
 
 def test_baseline_check():
@@ -346,22 +352,22 @@ def test_real_premiere_file_report_blocks(real_samples, tmp_path):
     folder.mkdir(parents=True)
     shutil.copy(real_samples / REAL_PREMIERE, folder / REAL_PREMIERE)
     rpt = Report("2.4", "region", "2022-2023", str(tmp_path / "data"))
-    assert "NSI" in t.key_messages(rpt)
-    t.show_projects(rpt)
-    t.show_nsi_levels(rpt)
-    t.show_doubling(rpt)
+    assert "NSI" in v.key_messages(rpt)
+    v.show_projects(rpt)
+    v.show_nsi_levels(rpt)
+    v.show_doubling(rpt)
     for level in t.LEVELS:
-        for by in t.groupings(rpt):
-            t.show_progress(rpt, level, by)
-            t.show_gender_gap(rpt, level, by=by)
-        t.gap_chart(rpt, level)
-        t.show_gender_gap(rpt, level)
-        t.show_group_trends(rpt, level, "academy")
-    t.show_trends(rpt)
-    t.show_baseline(rpt)
+        for by in v.groupings(rpt):
+            v.show_progress(rpt, level, by)
+            v.show_gender_gap(rpt, level, by=by)
+        v.gap_chart(rpt, level)
+        v.show_gender_gap(rpt, level)
+        v.show_group_trends(rpt, level, "academy")
+    v.show_trends(rpt)
+    v.show_baseline(rpt)
     rpt.trend(["nsi_pupils_premiere", "nsi_pupils_terminale"], "x")
-    t.show_sources(rpt)
-    notes = " ".join(t.coverage_notes(rpt))
+    v.show_sources(rpt)
+    notes = " ".join(v.coverage_notes(rpt))
     assert "Année de référence absente" in notes and "2021-2022 à 2023-2024" in notes
 
 
@@ -376,6 +382,8 @@ def test_demo_effects_are_found(demo_dir):
     s = t.compute(data)
     projects_by_year = s[(s["indicator"] == "orientation_digital_projects") & (s["academy"] == "region")]
     assert projects_by_year["value"].tolist() == [38, 47, 54, 60, 66, 71]
+    assert t.specialties_files(data) == ["fr-en-effectifs-specialites-triplettes-1ere-generale.csv",
+                                         "fr-en-effectifs-specialites-doublettes-terminale-generale.csv"]
     table = evaluate(s, periods=["2023-2024"], scopes=["region"])
     pupils = table[table["indicator"] == "nsi_pupils_terminale"].iloc[0]
     # missed at the deadline (× 1.38), 38 % of the gap from 2020-2021 closed: « non atteint, en progrès »
