@@ -156,6 +156,11 @@ def test_breakdowns_territory_kind_domain(data):
     assert values["Urbain"] == pytest.approx(200 / 3)
     assert values["Rural"] == pytest.approx(50)
     assert values["Non renseigné"] == 0
+    # COLLEGE_D's project is the one the method section says is not classed rural / urban
+    assert t.projects_without_territory(data, "region", "2020-2021") == 1
+    assert t.projects_without_territory(data, "poitiers", "2020-2021") == 1
+    assert t.projects_without_territory(data, "bordeaux", "2020-2021") == 0
+    assert t.projects_without_territory(data, "region", "2021-2022") == 0
     kind = t.breakdown(data, "eac_digital_projects_rate", "region", "2020-2021", "kind")
     assert list(kind["label"]) == ["Collège", "École", "Lycée"]  # accents ignored in the order
     domain = t.breakdown(data, "eac_digital_projects_rate", "region", "2020-2021", "domain")
