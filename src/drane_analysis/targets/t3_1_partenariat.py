@@ -237,207 +237,31 @@ def committees_matrix(data: Data, scope: str, period: str) -> pd.DataFrame:
     return matrix[order]
 
 
-# --------------------------------------------------------------------------- report blocks
+def committees_by_year(data: Data, scope: str, until: str) -> pd.DataFrame:
+    """Steering committees per school year up to ``until``, in order (index: period).
 
-
-def key_messages(rpt) -> str:
-    """The report's opening sentences (French Markdown), every number from the data."""
-    from ..formatting import fmt_value, status_phrase
-
-    lines = []
-    try:
-        rate = rpt.row("authorities_min_committees_rate")
-        count = rpt.row("steering_committees")
-    except KeyError:
-        return "*Aucun comité n'est enregistré pour cette année scolaire dans ce périmètre.*"
-    n_auth = _int(rate["denominator"])
-    text = f"- **{_int(count['value'])}** comités de pilotage ont été tenus avec les collectivités partenaires"
-    if pd.notna(count["objective"]):
-        text += f", pour un objectif d'au moins {_int(count['objective'])} par an : {status_phrase(count)}"
-    lines.append(text + ".")
-    if pd.notna(rate["value"]):
-        lines.append(f"- Lecture plus stricte, suivie sans objectif : **{fmt_value(rate['value'], 'percent')}** des "
-                     f"collectivités partenaires ont été réunies au moins {MINIMUM_PER_YEAR} fois en comité de "
-                     f"pilotage ({_int(rate['numerator'])} sur {n_auth}) ; il aurait fallu "
-                     f"{_int(count['denominator'] * MINIMUM_PER_YEAR)} comités pour réunir chacune deux fois.")
-    short = short_authorities(rpt.data, rpt.scope, rpt.period)
-    if short.empty:
-        lines.append("- Aucune collectivité n'est en deçà du minimum cette année.")
-    else:
-        names = ", ".join(f"{r.name} ({r.steering})" for r in short.itertuples(index=False))
-        lines.append(f"- **{len(short)}** collectivité(s) en deçà du minimum (comités tenus) : {names}.")
-    return "\n".join(lines)
-
-
-def show_short_authorities(rpt) -> None:
-    """The table naming the authorities below the minimum (or a sentence if none)."""
-    from ..formatting import fr_number
-    from ..render import display_html, display_markdown, html_table
-
-    short = short_authorities(rpt.data, rpt.scope, rpt.period)
-    if short.empty:
-        display_markdown(f"*Toutes les collectivités partenaires du périmètre ont tenu au moins "
-                          f"{MINIMUM_PER_YEAR} comités de pilotage en {rpt.period}.*")
-        return
-
-    def last_year(x: object) -> str:
-        if x is pd.NA or x is None:
-            return "année non couverte"
-        return "oui" if x else "non"
-
-    out = pd.DataFrame({
-        "Collectivité": short["name"],
-        "Type": short["type_label"],
-        "Département": short["department_label"],
-        "Comités de pilotage": [fr_number(x) for x in short["steering"]],
-        "Manquants": [fr_number(x) for x in short["shortfall"]],
-        "Comités techniques": [fr_number(x) for x in short["technical"]],
-        "En deçà l'année précédente": [last_year(x) for x in short["short_last_year"]],
-        "Années en deçà": [f"{a} sur {b}" for a, b in zip(short["years_short"], short["years_covered"], strict=True)],
-    })
-    display_html(html_table(out, align_right=["Comités de pilotage", "Manquants", "Comités techniques"],
-                             caption=f"Collectivités en deçà de {MINIMUM_PER_YEAR} comités de pilotage en "
-                                     f"{rpt.period}"))
-
-
-def show_matrix(rpt) -> None:
-    """Steering committees per authority and year (minimum reached or not), as a table."""
-    from ..render import display_html, display_markdown, html_table
-
-    matrix = committees_matrix(rpt.data, rpt.scope, rpt.period)
-    if matrix.empty:
-        display_markdown("*Pas de données de comités pour ce périmètre.*")
-        return
-
-    def cell(x: float) -> str:
-        if pd.isna(x):
-            return "—"
-        mark = "" if x >= MINIMUM_PER_YEAR else " ✗"
-        return f"{int(x)}{mark}"
-
-    out = pd.DataFrame({"Collectivité": matrix.index})
-    for period in matrix.columns:
-        out[period] = [cell(x) for x in matrix[period]]
-    display_html(html_table(out, align_right=list(matrix.columns),
-                             caption=f"Comités de pilotage par collectivité et par année (✗ : moins de "
-                                     f"{MINIMUM_PER_YEAR} ; — : pas partenaire cette année-là)"))
-
-
-def show_departments(rpt) -> None:
-    """Table: steering committees held and expected, by department (the Région apart)."""
-    from ..formatting import fmt_interval, fmt_value, fr_number
-    from ..render import display_html, html_table
-
-    count = breakdown(rpt.data, "steering_committees", rpt.scope, rpt.period, "department")
-    rate = breakdown(rpt.data, "authorities_min_committees_rate", rpt.scope, rpt.period, "department")
-    rate = rate.set_index("group")
-    out = pd.DataFrame({
-        "Département": count["label"],
-        "Collectivités partenaires": [fr_number(x) for x in count["denominator"]],
-        "Comités de pilotage tenus": [fr_number(x) for x in count["value"]],
-        "Minimum attendu": [fr_number(x) for x in count["expected"]],
-        "Collectivités réunies 2 fois": [
-            f"{fr_number(rate.loc[g, 'numerator'])} ({fmt_value(rate.loc[g, 'value'], 'percent')} "
-            f"{fmt_interval(rate.loc[g, 'ci_low'], rate.loc[g, 'ci_high'], 'percent')})" for g in count["group"]],
-    })
-    display_html(html_table(out, align_right=list(out.columns[1:]),
-                             caption=f"Comités de pilotage par département ({rpt.period})"))
-
-
-def committees_trend(rpt) -> None:
-    """Bars: steering committees held per school year, against the minimum expected."""
-    import matplotlib.pyplot as plt
-
-    from ..formatting import BLUE_LIGHT, RED
-    from ..render import show_figure
-
-    years = scope_rows(authority_years(rpt.data), rpt.scope)
-    years = years[years["period"].map(lambda p: Period.parse(p) <= Period.parse(rpt.period))]
+    Columns: held (steering committees), authorities (partners that year), short
+    (authorities below the minimum), expected (authorities × :data:`MINIMUM_PER_YEAR`).
+    """
+    years = scope_rows(authority_years(data), scope)
+    years = years[years["period"].map(lambda p: Period.parse(p) <= Period.parse(until))]
     if years.empty:
-        return
+        return pd.DataFrame(columns=["held", "authorities", "short", "expected"])
     table = years.groupby("period").agg(held=("steering", "sum"), authorities=("one", "sum"),
                                         short=("meets_minimum", lambda s: int((s == 0).sum())))
     table = table.loc[sorted(table.index, key=lambda p: Period.parse(p).start)]
     table["expected"] = table["authorities"] * MINIMUM_PER_YEAR
-    fig, ax = plt.subplots()
-    x = np.arange(len(table))
-    ax.bar(x, table["held"], color=BLUE_LIGHT, edgecolor="#161616", lw=0.5, label="comités de pilotage tenus")
-    ax.step(np.r_[x - 0.5, x[-1] + 0.5], np.r_[table["expected"], table["expected"].iloc[-1]], where="post",
-            color=RED, ls="--", label=f"minimum attendu ({MINIMUM_PER_YEAR} par collectivité)")
-    for k, (held, short) in enumerate(zip(table["held"], table["short"], strict=True)):
-        ax.text(k, held, f"{held}\n{short} en deçà" if short else f"{held}", ha="center", va="bottom", fontsize=8)
-    ax.set_xticks(x, [f"{p[:4]}-{p[7:]}" for p in table.index])
-    ax.set_ylabel("comités")
-    ax.set_ylim(0, max(table["held"].max(), table["expected"].max()) * 1.25)
-    ax.legend(frameon=False, fontsize=8, loc="lower right")
-    ax.set_title("Comités de pilotage tenus et minimum attendu", loc="left")
-    alt = "; ".join(f"{p} : {h} tenus pour {e} attendus, {s} collectivité(s) en deçà" for p, h, e, s in
-                    zip(table.index, table["held"], table["expected"], table["short"], strict=True))
-    data = pd.DataFrame({"Année scolaire": table.index, "Comités tenus": table["held"].to_numpy(),
-                         "Minimum attendu": table["expected"].to_numpy(),
-                         "Collectivités en deçà": table["short"].to_numpy()})
-    show_figure(fig, "Comités de pilotage par année scolaire. " + alt, data=data, name="comites de pilotage par annee")
+    return table
 
 
-def committees_chart(rpt) -> None:
-    """Bars: steering committees per authority in the year, with the minimum as a line."""
-    import matplotlib.pyplot as plt
-
-    from ..formatting import BLUE_LIGHT, RED
-    from ..render import show_figure
-
-    years = scope_rows(authority_years(rpt.data), rpt.scope)
-    cur = years[years["period"] == rpt.period].sort_values(["steering", "name"])
-    if cur.empty:
-        return
-    fig, ax = plt.subplots(figsize=(8.5, max(2.4, 0.32 * len(cur) + 1.2)))
-    y = np.arange(len(cur))
-    colours = [RED if s < MINIMUM_PER_YEAR else BLUE_LIGHT for s in cur["steering"]]
-    ax.barh(y, cur["steering"], color=colours, edgecolor="#161616", lw=0.5)
-    ax.set_yticks(y, cur["name"])
-    ax.axvline(MINIMUM_PER_YEAR, color=RED, ls="--", lw=1.5)
-    ax.text(MINIMUM_PER_YEAR, len(cur) - 0.4, f" minimum : {MINIMUM_PER_YEAR}", color=RED, fontsize=9)
-    ax.set_xlabel("comités de pilotage dans l'année")
-    ax.set_xticks(range(0, int(max(cur["steering"].max(), MINIMUM_PER_YEAR)) + 2))
-    ax.set_title(f"Comités de pilotage par collectivité, {rpt.period} (en rouge : sous le minimum)", loc="left")
-    alt = "; ".join(f"{n} : {s}" for n, s in zip(cur["name"], cur["steering"], strict=True))
-    data = pd.DataFrame({"Collectivité": cur["name"].to_numpy(), "Comités de pilotage": cur["steering"].to_numpy(),
-                         "Minimum": MINIMUM_PER_YEAR})
-    show_figure(fig, f"Comités de pilotage tenus par collectivité en {rpt.period}, minimum {MINIMUM_PER_YEAR}. {alt}",
-                data=data, name=f"comites de pilotage par collectivite {rpt.period}")
+def authorities_of_year(data: Data, scope: str, period: str) -> pd.DataFrame:
+    """The partner authorities of a scope in a school year, fewest steering committees first
+    (rows of :func:`authority_years`)."""
+    years = scope_rows(authority_years(data), scope)
+    return years[years["period"] == period].sort_values(["steering", "name"])
 
 
-def coverage_notes(rpt) -> list[str]:
-    """Caveats with their figures, for the report's method section."""
-    notes = [
-        "**Objectif** : la feuille de route compte les comités de pilotage (« Nombre de comités de pilotage avec les "
-        "collectivités : minimum 2 réunions / an ») ; l'objectif porte sur ce nombre, dans chaque académie et dans "
-        "la région. Réunir chaque collectivité au moins deux fois est une lecture plus stricte, suivie sans "
-        "objectif ni statut (indicateur secondaire).",
-        f"**Part des collectivités réunies deux fois** : dénominateur, toutes les collectivités partenaires pendant "
-        f"l'année scolaire (partenariat commencé avant le 31 août et non terminé avant le 1er septembre) ; une "
-        f"collectivité sans comité compte comme en deçà du minimum de {MINIMUM_PER_YEAR}.",
-        "**Périmètre** : une collectivité relève de l'académie de son département ; la Région, sans département, "
-        "n'apparaît que dans le rapport régional.",
-        "**Comités comptés** : seuls les comités de pilotage (COPIL) comptent ; les comités techniques et de "
-        "suivi sont montrés à titre d'information.",
-        "**Intervalles** : les comptages sont exhaustifs ; l'intervalle de Wilson donné pour la part de "
-        "collectivités réunies deux fois rend compte du petit nombre de collectivités (il ne s'agit pas d'un "
-        "échantillon).",
-    ]
-    unmatched = unmatched_committees(rpt.data)
-    unmatched = unmatched[unmatched["period"] == rpt.period]
-    if len(unmatched):
-        reasons = unmatched["reason"].value_counts()
-        notes.append("**Comités non rattachés** : " + " ; ".join(f"{n} comité(s) : {r}" for r, n in reasons.items())
-                     + " — ils ne sont pas comptés.")
-    for objective in rpt.target.objectives:
-        if objective.note and objective.period == rpt.period:
-            notes.append(f"**Feuille de route, {objective.period}** : {objective.note}")
-    return notes
-
-
-def _int(x: float) -> str:
-    from ..formatting import fr_number
-
-    return fr_number(x, 0)
+def unmatched_by_reason(data: Data, period: str) -> pd.Series:
+    """Committees of a school year left uncounted (:func:`unmatched_committees`), by reason."""
+    unmatched = unmatched_committees(data)
+    return unmatched.loc[unmatched["period"] == period, "reason"].value_counts()

@@ -131,6 +131,19 @@ def test_matrix_and_unmatched(data):
     unmatched = t31.unmatched_committees(data)
     assert list(unmatched["authority_id"]) == ["XYZ"]
     assert unmatched.loc[0, "reason"] == "code absent du fichier des collectivités"
+    assert t31.unmatched_by_reason(data, "2021-2022").to_dict() == {"code absent du fichier des collectivités": 1}
+    assert t31.unmatched_by_reason(data, "2020-2021").empty
+
+
+def test_committees_by_year_and_authorities_of_a_year(data):
+    years = t31.committees_by_year(data, "region", "2021-2022")
+    assert list(years.index) == ["2020-2021", "2021-2022"]
+    assert list(years["held"]) == [5, 8] and list(years["authorities"]) == [4, 4]
+    assert list(years["short"]) == [2, 1] and list(years["expected"]) == [8, 8]   # CD87 met once in 2021-2022
+    assert list(t31.committees_by_year(data, "region", "2020-2021").index) == ["2020-2021"]
+    assert t31.committees_by_year(data, "bordeaux", "2021-2022").empty
+    year = t31.authorities_of_year(data, "region", "2020-2021")
+    assert list(year["authority_id"]) == ["GPO", "CD86", "CD19", "RNA"]   # fewest committees first, then by name
 
 
 def test_one_year_without_any_steering_committee():
