@@ -728,13 +728,8 @@ def robot_figures(data: Data, scope: str, period: str) -> dict:
             "mismatches": degree_mismatches(data, scope, period), "robot_degree": kept["robot_id"].nunique()}
 
 
-def training_note(rpt, domain: str, theme: str) -> str:
-    """The method section's note on a GAIA training theme: sessions with no department.
-
-    Prose, which belongs to the views; it stays here while target 2.3, whose caveats use it,
-    imports it from this module.
-    """
-    sessions = referential.in_scope(training_sessions(rpt.data, domain), rpt.scope)
-    no_dept = int(sessions.loc[sessions["period"] == rpt.period, "department"].isna().sum())
-    return (f"**Formations** : sessions de la thématique « {theme} » de l'extraction GAIA ; {no_dept} session(s) "
-            "sans département cette année comptent dans l'académie et la région, pas dans un département.")
+def sessions_without_department(data: Data, domain: str, scope: str, period: str) -> int:
+    """The GAIA sessions of a training theme with no department, in ``scope`` and ``period``:
+    they count in the academy and the region, not in any department."""
+    sessions = referential.in_scope(training_sessions(data, domain), scope)
+    return int(sessions.loc[sessions["period"] == period, "department"].isna().sum())

@@ -42,7 +42,7 @@ from ..targets.t2_1_inclusion import (
     robot_monthly,
     robot_share_bins,
     robot_share_distribution,
-    training_note,
+    sessions_without_department,
     training_summary,
 )
 
@@ -315,6 +315,14 @@ def show_research(rpt: Report) -> None:
     display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption=f"Volet recherche (Inria, CeRCA) — {rpt.scope_label}, {rpt.period}")
                   + p.note_html())
+
+
+def training_note(rpt: Report, domain: str, theme: str) -> str:
+    """The method section's note on a GAIA training theme: sessions with no department
+    (2.1's and 2.3's caveats)."""
+    no_dept = sessions_without_department(rpt.data, domain, rpt.scope, rpt.period)
+    return (f"**Formations** : sessions de la thématique « {theme} » de l'extraction GAIA ; {no_dept} session(s) "
+            "sans département cette année comptent dans l'académie et la région, pas dans un département.")
 
 
 def coverage_notes(rpt: Report) -> list[str]:

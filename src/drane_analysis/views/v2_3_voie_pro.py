@@ -24,7 +24,7 @@ from ..render import (
     html_table,
     show_figure,
 )
-from ..targets.t2_1_inclusion import training_note, training_summary
+from ..targets.t2_1_inclusion import training_summary
 from ..targets.t2_3_voie_pro import (
     LYCEE_TYPE_LABELS,
     PERMUTATIONS,
@@ -36,6 +36,7 @@ from ..targets.t2_3_voie_pro import (
     lycee_usage,
     samr_by_track,
 )
+from .v2_1_inclusion import training_note
 
 if TYPE_CHECKING:
     from ..report import Report

@@ -130,6 +130,14 @@ def test_training_breakdown_keeps_sessions_without_department(data):
     assert summary["e_training_share"] == pytest.approx(16 / 26 * 100)
 
 
+def test_sessions_without_department_counted_in_their_academy_only(data):
+    # Bordeaux's M2 session has no department; Limoges' one is of another theme.
+    assert t.sessions_without_department(data, t.INCLUSIVE_DOMAIN, "bordeaux", "2020-2021") == 1
+    assert t.sessions_without_department(data, t.INCLUSIVE_DOMAIN, "region", "2020-2021") == 1
+    assert t.sessions_without_department(data, t.INCLUSIVE_DOMAIN, "limoges", "2020-2021") == 0
+    assert t.sessions_without_department(data, t.INCLUSIVE_DOMAIN, "bordeaux", "2021-2022") == 0
+
+
 def test_inclusive_training_status_against_300(data):
     table = evaluate(t.compute(data), periods=["2020-2021"], scopes=["region"])
     row = table[table["indicator"] == "inclusive_training_days"].iloc[0]
