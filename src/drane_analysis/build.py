@@ -66,6 +66,7 @@ from importlib import metadata
 from pathlib import Path
 
 from . import __version__, publish
+from .errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, DraneError
 from .fsutil import atomic_write, now_iso
 from .paths import cache_dir, notebooks_dir, params_dir, project_root, resolve_data_dir
 from .publish import PublishError, Staging
@@ -79,9 +80,6 @@ from .runner import (
     run_job,
 )
 
-EXIT_OK = 0
-EXIT_REPORT_FAILED = 1
-EXIT_USAGE = 2
 PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "seaborn", "matplotlib", "papermill", "nbconvert",
             "nbclient", "pandera", "pyarrow")
 BASE_SOURCES = ("annuaire", "communes", "ips_ecoles", "ips_colleges", "ips_lycees")
@@ -93,8 +91,10 @@ STATE_VERSION = 2
 DEMO_MARKER = ".drane-demo.json"  # demo.MARKER, without importing the demo generator (numpy, pandas)
 
 
-class BuildError(Exception):
-    """The build cannot start (bad arguments, no data folder)."""
+class BuildError(DraneError):
+    """The build cannot start (bad arguments, no data folder, no Dask distributed for ``--scheduler``)."""
+
+    exit_code = EXIT_USAGE
 
 
 # --------------------------------------------------------------------------- planning
@@ -496,7 +496,7 @@ class BuildSummary:
 
     @property
     def exit_code(self) -> int:
-        return EXIT_REPORT_FAILED if self.failed else EXIT_OK
+        return EXIT_FAILED if self.failed else EXIT_OK
 
 
 def _demo_marker(data_path: Path) -> dict | None:

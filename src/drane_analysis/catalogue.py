@@ -45,6 +45,7 @@ from typing import Any
 import yaml
 
 from . import referential
+from .errors import EXIT_USAGE, DraneError
 from .paths import params_dir
 from .periods import Period
 
@@ -52,8 +53,10 @@ DIRECTIONS = ("increase", "decrease", "none")
 SCOPE_SELECTORS = ("all", "academies", "region", *referential.ACADEMIES)
 
 
-class CatalogueError(ValueError):
+class CatalogueError(DraneError, ValueError):
     """The catalogue in params/ is inconsistent; ``problems`` lists every issue."""
+
+    exit_code = EXIT_USAGE
 
     def __init__(self, problems: list[str]):
         self.problems = problems

@@ -36,6 +36,8 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from .errors import EXIT_DATA, DraneError
+
 UTF8 = "UTF-8"
 CP1252 = "Windows-1252"
 #: What a file that is not UTF-8 is told to become (the reader's problems, in French).
@@ -69,8 +71,8 @@ class Decoded:
     line: int = 0
 
 
-class Undecodable(ValueError):
-    """Neither UTF-8 nor Windows-1252.
+class Undecodable(DraneError, ValueError):
+    """Neither UTF-8 nor Windows-1252 (the sources turn it into a problem of the file).
 
     Attributes:
         kind: ``utf-16``, ``mixed`` (UTF-8 with another encoding added) or ``unknown``.
@@ -79,12 +81,16 @@ class Undecodable(ValueError):
         utf8_line: for ``mixed``, a line that is UTF-8 (0 when the file has a BOM only).
     """
 
+    exit_code = EXIT_DATA
+
     def __init__(self, kind: str, line: int = 0, byte: bytes = b"", utf8_line: int = 0):
         self.kind = kind
         self.line = line
         self.byte = byte
         self.utf8_line = utf8_line
-        super().__init__(f"{kind} at line {line}: {byte!r}")
+        where = f", ligne {line}" if line else ""
+        what = f" : octet 0x{byte.hex()}" if byte else ""
+        super().__init__(f"fichier illisible ni en UTF-8 ni en Windows-1252 ({kind}{where}){what}")
 
 
 def _line_of(raw: bytes, offset: int) -> int:

@@ -15,7 +15,8 @@ Exit codes: 0 success; 1 a report failed to build, or ``validate`` found problem
 2 wrong arguments; 3 unusable data (a source is missing or broken); 4 another build is
 running on the same output folder; 5 unexpected error (traceback in the build's log), or
 the output folder cannot be written (a full disk: nothing published, the previous reports
-stay).
+stay). An error of the project (:class:`~drane_analysis.errors.DraneError`) stops the
+command with its French message and its own ``exit_code``, without a traceback.
 ``drane build`` takes ``--quiet`` (print only problems) and writes a log file per build
 (``OUT/journaux/``): see :mod:`drane_analysis.schedule`. Bad data never
 prints a traceback: every problem is named (file, line, column, what was expected).
@@ -30,12 +31,7 @@ import sys
 import warnings
 from pathlib import Path
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_DATA = 3
-EXIT_LOCKED = 4  # another build holds the output folder's lock (schedule.py)
-EXIT_INTERNAL = 5  # unexpected error; the traceback is in the build's log file
+from .errors import EXIT_DATA, EXIT_FAILED, EXIT_OK, EXIT_USAGE, DraneError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -162,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
             "demo-data": _demo_data, "validate": _validate, "indicators": _indicators, "build": _build,
             "sources": _sources, "fetch-open-data": _fetch_open_data, "share": _share,
         }[args.command](args)
+    except DraneError as exc:  # every error of the project: its French message and its exit code
+        _err(str(exc))
+        return exc.exit_code
     except KeyboardInterrupt:
         print("interrompu", file=sys.stderr)
         return 130
@@ -193,14 +192,10 @@ def _err(message: str) -> None:
 
 
 def _demo_data(args: argparse.Namespace) -> int:
-    from .demo import DEFAULT_SEED, DemoDataError, generate
+    from .demo import DEFAULT_SEED, generate
 
-    try:
-        files = generate(args.out, seed=args.seed if args.seed is not None else DEFAULT_SEED,
-                         progress=lambda m: print(f"  {m}", flush=True), scale=args.scale)
-    except DemoDataError as exc:
-        _err(str(exc))
-        return EXIT_USAGE
+    files = generate(args.out, seed=args.seed if args.seed is not None else DEFAULT_SEED,
+                     progress=lambda m: print(f"  {m}", flush=True), scale=args.scale)
     print(f"{len(files)} fichiers écrits dans {args.out}")
     return EXIT_OK
 
@@ -262,7 +257,6 @@ def _indicators(args: argparse.Namespace) -> int:
     from . import referential
     from .data import Data
     from .paths import resolve_data_dir
-    from .sources import DataError
     from .targets import indicator_table
 
     base = resolve_data_dir(args.data)
@@ -276,15 +270,14 @@ def _indicators(args: argparse.Namespace) -> int:
         periods = [data.resolve_period(p) for p in (args.period or ["latest"])]
         table = indicator_table(data, targets=args.target, scopes=args.academy, periods=periods,
                                 jobs=args.jobs or os.cpu_count() or 1)
+    except DraneError:
+        raise  # its own exit code (main), even when it is also a ValueError
     except ValueError as exc:
         _err(str(exc))
         return EXIT_USAGE
     except KeyError as exc:
         _err(str(exc.args[0]))
         return EXIT_USAGE
-    except DataError as exc:
-        _err(str(exc))
-        return EXIT_DATA
     if args.format == "csv":
         table.to_csv(sys.stdout, index=False)
     elif args.format == "json":
@@ -319,17 +312,9 @@ def _indicators(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _is_data_error(exc: BaseException) -> bool:
-    """A :class:`~drane_analysis.sources.DataError`, without importing the sources (pandera,
-    pandas: a second that a no-op build does not have) when nothing imported them."""
-    base = sys.modules.get("drane_analysis.sources.base")
-    return base is not None and isinstance(exc, base.DataError)
-
-
 def _build(args: argparse.Namespace) -> int:
-    from .build import BuildError, build
+    from .build import build
     from .paths import outputs_dir
-    from .publish import PublishError
     from .schedule import Journal, run_logged
 
     out = Path(args.out) if args.out else outputs_dir()
@@ -339,17 +324,12 @@ def _build(args: argparse.Namespace) -> int:
             summary = build(targets=args.target, academies=args.academy, periods=args.period, data_dir=args.data,
                             out_dir=out, jobs=args.jobs, say=journal.say, force=args.force,
                             scheduler=args.scheduler)
-        except (BuildError, ValueError) as exc:
+        except DraneError as exc:  # bad arguments, unusable data, a full disk…: said, no traceback
+            journal.error(str(exc))
+            return exc.exit_code
+        except ValueError as exc:
             journal.error(str(exc))
             return EXIT_USAGE
-        except PublishError as exc:  # the output folder cannot be written (disk full): said, no traceback
-            journal.error(str(exc))
-            return EXIT_INTERNAL
-        except Exception as exc:
-            if not _is_data_error(exc):
-                raise
-            journal.error(str(exc))
-            return EXIT_DATA
         if args.quiet:
             for res in summary.failed:
                 j = res.job
@@ -374,25 +354,17 @@ def _sources(args: argparse.Namespace) -> int:
 
 def _share(args: argparse.Namespace) -> int:
     from . import progress
-    from .share import ShareError, share
-    from .sources import DataError
+    from .share import share
 
-    try:
-        result = share(args.target, args.academy, args.period, args.out, data_dir=args.data,
-                       outputs=args.outputs or None, say=progress.echo)
-    except ShareError as exc:
-        _err(str(exc))
-        return EXIT_USAGE
-    except DataError as exc:
-        _err(str(exc))
-        return EXIT_DATA
+    result = share(args.target, args.academy, args.period, args.out, data_dir=args.data,
+                   outputs=args.outputs or None, say=progress.echo)
     print(f"{len(result.sources)} source(s) pseudonymisée(s) ; la clé reste dans data/secret/ (jamais dans un lot)")
     return EXIT_OK
 
 
 def _fetch_open_data(args: argparse.Namespace) -> int:
     from . import progress
-    from .opendata import DATASETS, OpenDataError, fetch
+    from .opendata import DATASETS, fetch
     from .paths import raw_data_dir
 
     if args.list:
@@ -405,9 +377,6 @@ def _fetch_open_data(args: argparse.Namespace) -> int:
     except KeyError as exc:
         _err(str(exc.args[0]))
         return EXIT_USAGE
-    except OpenDataError as exc:
-        _err(str(exc))
-        return EXIT_DATA
     failed = [r for r in results if not r.ok]
     for r in failed:
         _err(r.message)

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__, progress
+from .errors import EXIT_DATA, DraneError
 from .fsutil import atomic_write, now_iso
 
 PORTAL = "https://data.education.gouv.fr"
@@ -120,8 +121,10 @@ DATASETS: dict[str, OpenDataset] = {d.name: d for d in (
 )}
 
 
-class OpenDataError(Exception):
+class OpenDataError(DraneError):
     """The data folder cannot receive the downloads (French message)."""
+
+    exit_code = EXIT_DATA
 
 
 @dataclass

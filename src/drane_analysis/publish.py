@@ -82,6 +82,7 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
+from .errors import EXIT_INTERNAL, DraneError
 from .runner import INDEX, MANIFEST
 from .schedule import LOG_DIR
 
@@ -98,9 +99,11 @@ _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 
 
-class PublishError(Exception):
+class PublishError(DraneError):
     """The output folder could not be written (disk full, quota, permissions); the message
     says, in French, what the output folder holds now."""
+
+    exit_code = EXIT_INTERNAL
 
 
 def disk_hint(exc: OSError) -> str:

@@ -23,6 +23,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import EXIT_INTERNAL, DraneError
 from .fsutil import atomic_write, now_iso
 
 MANIFEST = "manifest.json"
@@ -229,8 +230,10 @@ def _run_job(job: Job, data_dir: str, out_dir: str) -> JobResult:
         os.environ.pop(SOURCES_LOG_ENV, None)
 
 
-class ReportWriteError(Exception):
+class ReportWriteError(DraneError):
     """The report could not be written (disk full, quota…): it fails, nothing is published for it."""
+
+    exit_code = EXIT_INTERNAL
 
 
 def write_failure_message(exc: OSError, folder: Path) -> str:

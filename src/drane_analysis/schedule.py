@@ -46,13 +46,15 @@ from pathlib import Path
 from typing import IO
 
 from . import progress
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_DATA = 3
-EXIT_LOCKED = 4
-EXIT_INTERNAL = 5
+from .errors import (
+    EXIT_DATA,
+    EXIT_FAILED,
+    EXIT_INTERNAL,
+    EXIT_LOCKED,
+    EXIT_OK,
+    EXIT_USAGE,
+    DraneError,
+)
 
 EXIT_MEANINGS = {
     EXIT_OK: "tous les rapports ont été construits",
@@ -67,8 +69,10 @@ LOCK_NAME = ".drane-build.lock"
 LOG_DIR = "journaux"
 
 
-class BuildLocked(Exception):
+class BuildLocked(DraneError):
     """Another build holds the lock of the output folder."""
+
+    exit_code = EXIT_LOCKED
 
 
 @contextmanager
@@ -187,4 +191,4 @@ def run_logged(job: Callable[[Journal], int], out: Path, *, quiet: bool = False,
                     log.close()
     except BuildLocked as exc:
         print(f"drane : {exc}", file=err, flush=True)
-        return EXIT_LOCKED
+        return exc.exit_code

@@ -45,6 +45,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__
+from .errors import EXIT_USAGE, DraneError
 from .paths import notebooks_dir, outputs_dir, params_dir, project_root, resolve_data_dir
 
 KEY_FILE = "cle-pseudonymisation.key"
@@ -54,8 +55,10 @@ UAI_RE = re.compile(r"\b\d{7}[A-Z]\b")
 ZIP_DATE = (2020, 9, 1, 0, 0, 0)  # a fixed date for every entry: same inputs, same bytes
 
 
-class ShareError(Exception):
+class ShareError(DraneError):
     """The bundle cannot be made (unknown target, no notebook, no data)."""
+
+    exit_code = EXIT_USAGE
 
 
 @dataclass

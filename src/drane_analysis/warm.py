@@ -54,12 +54,17 @@ from typing import Any
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 
+from .errors import EXIT_INTERNAL, DraneError
+
 SYNTHESIS_ID = "0"
 READY_TIMEOUT_S = 900.0
 
 
-class TemplateError(RuntimeError):
-    """The template cannot fork a kernel (it did not start, or stopped)."""
+class TemplateError(DraneError, RuntimeError):
+    """The template cannot fork a kernel (it did not start, or stopped); the build then
+    runs its reports in kernels of the ordinary kind."""
+
+    exit_code = EXIT_INTERNAL
 
 
 # =========================================================================== template side

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from drane_analysis.build import EXIT_REPORT_FAILED, build
+from drane_analysis.build import build
+from drane_analysis.errors import EXIT_FAILED
 
 pytestmark = pytest.mark.slow
 
@@ -59,7 +60,7 @@ def test_a_failing_report_keeps_the_previous_one_and_fails_the_build(built, demo
     before = (out / "2025-2026" / "1.1-pix" / "limoges.html").read_bytes()
     summary = build(targets=["1.1"], academies=["limoges"], data_dir=broken, out_dir=out, jobs=1,
                     say=lambda _m: None)
-    assert summary.exit_code == EXIT_REPORT_FAILED
+    assert summary.exit_code == EXIT_FAILED
     assert (out / "2025-2026" / "1.1-pix" / "limoges.html").read_bytes() == before
     entry = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["reports"]["1.1|limoges|2025-2026"]
     assert entry["status"] == "failed" and "Actiff" in entry["message"] and orga.name in entry["message"]

@@ -20,14 +20,17 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+from ..errors import EXIT_USAGE, DraneError
 from .world import DEFAULT_SEED, World, build_world
 
 MARKER = ".drane-demo.json"
 GENERATOR_VERSION = 1
 
 
-class DemoDataError(Exception):
+class DemoDataError(DraneError):
     """The output folder cannot receive demo data."""
+
+    exit_code = EXIT_USAGE
 
 
 def writers() -> list[tuple[str, Callable[[World, Path], list[Path]]]]:

@@ -47,6 +47,7 @@ import pandas as pd
 import yaml
 
 from .. import charsets, referential
+from ..errors import EXIT_DATA, DraneError
 from ..paths import params_dir
 
 if TYPE_CHECKING:  # pandera is imported where the checks run (a cache hit needs none)
@@ -137,8 +138,10 @@ class DataWarning(UserWarning):
     problem's French text, once per file when the file is parsed (a cache hit reads none)."""
 
 
-class DataError(Exception):
+class DataError(DraneError):
     """Raised when a source cannot be used; carries every problem found."""
+
+    exit_code = EXIT_DATA
 
     def __init__(self, problems: Sequence[Problem], context: str = ""):
         self.problems = list(problems)
