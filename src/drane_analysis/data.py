@@ -17,6 +17,7 @@ import json
 import os
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,8 +47,9 @@ BREAKDOWN_LABELS: dict[str, dict[str, str]] = {
 #
 # A build's warm template process (``warm.py``) loads a folder's sources and derived frames
 # once and registers them here; every Data of the same folder created afterwards in that
-# process, or in a kernel forked from it, starts with them (same frames, no reload).
-_PRELOADED: dict[Path, dict[str, object]] = {}
+# process, or in a kernel forked from it, starts with them (same frames, no reload): by
+# folder, a Data's three stores (sources, memos, memos' sources: see :class:`Data`).
+_PRELOADED: dict[Path, tuple[dict[str, pd.DataFrame], dict[str, Any], dict[str, frozenset[str]]]] = {}
 # Sets recording the sources read (``source``, ``has``), for the build's dependencies.
 _TRACKERS: list[set[str]] = []
 SOURCES_LOG_ENV = "DRANE_SOURCES_LOG"
@@ -55,8 +57,8 @@ _logged: set[tuple[str, str]] = set()
 
 
 def preload(data: Data) -> None:
-    """Share ``data``'s frames (present and future) with every later Data of its folder."""
-    _PRELOADED[data.dir] = data._frames
+    """Share ``data``'s sources and memos (present and future) with every later Data of its folder."""
+    _PRELOADED[data.dir] = (data._sources, data._memos, data._deps)
 
 
 def record_source(name: str) -> None:
@@ -118,6 +120,13 @@ class Data:
     for other scopes is wrong. :func:`~.targets.indicator_table` uses it when one
     academy is asked; a target whose indicators need the whole region whatever the scope
     (``REGION_WIDE = True`` in its module, like 3.3's evaluation) gets the whole data.
+
+    What it has read and derived is kept in three stores: the tidy frame of each source
+    read (by source name), each derived value (:meth:`memo`, by key; keys starting with
+    ``_`` are the library's own: the establishments, the IPS, the warm template's series)
+    and the sources each memo was derived from (recorded again whenever it is served).
+    :func:`preload` shares all three with the later Data of the same folder; a Data of one
+    academy starts with the shared sources read whole only.
     """
 
     def __init__(self, data_dir: str | os.PathLike[str] | None = None, academy: str | None = None):
@@ -125,13 +134,22 @@ class Data:
         if academy is not None and academy not in referential.ACADEMIES:
             raise ValueError(f"académie inconnue « {academy} » ; attendu : {', '.join(referential.ACADEMIES)}")
         self.academy = academy
-        preloaded = _PRELOADED.get(self.dir, {})
-        if academy is not None:  # only what does not depend on the scoped sources
+        shared, memos, deps = _PRELOADED.get(self.dir, ({}, {}, {}))
+        if academy is not None:  # only the sources read whole: the memos may rest on scoped ones
             whole = set(sources.names()) - ACADEMY_SCOPED_SOURCES
-            preloaded = {k: v for k, v in preloaded.items() if k in whole}
-        self._frames: dict[str, pd.DataFrame] = dict(preloaded)
+            shared, memos, deps = {k: v for k, v in shared.items() if k in whole}, {}, {}
+        # Copies: what this Data adds stays its own.
+        self._sources: dict[str, pd.DataFrame] = dict(shared)
+        self._memos: dict[str, Any] = dict(memos)
+        self._deps: dict[str, frozenset[str]] = dict(deps)
+        self._inline: frozenset[str] | None = None
         self._fingerprints: dict[str, str] = {}
         self._listings: dict[str, list[str]] = {}
+
+    @property
+    def inline(self) -> frozenset[str] | None:
+        """The names of the sources given inline (:meth:`from_frames`); None for a data folder."""
+        return self._inline
 
     @property
     def scopes(self) -> tuple[str, ...]:
@@ -168,8 +186,10 @@ class Data:
         obj.academy = None
         obj._fingerprints = {}
         obj._listings = {}
-        obj._frames = dict(frames)
-        obj._given = set(frames)
+        obj._sources = dict(frames)
+        obj._memos = {}
+        obj._deps = {}
+        obj._inline = frozenset(frames)
         obj.__dict__["demo_marker"] = {"periods": sorted({p for f in frames.values() if "period" in f
                                                           for p in f["period"].dropna().unique()})} if demo else None
         return obj
@@ -182,12 +202,12 @@ class Data:
     def source(self, name: str) -> pd.DataFrame:
         """The tidy frame of a source (raises a clear error if absent or invalid)."""
         record_source(name)
-        if name not in self._frames:
+        if name not in self._sources:
             scope = self.academy if name in ACADEMY_SCOPED_SOURCES else None
             names = self._files(name)
-            self._frames[name] = sources.load(name, self.dir, academy=scope, file_names=names,
-                                              key=self.fingerprint(name) if names else None)
-        return self._frames[name]
+            self._sources[name] = sources.load(name, self.dir, academy=scope, file_names=names,
+                                               key=self.fingerprint(name) if names else None)
+        return self._sources[name]
 
     def memo(self, key: str, compute, persist: bool = False):
         """Compute a derived frame once per data folder (``compute()`` is called the first time).
@@ -197,9 +217,7 @@ class Data:
         from the large sources (establishment panels of the whole region). It is
         recomputed whenever a source it read changes, or the library's code or ``params/``.
         """
-        full = f"_memo:{key}"
-        deps = f"_deps:{key}"
-        if full not in self._frames:
+        if key not in self._memos:
             stored = derived_cache.lookup(self, key) if persist else None
             if stored is not None:
                 value, names = stored
@@ -210,18 +228,17 @@ class Data:
                     value = compute()
                 if persist:
                     derived_cache.store(self, key, value, names)
-            self._frames[full] = value
-            self._frames[deps] = frozenset(names)  # type: ignore[assignment]
+            self._memos[key] = value
+            self._deps[key] = frozenset(names)
         else:
-            for name in self._frames.get(deps, ()):  # type: ignore[union-attr]
+            for name in self._deps.get(key, ()):
                 record_source(name)
-        return self._frames[full]
+        return self._memos[key]
 
     def has(self, name: str) -> bool:
         """True when the folder holds at least one file of the source."""
-        given = getattr(self, "_given", None)
-        if given is not None:
-            return name in given
+        if self._inline is not None:
+            return name in self._inline
         record_source(name)
         return sources.contract(name).has_files(self.dir)
 
@@ -265,10 +282,10 @@ class Data:
         department_label, commune_code, territory, priority_education, opening_date.
         ``territory`` is missing when the commune density grid is absent or lacks the commune.
         """
-        if "_establishments" in self._frames:
+        if "_establishments" in self._memos:
             for name in ("annuaire", "communes"):
                 record_source(name)
-            return self._frames["_establishments"]
+            return self._memos["_establishments"]
         est = self.source("annuaire").copy()
         est["lycee_type"] = est["nature_code"].map(LYCEE_TYPES).astype("string") if "nature_code" in est else pd.NA
         code = est["private_contract_code"] if "private_contract_code" in est else pd.Series(pd.NA, index=est.index)
@@ -282,7 +299,7 @@ class Data:
         cols = ["uai", "name", "kind", "lycee_type", "sector", "under_contract", "academy", "department",
                 "department_label", "commune_code", "territory", "priority_education", "opening_date"]
         out = est[[c for c in cols if c in est.columns]].copy()
-        self._frames["_establishments"] = out
+        self._memos["_establishments"] = out
         return out
 
     def ips(self) -> pd.DataFrame:
@@ -290,10 +307,10 @@ class Data:
 
         Empty when no IPS file is in the folder.
         """
-        if "_ips" in self._frames:
+        if "_ips" in self._memos:
             for name in ("ips_ecoles", "ips_colleges", "ips_lycees"):
                 record_source(name)
-            return self._frames["_ips"]
+            return self._memos["_ips"]
         parts = []
         for name, group in (("ips_ecoles", "ecole"), ("ips_colleges", "college"), ("ips_lycees", "lycee")):
             if name in sources.names() and self.has(name):
@@ -307,7 +324,7 @@ class Data:
             out = pd.concat(parts, ignore_index=True)
             out["ips_quartile"] = grouped_quartile_labels(out["ips"], [out["period"], out["ips_group"]])
             out = out.drop(columns="ips_group").drop_duplicates(["uai", "period"])
-        self._frames["_ips"] = out
+        self._memos["_ips"] = out
         return out
 
     def ips_for(self, period: str) -> pd.DataFrame:
@@ -320,19 +337,19 @@ class Data:
         if ips.empty:
             return ips
         key = f"_ips_for:{Period.parse(period).label}"
-        if key not in self._frames:  # computed once per year (the targets ask for each year often)
-            if "_ips_keys" not in self._frames:  # school year's first year, and UAI codes
-                self._frames["_ips_keys"] = (ips["period"].str.slice(0, 4).astype(int).to_numpy(),  # type: ignore[assignment]
-                                             pd.factorize(ips["uai"])[0])
-            years, codes = self._frames["_ips_keys"]  # type: ignore[misc]
+        if key not in self._memos:  # computed once per year (the targets ask for each year often)
+            if "_ips_keys" not in self._memos:  # school year's first year, and UAI codes
+                self._memos["_ips_keys"] = (ips["period"].str.slice(0, 4).astype(int).to_numpy(),
+                                            pd.factorize(ips["uai"])[0])
+            years, codes = self._memos["_ips_keys"]
             rows = np.flatnonzero(years <= Period.parse(period).start)
             if not len(rows):
                 rows = np.arange(len(ips))
             # By year (then file order), the last row of each UAI, kept in that order.
             seq = rows[np.lexsort((rows, years[rows]))]
             _, first_from_end = np.unique(codes[seq][::-1], return_index=True)
-            self._frames[key] = ips.iloc[seq[np.sort(len(seq) - 1 - first_from_end)]]
-        return self._frames[key]
+            self._memos[key] = ips.iloc[seq[np.sort(len(seq) - 1 - first_from_end)]]
+        return self._memos[key]
 
     def with_ips(self, frame: pd.DataFrame) -> pd.DataFrame:
         """``frame`` (with ``period`` and ``uai``) plus the ``ips`` and ``ips_quartile`` of each

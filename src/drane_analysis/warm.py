@@ -221,7 +221,7 @@ def _memoise_compute(module, tid: str, data) -> None:
     def compute(d, *args, **kwargs):
         from .data import Data
 
-        if args or kwargs or not isinstance(d, Data) or getattr(d, "_given", None) is not None or d.dir != folder:
+        if args or kwargs or not isinstance(d, Data) or d.inline is not None or d.dir != folder:
             return original(d, *args, **kwargs)
         return d.memo(f"_series:{tid}", lambda: original(d)).copy()
 

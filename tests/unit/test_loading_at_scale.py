@@ -198,7 +198,7 @@ def test_the_persisted_frames_of_targets_1_1_and_3_3_are_those_computed(demo_dir
     second = Data(demo_dir)
     pd.testing.assert_frame_equal(t3_3_tne.compute(second), series)
     pd.testing.assert_frame_equal(t1_1_pix.certification_by_establishment(second), cert)
-    assert "pix_certification" not in second._frames  # served from disk: the large source not read
+    assert "pix_certification" not in second._sources  # served from disk: the large source not read
     assert np.isfinite(series["value"]).any()
 
 

@@ -50,7 +50,7 @@ def indicator_table(data, targets: list[str] | None = None, scopes: list[str] | 
 
     scoped = data
     if (scopes and len(set(scopes)) == 1 and scopes[0] in referential.ACADEMIES and isinstance(data, Data)
-            and data.academy is None and getattr(data, "_given", None) is None):
+            and data.academy is None and data.inline is None):
         scoped = data.for_academy(scopes[0])
     work = [(module, data if getattr(module, "REGION_WIDE", False) else scoped)
             for tid, module in modules().items() if not targets or tid in targets]
