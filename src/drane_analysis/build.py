@@ -68,7 +68,7 @@ from pathlib import Path
 from . import __version__, publish
 from .errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, DraneError
 from .fsutil import atomic_write, now_iso
-from .paths import cache_dir, notebooks_dir, params_dir, project_root, resolve_data_dir
+from .paths import DEMO_MARKER, cache_dir, notebooks_dir, params_dir, project_root, resolve_data_dir
 from .publish import PublishError, Staging
 from .runner import (
     MANIFEST,
@@ -88,7 +88,6 @@ BASE_SOURCES = ("annuaire", "communes", "ips_ecoles", "ips_colleges", "ips_lycee
 NOT_REPORT_CODE = ("build.py", "cli.py", "portal.py", "templates/portal/", "exports.py", "schedule.py", "opendata.py",
                    "publish.py", "progress.py", "demo/")
 STATE_VERSION = 2
-DEMO_MARKER = ".drane-demo.json"  # demo.MARKER, without importing the demo generator (numpy, pandas)
 
 
 class BuildError(DraneError):

@@ -23,8 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import derived_cache, referential, sources
-from .demo import MARKER
-from .paths import resolve_data_dir
+from .paths import DEMO_MARKER, resolve_data_dir
 from .periods import Period
 from .stats import grouped_quartile_labels
 
@@ -244,7 +243,7 @@ class Data:
 
     @cached_property
     def demo_marker(self) -> dict | None:
-        path = self.dir / MARKER
+        path = self.dir / DEMO_MARKER
         if path.is_file():
             return json.loads(path.read_text(encoding="utf-8"))
         return None

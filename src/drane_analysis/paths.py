@@ -11,6 +11,10 @@ import os
 from functools import cache
 from pathlib import Path
 
+#: The file the demo data generator writes in its folder (school years, files and their
+#: sha256): a folder holding it is demo data.
+DEMO_MARKER = ".drane-demo.json"
+
 
 @cache
 def project_root() -> Path:

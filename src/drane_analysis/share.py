@@ -46,7 +46,14 @@ import pandas as pd
 
 from . import __version__
 from .errors import EXIT_USAGE, DraneError
-from .paths import notebooks_dir, outputs_dir, params_dir, project_root, resolve_data_dir
+from .paths import (
+    DEMO_MARKER,
+    notebooks_dir,
+    outputs_dir,
+    params_dir,
+    project_root,
+    resolve_data_dir,
+)
 
 KEY_FILE = "cle-pseudonymisation.key"
 RUNTIME_LOCK = Path("requirements") / "runtime.txt"  # the core's pinned packages, with hashes (make lock)
@@ -233,7 +240,6 @@ def share(target: str, academy: str, period: str = "latest", out: str | os.PathL
     from . import referential, sources
     from .catalogue import load_catalogue
     from .data import Data
-    from .demo import MARKER
     from .privacy import share_settings
 
     try:
@@ -283,7 +289,7 @@ def share(target: str, academy: str, period: str = "latest", out: str | os.PathL
         if data.is_demo:  # the same banner as the published report (no file list: names may hold UAIs)
             marker = {k: v for k, v in (data.demo_marker or {}).items() if k in ("generator", "seed", "periods",
                                                                                 "generator_version")}
-            (extract / MARKER).write_text(json.dumps(marker, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+            (extract / DEMO_MARKER).write_text(json.dumps(marker, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         _write_notebook(notebook, root / "notebooks" / notebook.name, academy, period)
         _copy_library(root, requirements)
         _write_catalogue(root / "catalogue", target)

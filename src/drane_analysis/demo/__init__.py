@@ -21,9 +21,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import EXIT_USAGE, DraneError
+from ..paths import DEMO_MARKER
 from .world import DEFAULT_SEED, World, build_world
 
-MARKER = ".drane-demo.json"
+MARKER = DEMO_MARKER  # the name its readers know it by (paths.DEMO_MARKER: the data need not import the generator)
 GENERATOR_VERSION = 1
 
 
