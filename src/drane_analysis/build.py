@@ -647,7 +647,7 @@ def _run_local(todo: list[Job], data_path: Path, out: Path, workers: int,
     from . import runner
 
     template = None
-    if os.environ.get("DRANE_WARM", "").lower() not in ("off", "0", "no") and runner._fork_available():
+    if os.environ.get("DRANE_WARM", "").lower() not in ("off", "0", "no") and runner.fork_available():
         from .warm import Template
 
         template = Template(data_path, die_with_parent=True)

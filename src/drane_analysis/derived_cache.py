@@ -45,7 +45,7 @@ FOLDER = "derived"
 def enabled(data: Data) -> bool:
     """Whether ``data``'s memos may be kept on disk: a real folder (not a test's inline
     frames, not a partner-lab extract) and the cache not switched off."""
-    if data.inline is not None or not sources._cache_enabled():
+    if data.inline is not None or not sources.cache_enabled():
         return False
     return sources.extract_listing(data.dir) is None
 

@@ -265,7 +265,7 @@ def run_job_distributed(job: Job, data_dir: str, out_dir: str) -> JobResult:
     """:func:`run_job` on a Dask worker: the worker keeps one warm template per data folder."""
     global _TEMPLATE_CLIENT
     with _RUN_LOCK:
-        if os.environ.get("DRANE_WARM", "").lower() not in ("off", "0", "no") and _fork_available():
+        if os.environ.get("DRANE_WARM", "").lower() not in ("off", "0", "no") and fork_available():
             template = _DASK_TEMPLATES.get(data_dir)
             if template is None or template.proc.poll() is not None:  # type: ignore[attr-defined]
                 import atexit
@@ -282,7 +282,8 @@ def run_job_distributed(job: Job, data_dir: str, out_dir: str) -> JobResult:
         return _run_job(job, data_dir, out_dir)
 
 
-def _fork_available() -> bool:
+def fork_available() -> bool:
+    """Whether this system can fork kernels from a warm template (``os.fork`` and ``os.pidfd_open``)."""
     return hasattr(os, "fork") and hasattr(os, "pidfd_open")
 
 

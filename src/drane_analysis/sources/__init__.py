@@ -39,8 +39,8 @@ from .base import (
     DataWarning,
     Problem,
     ReadResult,
-    _limits,
     extract_listing,
+    limits,
     read_files,
 )
 
@@ -116,7 +116,7 @@ def load(name: str, data_dir: str | os.PathLike[str] | None = None, *, use_cache
     if key is None:
         key = _cache_key(c, names, base)
     cached = _cache_path(name, key)
-    if use_cache and _cache_enabled() and cached.exists():
+    if use_cache and cache_enabled() and cached.exists():
         try:
             return _read_cache(name, cached, academy)
         except Exception:  # a damaged cache entry is rebuilt, never trusted
@@ -129,7 +129,7 @@ def load(name: str, data_dir: str | os.PathLike[str] | None = None, *, use_cache
             warnings.warn(problem.format(), DataWarning, stacklevel=2)
     frame = result.frame
     assert frame is not None
-    if _cache_enabled():
+    if cache_enabled():
         _write_cache(name, cached, frame)
     return _of_academy(frame, academy)
 
@@ -220,7 +220,8 @@ def _load_extract(c: Contract, base: Path, listing: dict, required: bool) -> pd.
 # --------------------------------------------------------------------------- cache
 
 
-def _cache_enabled() -> bool:
+def cache_enabled() -> bool:
+    """Whether the sources' Parquet cache is on (``DRANE_CACHE=off`` switches it off, and the derived frames' too)."""
     return os.environ.get("DRANE_CACHE", "").lower() not in ("off", "0", "no")
 
 
@@ -232,7 +233,7 @@ def _cache_key(c: Contract, files: list[str] | list[Path], base: Path) -> str:
     """
     h = hashlib.sha256(c.fingerprint().encode())
     h.update(_code_fingerprint().encode())
-    h.update(repr(sorted(_limits().items())).encode())
+    h.update(repr(sorted(limits().items())).encode())
     h.update(str(base).encode())
     prefix = str(base) + os.sep
     for f in files:

@@ -81,7 +81,7 @@ class Problem:
 
     def format(self, max_lines: int | None = None) -> str:
         if max_lines is None:
-            max_lines = _limits()["lines_listed_per_problem"]
+            max_lines = limits()["lines_listed_per_problem"]
         parts = [self.file]
         if self.lines:
             shown = ", ".join(_fr_int(n) for n in self.lines[:max_lines])
@@ -170,7 +170,8 @@ def _shorten(text: str, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _limits() -> dict[str, Any]:
+def limits() -> dict[str, Any]:
+    """The reading limits of ``params/limits.yaml`` (read again when the file changes)."""
     path = params_dir() / "limits.yaml"
     return _read_limits(path, path.stat().st_mtime_ns)
 
@@ -553,10 +554,10 @@ def _record_lines(body: list[str], first_line: int) -> tuple[list[str], list[int
 
 def _load_text(contract: Contract, path: Path, base: Path, problems: list[Problem]) -> _FileText | None:
     rel = _relative(path, base)
-    max_bytes = _limits()["max_file_mb"] * 1024 * 1024
+    max_bytes = limits()["max_file_mb"] * 1024 * 1024
     size = path.stat().st_size
     if size > max_bytes:
-        limit = _fmt_bound(float(_limits()["max_file_mb"]))
+        limit = _fmt_bound(float(limits()["max_file_mb"]))
         problems.append(Problem(rel, f"un fichier de moins de {limit} Mo "
                                      "(limite réglable dans params/limits.yaml)",
                                 found=f"{size / 1024 / 1024:.1f} Mo".replace(".", ",")))

@@ -106,7 +106,7 @@ def test_the_key_covers_contract_code_limits_and_folder(folder, monkeypatch):
         m.setattr(sources, "_code_fingerprint", lambda: "another version of the readers")
         assert sources._cache_key(CONTRACT, files, folder) != key
     with monkeypatch.context() as m:
-        m.setattr(sources, "_limits", lambda: {"max_file_mb": 1, "lines_listed_per_problem": 8})
+        m.setattr(sources, "limits", lambda: {"max_file_mb": 1, "lines_listed_per_problem": 8})
         assert sources._cache_key(CONTRACT, files, folder) != key
     moved = folder.parent / "moved"
     folder.rename(moved)

@@ -231,7 +231,7 @@ def test_file_from_another_region_and_a_stray_row(tmp_path):
 
 
 def test_size_limit_is_read_from_params(tmp_path, monkeypatch):
-    monkeypatch.setattr(base, "_limits", lambda: {"max_file_mb": 0, "lines_listed_per_problem": 8})
+    monkeypatch.setattr(base, "limits", lambda: {"max_file_mb": 0, "lines_listed_per_problem": 8})
     p = only(problems_of(write(tmp_path, [HEADER, *GOOD])))
     assert "moins de 0 Mo" in p.expected and "params/limits.yaml" in p.expected
 
