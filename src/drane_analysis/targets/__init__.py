@@ -1,8 +1,10 @@
 """One module per roadmap target, named after its number: ``t1_1_pix`` is target 1.1.
 
-Each module declares ``TARGET = "<n.m>"`` and ``compute(data) -> series`` (one row per
-indicator, scope and period; see :mod:`drane_analysis.indicators`), plus the breakdown and
-detail functions its notebook shows.
+Each module is a :class:`TargetModule`: it declares ``TARGET = "<n.m>"`` and
+``compute(data) -> series`` (one row per indicator, scope and period; see
+:mod:`drane_analysis.indicators`), plus the breakdown and detail functions its report
+shows (drawn by its view, :mod:`drane_analysis.views`). A target module computes only:
+it imports no report block, chart or IPython (``tests/unit/test_layers.py`` checks it).
 """
 
 from __future__ import annotations
@@ -10,26 +12,55 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from pathlib import Path
-from types import ModuleType
+from typing import TYPE_CHECKING, Protocol, cast
 
 import pandas as pd
 
 from .. import referential
 from ..indicators import TABLE_COLUMNS, compute_series, evaluate
 
+if TYPE_CHECKING:
+    from ..data import Data
 
-def modules() -> dict[str, ModuleType]:
+
+class TargetModule(Protocol):
+    """What a target module ``targets/t<n>_<m>_<slug>.py`` provides (checked for every one
+    by ``tests/unit/test_layers.py``).
+
+    Required:
+
+    - ``TARGET``: the target's number, ``"1.1"``, the one in the module's name (``t1_1_pix``);
+    - ``compute(data)``: the indicator series of the target from a
+      :class:`~drane_analysis.data.Data` (:data:`~drane_analysis.indicators.SERIES_COLUMNS`:
+      one row per indicator, scope and school year), for every scope ``data`` can compute.
+
+    Optional (read with ``getattr``, so not declared here):
+
+    - ``REGION_WIDE: bool``: ``True`` when ``compute`` needs the whole region whatever the
+      scope asked (3.3's evaluation): :func:`indicator_table` then never gives it a Data
+      of one academy;
+    - ``warm(data, period) -> None``: computes ahead, through ``data.memo``, the
+      scope-independent frames the report shows for a school year (the build's warm
+      template calls it once per target and year, :mod:`drane_analysis.warm`).
+    """
+
+    TARGET: str
+
+    def compute(self, data: Data) -> pd.DataFrame: ...
+
+
+def modules() -> dict[str, TargetModule]:
     """Every target module by target id, in roadmap order."""
-    found: dict[str, ModuleType] = {}
+    found: dict[str, TargetModule] = {}
     for mod in pkgutil.iter_modules([str(Path(__file__).parent)]):
         if mod.name.startswith("t") and not mod.name.startswith("_"):
             module = importlib.import_module(f"{__name__}.{mod.name}")
             if hasattr(module, "TARGET"):
-                found[module.TARGET] = module
+                found[module.TARGET] = cast(TargetModule, module)
     return dict(sorted(found.items(), key=lambda kv: tuple(int(x) for x in kv[0].split("."))))
 
 
-def module_for(target: str) -> ModuleType:
+def module_for(target: str) -> TargetModule:
     """The module of one target (``"1.1"``)."""
     mods = modules()
     if target not in mods:
@@ -37,7 +68,7 @@ def module_for(target: str) -> ModuleType:
     return mods[target]
 
 
-def indicator_table(data, targets: list[str] | None = None, scopes: list[str] | None = None,
+def indicator_table(data: Data, targets: list[str] | None = None, scopes: list[str] | None = None,
                     periods: list[str] | None = None, jobs: int = 1) -> pd.DataFrame:
     """The indicator table of every target that has its module (``drane indicators``).
 

@@ -9,7 +9,9 @@ both::
     from drane_analysis.targets import t1_1_pix as cible   # the numbers
     from drane_analysis.views import v1_1_pix as vue       # how they are shown
 
-Each view module declares ``TARGET = "<n.m>"``, like its target module.
+Each view module is a :class:`ViewModule`: it declares ``TARGET = "<n.m>"``, like its
+target module (``tests/unit/test_layers.py`` checks that every target with a notebook has
+its view, and that the notebook imports it).
 """
 
 from __future__ import annotations
@@ -17,15 +19,23 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from pathlib import Path
-from types import ModuleType
+from typing import Protocol, cast
 
 
-def modules() -> dict[str, ModuleType]:
+class ViewModule(Protocol):
+    """What a view module ``views/v<n>_<m>_<slug>.py`` provides: ``TARGET``, the number of
+    the target it shows (``"1.1"``), the same as its target module ``targets/t<n>_<m>_<slug>.py``.
+    The rest (``show_*``, charts, ``key_messages``…) is what that target's notebook calls."""
+
+    TARGET: str
+
+
+def modules() -> dict[str, ViewModule]:
     """Every view module by target id, in roadmap order."""
-    found: dict[str, ModuleType] = {}
+    found: dict[str, ViewModule] = {}
     for mod in pkgutil.iter_modules([str(Path(__file__).parent)]):
         if mod.name.startswith("v") and not mod.name.startswith("_"):
             module = importlib.import_module(f"{__name__}.{mod.name}")
             if hasattr(module, "TARGET"):
-                found[module.TARGET] = module
+                found[module.TARGET] = cast(ViewModule, module)
     return dict(sorted(found.items(), key=lambda kv: tuple(int(x) for x in kv[0].split("."))))
