@@ -271,9 +271,7 @@ def test_the_private_use_check_finds_both_kinds():
 
 
 def test_no_module_uses_a_private_name_of_another():
-    """Targets and views are left to their own split (see issue 14)."""
-    checked = [m for m in MODULES if not re.fullmatch(r"drane_analysis\.(targets\.t|views\.v)\w+", m)]
-    found = [use for module in checked for use in _private_uses(module)]
+    found = [use for module in MODULES for use in _private_uses(module)]
     assert not found, "\n".join(found)
 
 
