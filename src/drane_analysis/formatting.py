@@ -71,6 +71,16 @@ def fmt_interval(lo: float | None, hi: float | None, unit: str) -> str:
     return f"[{fmt_value(lo, unit, False)}\u202f; {fmt_value(hi, unit, False)}]"
 
 
+def fmt_p_value(p: float | None, relation: bool = False) -> str:
+    """A p-value: ``0,012``, ``< 0,001``; ``—`` if missing. ``relation=True`` writes the sign
+    of equality too (``= 0,012``), for « p = 0,012 »."""
+    if p is None or p is pd.NA or not np.isfinite(float(p)):
+        return "—"
+    if p < 0.001:
+        return "< 0,001"
+    return f"= {fr_number(p, 3)}" if relation else fr_number(p, 3)
+
+
 def fmt_gap_closed(gap: float | None) -> str:
     """« écart comblé : 62 % » (the share of the gap to the objective closed since the
     baseline year); "" when there is none."""

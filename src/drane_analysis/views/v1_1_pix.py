@@ -48,7 +48,7 @@ def key_messages(rpt: Report) -> str:
     if "pix_orga_activation_rate" in r:
         a = r["pix_orga_activation_rate"]
         lines.append(f"- **{fmt_value(a['value'], 'percent')}** des établissements du second degré ont un espace "
-                     f"Pix Orga actif ({_int(a['numerator'])} sur {_int(a['denominator'])}), pour un objectif de "
+                     f"Pix Orga actif ({fr_number(a['numerator'])} sur {fr_number(a['denominator'])}), pour un objectif de "
                      f"100 % ; {fmt_value(r['pix_orga_campaign_rate']['value'], 'percent')} ont lancé une "
                      "campagne de rentrée.")
     for level, label in (("3e", "de 3e"), ("terminale", "de terminale")):
@@ -59,7 +59,7 @@ def key_messages(rpt: Report) -> str:
         partial = "" if pd.isna(cov) or cov >= 100 else (
             f" ; couverture {coverage.format_share(cov)}{', statut suspendu' if rate['status'] == coverage.WITHHELD else ''}")
         text = (f"- **{fmt_value(rate['value'], 'percent')}** des élèves {label} sont certifiés "
-                f"({_int(rate['numerator'])} sur {_int(rate['denominator'])} inscrits{partial})")
+                f"({fr_number(rate['numerator'])} sur {fr_number(rate['denominator'])} inscrits{partial})")
         if score is not None and pd.notna(score["value"]):
             cmp = "au-dessus" if score["value"] >= score["objective"] else "en dessous"
             text += (f" ; leur score moyen, **{fmt_value(score['value'], 'pix')}**, est {cmp} de l'objectif de "
@@ -189,7 +189,3 @@ def interval_note(cert: pd.DataFrame) -> str:
                  + " : un intervalle de Wilson serait " + " et ".join(f"{fr_number(np.sqrt(d), 1)}" for _, d in effects)
                  + " fois trop étroit.")
     return text
-
-
-def _int(x: float) -> str:
-    return fr_number(x, 0)

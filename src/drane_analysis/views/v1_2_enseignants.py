@@ -16,7 +16,16 @@ import numpy as np
 import pandas as pd
 
 from .. import referential
-from ..formatting import BLUE, BLUE_LIGHT, PALETTE, RED, fmt_interval, fmt_value, fr_number
+from ..formatting import (
+    BLUE,
+    BLUE_LIGHT,
+    PALETTE,
+    RED,
+    fmt_interval,
+    fmt_p_value,
+    fmt_value,
+    fr_number,
+)
 from ..periods import Period
 from ..render import display_html, display_markdown, html_table, show_figure
 from ..targets.t1_2_enseignants import (
@@ -37,15 +46,6 @@ if TYPE_CHECKING:
     from ..report import Report
 
 TARGET = "1.2"
-
-
-def _int(x: float) -> str:
-    return fr_number(x, 0)
-
-
-def _fmt_p(p: float) -> str:
-    """``= 0,012`` or ``< 0,001``."""
-    return "< 0,001" if p < 0.001 else f"= {fr_number(p, 3)}"
 
 
 def _with_interval(value: str, lo: float, hi: float, unit: str) -> str:
@@ -82,10 +82,10 @@ def key_messages(rpt: Report) -> str:
                          f"{fmt_value(r['ci_high'], 'percent')}].")
     if CERTIFICATION_INDICATOR in ids:
         r = rpt.row(CERTIFICATION_INDICATOR)
-        text = (f"- **{_int(r['value'])}** enseignants certifiés Pix depuis la rentrée 2020 "
-                f"(dont {_int(r['numerator'])} cette année)")
+        text = (f"- **{fr_number(r['value'])}** enseignants certifiés Pix depuis la rentrée 2020 "
+                f"(dont {fr_number(r['numerator'])} cette année)")
         if pd.notna(r["objective"]):
-            text += f" ; objectif {_int(r['objective'])}"
+            text += f" ; objectif {fr_number(r['objective'])}"
             if r["objective_deadline"] and r["objective_deadline"] != rpt.period:
                 text += f" en {r['objective_deadline']}"
             text += f" : {r['status_label'].lower()}"
@@ -95,13 +95,13 @@ def key_messages(rpt: Report) -> str:
         missed = pace[(pace["at_pace"] != "") & pace["needed_per_year"].isna()]
         if not ahead.empty:
             a = ahead.iloc[0]
-            lines.append(f"- Pour atteindre {_int(a['objective'])} fin {a['deadline']}, il faut "
-                         f"{_int(a['needed_per_year'])} nouveaux certifiés par an ; le rythme de l'année est de "
-                         f"{_int(a['pace'])} : {a['verdict']}.")
+            lines.append(f"- Pour atteindre {fr_number(a['objective'])} fin {a['deadline']}, il faut "
+                         f"{fr_number(a['needed_per_year'])} nouveaux certifiés par an ; le rythme de l'année est de "
+                         f"{fr_number(a['pace'])} : {a['verdict']}.")
         elif not missed.empty:
             a = missed.iloc[-1]
-            lines.append(f"- L'objectif de {_int(a['objective'])} (échéance {a['deadline']}) n'est pas encore "
-                         f"atteint ; au rythme de l'année ({_int(a['pace'])} certifiés), il le serait fin "
+            lines.append(f"- L'objectif de {fr_number(a['objective'])} (échéance {a['deadline']}) n'est pas encore "
+                         f"atteint ; au rythme de l'année ({fr_number(a['pace'])} certifiés), il le serait fin "
                          f"{a['at_pace']}.")
     return "\n".join(lines)
 
@@ -187,7 +187,7 @@ def rurality_sentence(rpt: Report) -> str:
                else "non significative au seuil de 5 %")
     return (f"Sur les {c['n']} départements de la région, la corrélation de Spearman entre la part d'élèves en "
             f"commune rurale et les journées stagiaires pour 1 000 élèves vaut {fr_number(c['rho'], 2)} "
-            f"(p {_fmt_p(c['p_value'])}, {verdict}) : une liaison {strength}, les départements plus "
+            f"(p {fmt_p_value(c['p_value'], relation=True)}, {verdict}) : une liaison {strength}, les départements plus "
             f"ruraux se formant {sense}.")
 
 
@@ -348,7 +348,7 @@ def coverage_notes(rpt: Report) -> list[str]:
             "par module de formation : l'intervalle à 95 % est celui de Wilson calculé sur le nombre effectif de "
             "modules (formule de Kish), et non sur les journées, qui ne sont pas des observations indépendantes.",
             f"**Sessions sans département** : {s['no_department']} session(s) académique(s) à distance "
-            f"({_int(s['no_department_days'])} journées) comptent dans l'académie et la région, "
+            f"({fr_number(s['no_department_days'])} journées) comptent dans l'académie et la région, "
             "pas dans un département.",
             "**Intensité par département** : faute d'effectifs d'enseignants dans les données, les journées "
             "stagiaires (tous publics) sont rapportées aux élèves du second degré (fichiers d'effectifs de la "

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .. import render
-from ..formatting import BLUE, RED, fmt_interval, fmt_value, fr_number
+from ..formatting import BLUE, RED, fmt_interval, fmt_p_value, fmt_value, fr_number
 from ..periods import Period
 from ..render import display_html, display_markdown, html_table, show_figure
 from ..targets.t1_3_schematic import (
@@ -59,12 +59,6 @@ def _up_down(up: float, down: float) -> str:
     return f"{fr_number(up, 0)} % / {fr_number(down, 0)} %"
 
 
-def _fmt_p(p: float) -> str:
-    if p is None or not np.isfinite(p):
-        return "—"
-    return "< 0,001" if p < 0.001 else fr_number(p, 3)
-
-
 def key_messages(rpt: Report) -> str:
     """The report's opening sentences (French Markdown), every number from the data."""
     ids = set(rpt.table["indicator"])
@@ -105,7 +99,7 @@ def key_messages(rpt: Report) -> str:
                          f"{ch.attrs['previous']} et en {rpt.period}, la maturité a varié de "
                          f"**{_fmt_level(overall['change'], sign=True)}** niveau "
                          f"[{_fmt_level(overall['ci_low'], sign=True)} ; {_fmt_level(overall['ci_high'], sign=True)}] "
-                         f"(test de Wilcoxon apparié : p = {_fmt_p(overall['wilcoxon_p'])}).")
+                         f"(test de Wilcoxon apparié : p = {fmt_p_value(overall['wilcoxon_p'])}).")
     return "\n".join(lines)
 
 
@@ -210,8 +204,8 @@ def show_paired_change(rpt: Report) -> None:
         "Évolution moyenne [IC 95 %]": [_change(x, a, b) for x, a, b in
                                         zip(ch["change"], ch["ci_low"], ch["ci_high"], strict=True)],
         "En hausse / en baisse": [_up_down(a, b) for a, b in zip(ch["improved"], ch["declined"], strict=True)],
-        "Wilcoxon (p)": [_fmt_p(x) for x in ch["wilcoxon_p"]],
-        "p ajusté (Holm, 6 domaines)": ["—" if pd.isna(x) else _fmt_p(x) for x in ch["wilcoxon_holm"]],
+        "Wilcoxon (p)": [fmt_p_value(x) for x in ch["wilcoxon_p"]],
+        "p ajusté (Holm, 6 domaines)": ["—" if pd.isna(x) else fmt_p_value(x) for x in ch["wilcoxon_holm"]],
     })
     display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption=f"Évolution de la maturité des mêmes établissements, {ch.attrs['previous']} → "
@@ -256,7 +250,7 @@ def show_paired_by(rpt: Report, by: str = "territory", title: str = "Territoire"
         "Évolution moyenne [IC 95 %]": [_change(x, a, b) for x, a, b in
                                         zip(t["change"], t["ci_low"], t["ci_high"], strict=True)],
         "En hausse / en baisse": [_up_down(a, b) for a, b in zip(t["improved"], t["declined"], strict=True)],
-        "Wilcoxon (p)": [_fmt_p(x) for x in t["wilcoxon_p"]],
+        "Wilcoxon (p)": [fmt_p_value(x) for x in t["wilcoxon_p"]],
     })
     display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption=f"Évolution appariée de la maturité ({t.attrs['previous']} → {rpt.period}) "
@@ -268,7 +262,7 @@ def show_paired_by(rpt: Report, by: str = "territory", title: str = "Territoire"
             f"Écart d'évolution ({a['difference_labels'][0]} moins {a['difference_labels'][1]}) : "
             f"{_fmt_level(a['difference'], sign=True)} niveau, intervalle à 95 % "
             f"[{_fmt_level(a['difference_low'], sign=True)} ; {_fmt_level(a['difference_high'], sign=True)}] "
-            f"(test de Welch, p = {_fmt_p(a['difference_p'])} : {verdict} au seuil de 5 %).")
+            f"(test de Welch, p = {fmt_p_value(a['difference_p'])} : {verdict} au seuil de 5 %).")
 
 
 def show_paired_chain(rpt: Report) -> None:
@@ -285,7 +279,7 @@ def show_paired_chain(rpt: Report) -> None:
         "Évolution moyenne [IC 95 %]": [_change(x, a, b) for x, a, b in
                                         zip(chain["change"], chain["ci_low"], chain["ci_high"], strict=True)],
         "En hausse / en baisse": [_up_down(a, b) for a, b in zip(chain["improved"], chain["declined"], strict=True)],
-        "Wilcoxon (p)": [_fmt_p(x) for x in chain["wilcoxon_p"]],
+        "Wilcoxon (p)": [fmt_p_value(x) for x in chain["wilcoxon_p"]],
     })
     display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption="Évolution appariée de la maturité d'une année à la suivante (ensemble des "

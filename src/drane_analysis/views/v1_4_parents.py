@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import breakdown_label
-from ..formatting import BLUE, PALETTE, fmt_interval, fmt_value, fr_number
+from ..formatting import BLUE, PALETTE, fmt_interval, fmt_p_value, fmt_value, fr_number
 from ..periods import Period
 from ..render import (
     display_html,
@@ -51,14 +51,14 @@ def key_messages(rpt: Report) -> str:
         s = r.get(indicator)
         if s is None:
             continue
-        text = f"- **{_int(s['value'])} {what}** en activité cette année"
+        text = f"- **{fr_number(s['value'])} {what}** en activité cette année"
         if pd.notna(s["objective"]):
             text += f" ; objectif : {s['objective_label']} — {s['status_label'].lower()}"
         lines.append(text + ".")
     u = r.get("parents_ent_usage_rate")
     if u is not None and pd.notna(u["value"]):
         lines.append(f"- **{fmt_value(u['value'], 'percent')}** des comptes ENT des parents sont activés "
-                     f"({_int(u['numerator'])} sur {_int(u['denominator'])}).")
+                     f"({fr_number(u['numerator'])} sur {fr_number(u['denominator'])}).")
     g = r.get("parents_ent_ips_gap")
     if g is not None and pd.notna(g["value"]):
         gaps = ips_gap_by_year(rpt.data, rpt.scope, rpt.period)
@@ -273,8 +273,4 @@ def _signed(x: float) -> str:
 def _p(p: float) -> str:
     if not np.isfinite(p):
         return "p non calculable"
-    return "p < 0,001" if p < 0.001 else f"p = {fr_number(p, 3)}"
-
-
-def _int(x: float) -> str:
-    return fr_number(x, 0)
+    return f"p {fmt_p_value(p, relation=True)}"

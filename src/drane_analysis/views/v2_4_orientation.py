@@ -20,6 +20,7 @@ from ..formatting import (
     BLUE,
     PALETTE,
     fmt_interval,
+    fmt_p_value,
     fmt_projection,
     fmt_value,
     fr_number,
@@ -88,20 +89,8 @@ def _fmt(x, unit="percent", with_unit=True) -> str:
     return fmt_value(x, unit, with_unit)
 
 
-def _int(x) -> str:
-    return fr_number(x, 0)
-
-
 def _interval(lo, hi, unit="percent") -> str:
     return fmt_interval(lo, hi, unit)
-
-
-def _p(p: float) -> str:
-    if p is None or not np.isfinite(p):
-        return "—"
-    if p < 0.001:
-        return "< 0,001"
-    return fr_number(p, 3)
 
 
 def _rows(rpt: Report) -> dict:
@@ -114,10 +103,10 @@ def key_messages(rpt: Report) -> str:
     lines = []
     p = r.get("orientation_digital_projects")
     if p is not None and pd.notna(p.value):
-        text = f"- **{_int(p.value)}** actions associant orientation et numérique ont été recensées"
+        text = f"- **{fr_number(p.value)}** actions associant orientation et numérique ont été recensées"
         if pd.notna(p.objective):
             cmp = "atteint" if p.value >= p.objective else "n'atteint pas"
-            text += f" : le nombre {cmp} l'objectif régional de {_int(p.objective)}"
+            text += f" : le nombre {cmp} l'objectif régional de {fr_number(p.objective)}"
         else:
             text += " (l'objectif de 50 actions est régional)"
         lines.append(text + ".")
@@ -125,9 +114,9 @@ def key_messages(rpt: Report) -> str:
         n, s = r.get(f"nsi_pupils_{level}"), r.get(f"nsi_girls_share_{level}")
         if n is None or pd.isna(n.value):
             continue
-        text = f"- En {LEVEL_LABELS[level]}, **{_int(n.value)}** élèves suivent la spécialité NSI"
+        text = f"- En {LEVEL_LABELS[level]}, **{fr_number(n.value)}** élèves suivent la spécialité NSI"
         if pd.notna(n.objective):
-            text += (f" (objectif de doublement : {_int(n.objective)} en {n.objective_deadline or '—'} ; "
+            text += (f" (objectif de doublement : {fr_number(n.objective)} en {n.objective_deadline or '—'} ; "
                      f"{_status(n)})")
         if s is not None and pd.notna(s.value):
             text += (f" ; les filles en sont **{_fmt(s.value)}** ({_interval(s.ci_low, s.ci_high)} à 95 %)")
@@ -159,7 +148,7 @@ def _status(row) -> str:
 
 
 def _p_text(p: float) -> str:
-    text = _p(p)
+    text = fmt_p_value(p)
     return text if text.startswith("<") else f"= {text}"
 
 
@@ -184,11 +173,11 @@ def show_projects(rpt: Report) -> None:
                        by="programme", totals="is_total", rates={"girls_share": ("girls", "pupils")},
                        follow={"ci_low": "girls_share"})
     table = p.frame
-    out = pd.DataFrame({"Dispositif": table["label"], "Actions": [_int(x) for x in table["actions"]]})
+    out = pd.DataFrame({"Dispositif": table["label"], "Actions": [fr_number(x) for x in table["actions"]]})
     if rpt.scope == referential.REGION_SCOPE:
         for slug, a in referential.ACADEMIES.items():
-            out[a.name] = [_int(x) for x in table[slug]]
-    out["Élèves touchés"] = p.text("pupils", _int)
+            out[a.name] = [fr_number(x) for x in table[slug]]
+    out["Élèves touchés"] = p.text("pupils", fr_number)
     out["Part des filles"] = p.text("girls_share", _fmt)
     out["Intervalle à 95 %"] = [p.rules.marker if h else _interval(lo, hi) for lo, hi, h in
                                 zip(table["ci_low"], table["ci_high"], p.mask("ci_low"), strict=True)]
@@ -226,7 +215,7 @@ def show_breakdown(rpt: Report, indicator: str, by: str, title: str, *, chart: b
         rpt.breakdown_chart(table, title, unit, objective=objective, persons=persons)
     if unit == "count":
         p = protect_breakdown(table, unit, persons=persons)
-        out = pd.DataFrame({by_title(rpt, by): table["label"], count_label: p.text("value", _int)})
+        out = pd.DataFrame({by_title(rpt, by): table["label"], count_label: p.text("value", fr_number)})
         display_html(html_table(out, align_right=[count_label], caption=title) + p.note_html())
     else:
         rpt.show_table(table, unit, group_title=by_title(rpt, by), count_label=count_label, caption=title,
@@ -246,7 +235,7 @@ def show_nsi_levels(rpt: Report) -> None:
                 ("Filles parmi les élèves de NSI", "girls_share", "girls_share")]
     out = pd.DataFrame({"Mesure": [m[0] for m in measures]})
     for rec in t.to_dict("records"):
-        out[rec["label"]] = [_int(rec[col]) if ci is None else
+        out[rec["label"]] = [fr_number(rec[col]) if ci is None else
                              f"{_fmt(rec[col])} {_interval(rec[f'{ci}_low'], rec[f'{ci}_high'])}"
                              for _, col, ci in measures]
     display_html(html_table(out, align_right=list(out.columns[1:]),
@@ -305,8 +294,8 @@ def show_progress(rpt: Report, level: str, by: str) -> None:
     marker = p.rules.marker
     out = pd.DataFrame({
         by_title(rpt, by): t["label"],
-        "Élèves (réf.)": p.text("base", _int),
-        f"Élèves {rpt.period}": p.text("value", _int),
+        "Élèves (réf.)": p.text("base", fr_number),
+        f"Élèves {rpt.period}": p.text("value", fr_number),
         "× élèves": [marker if h else x for x, h in zip(ratio, p.mask("ratio"), strict=True)],
         "Filles suivant NSI (réf.)": p.text("base_share", _fmt),
         f"Filles suivant NSI {rpt.period}": [marker if h else f"{_fmt(v)} {_interval(lo, hi)}" for v, lo, hi, h in
@@ -360,13 +349,13 @@ def show_gender_gap(rpt: Report, level: str, by: str = "period") -> None:
         "Rapport": shown("ratio", [_fmt(x, "index", False) for x in t["ratio"]]),
     })
     if by == "period":
-        out["p"] = shown("p_value", [_p(x) for x in t["p_value"]])
+        out["p"] = shown("p_value", [fmt_p_value(x) for x in t["p_value"]])
         out["Filles parmi les élèves de NSI"] = shown(
             "girls_share", [f"{_fmt(v)} {_interval(lo, hi)}" for v, lo, hi in
                             zip(t["girls_share"], t["share_low"], t["share_high"], strict=True)])
         caption = f"Part des filles et des garçons de {LEVEL_LABELS[level]} suivant NSI, par année scolaire"
     else:
-        out["p ajusté (Holm)"] = shown("p_holm", [_p(x) for x in t["p_holm"]])
+        out["p ajusté (Holm)"] = shown("p_holm", [fmt_p_value(x) for x in t["p_holm"]])
         caption = (f"Part des filles et des garçons de {LEVEL_LABELS[level]} suivant NSI, "
                    f"{by_title(rpt, by).lower()}, {rpt.period}")
     display_html(html_table(out, align_right=list(out.columns[1:]), caption=caption) + p.note_html())
@@ -440,12 +429,12 @@ def show_trends(rpt: Report) -> None:
             f"{_fmt(t['points_per_year'], 'percent_points', False)} "
             f"{_interval(t['points_low'], t['points_high'], 'percent_points')}",
             f"{_odds(t['odds_ratio'])} {_odds_interval(t['or_low'], t['or_high'])}",
-            _p(t["p_value"]),
+            fmt_p_value(t["p_value"]),
             _projection(t),
             _projection(rate),
             _with_interval(_odds(gt["or_girls_last"]), _odds_interval(gt["or_last_low"], gt["or_last_high"])),
             _with_interval(_odds(gt["or_change"]), _odds_interval(gt["change_low"], gt["change_high"])),
-            _p(gt["p_value"]),
+            fmt_p_value(gt["p_value"]),
         ]
         if t["n_years"] >= 2 and np.isfinite(t["points_per_year"]):
             moving = ("progresse significativement" if t["p_value"] < 0.05 and t["points_per_year"] > 0 else
@@ -509,8 +498,8 @@ def show_group_trends(rpt: Report, level: str, by: str) -> None:
             "points_per_year", [f"{_fmt(v, 'percent_points', False)} {_interval(lo, hi, 'percent_points')}"
                                 for v, lo, hi in zip(t["points_per_year"], t["points_low"], t["points_high"],
                                                      strict=True)]),
-        "p": shown("p_value", [_p(x) for x in t["p_value"]]),
-        "p ajusté (Holm)": shown("p_holm", [_p(x) for x in t["p_holm"]]),
+        "p": shown("p_value", [fmt_p_value(x) for x in t["p_value"]]),
+        "p ajusté (Holm)": shown("p_holm", [fmt_p_value(x) for x in t["p_holm"]]),
     })
     display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption=f"Tendance de la part des filles parmi les élèves de NSI en "
@@ -532,7 +521,7 @@ def show_baseline(rpt: Report) -> None:
         "Feuille de route": [_fmt(v) for v in t["roadmap"]],
         "Données": [_fmt(v) for v in t["value"]],
         "Intervalle à 95 %": [_interval(lo, hi) for lo, hi in zip(t["ci_low"], t["ci_high"], strict=True)],
-        "Élèves": [f"{_int(k)} sur {_int(n)}" for k, n in zip(t["numerator"], t["denominator"], strict=True)],
+        "Élèves": [f"{fr_number(k)} sur {fr_number(n)}" for k, n in zip(t["numerator"], t["denominator"], strict=True)],
         "Lecture": [verdict[c] for c in t["consistent"]],
     })
     display_html(html_table(out, align_right=["Feuille de route", "Données", "Intervalle à 95 %", "Élèves"],
@@ -550,8 +539,8 @@ def show_sources(rpt: Report) -> None:
     cov = cov[cov["period"] != "masqué"]
     out = pd.DataFrame({
         "Niveau": [LEVEL_LABELS[lv].capitalize() for lv in cov["level"]], "Année scolaire": cov["period"],
-        "Lycées": [_int(x) for x in cov["lycees"]], "Élèves": [_int(x) for x in cov["pupils"]],
-        "Élèves en NSI": [_int(x) for x in cov["nsi"]], "Lycées avec NSI": [_int(x) for x in cov["lycees_nsi"]],
+        "Lycées": [fr_number(x) for x in cov["lycees"]], "Élèves": [fr_number(x) for x in cov["pupils"]],
+        "Élèves en NSI": [fr_number(x) for x in cov["nsi"]], "Lycées avec NSI": [fr_number(x) for x in cov["lycees_nsi"]],
     })
     origin = "données de démonstration" if rpt.data.is_demo else "données ouvertes de la DEPP"
     names = ", ".join(f"`{f}`" for f in files) if files else "—"
@@ -580,8 +569,8 @@ def coverage_notes(rpt: Report) -> list[str]:
     ]
     counts = project_counts(rpt.data, rpt.scope, rpt.period)
     if counts["actions"]:
-        notes.append(f"**Actions d'orientation** : {_int(counts['actions'])} actions recensées par les académies ; "
-                     f"{_int(counts['academy_wide'])} sont académiques (sans département) et ne comptent que dans l'académie et la "
+        notes.append(f"**Actions d'orientation** : {fr_number(counts['actions'])} actions recensées par les académies ; "
+                     f"{fr_number(counts['academy_wide'])} sont académiques (sans département) et ne comptent que dans l'académie et la "
                      "région. L'objectif de 50 actions est régional.")
     for level in LEVELS:
         frame = nsi_frame(rpt.data, level)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .. import referential
-from ..formatting import fmt_interval, fmt_value, fr_number
+from ..formatting import fmt_interval, fmt_p_value, fmt_value, fr_number
 from ..render import display_html, display_markdown, html_table
 from ..targets.t2_4_orientation import sort_key
 from ..targets.t2_5_arts_culture import (
@@ -41,18 +41,8 @@ def _fmt(x, unit="percent", with_unit=True) -> str:
     return fmt_value(x, unit, with_unit)
 
 
-def _int(x) -> str:
-    return fr_number(x, 0)
-
-
 def _interval(lo, hi, unit="percent") -> str:
     return fmt_interval(lo, hi, unit)
-
-
-def _p(p: float) -> str:
-    if p is None or not np.isfinite(p):
-        return "—"
-    return "< 0,001" if p < 0.001 else fr_number(p, 3)
 
 
 def key_messages(rpt: Report) -> str:
@@ -62,8 +52,8 @@ def key_messages(rpt: Report) -> str:
     rate = r.get("eac_digital_projects_rate")
     if rate is not None and pd.notna(rate.value):
         cmp = "au-dessus" if pd.notna(rate.objective) and rate.value >= rate.objective else "en dessous"
-        text = (f"- **{_fmt(rate.value)}** des projets EAC mobilisent le numérique ({_int(rate.numerator)} sur "
-                f"{_int(rate.denominator)}, intervalle à 95 % {_interval(rate.ci_low, rate.ci_high)})")
+        text = (f"- **{_fmt(rate.value)}** des projets EAC mobilisent le numérique ({fr_number(rate.numerator)} sur "
+                f"{fr_number(rate.denominator)}, intervalle à 95 % {_interval(rate.ci_low, rate.ci_high)})")
         if pd.notna(rate.objective):
             text += f", {cmp} de l'objectif de {_fmt(rate.objective)}"
         lines.append(text + ".")
@@ -71,9 +61,9 @@ def key_messages(rpt: Report) -> str:
     if a is not None and pd.notna(a.value):
         flags = flags_table(rpt.data, rpt.scope, rpt.period)
         among = flags[flags["flag"] == "artist_digital_among_artists"].iloc[0]
-        lines.append(f"- **{_int(a.value)}** projets comptent une intervention d'artiste s'appuyant sur le "
+        lines.append(f"- **{fr_number(a.value)}** projets comptent une intervention d'artiste s'appuyant sur le "
                      f"numérique ({_fmt(among['share'])} des projets avec une intervention d'artiste) et "
-                     f"**{_int(p.value)}** projets reposent sur une pratique artistique numérique.")
+                     f"**{fr_number(p.value)}** projets reposent sur une pratique artistique numérique.")
     parts = []
     for ind, what in (("eac_training_actions", "actions de formation « numérique et EAC »"),
                       ("eac_resources_flagged", "ressources repérées"),
@@ -81,7 +71,7 @@ def key_messages(rpt: Report) -> str:
         row = r.get(ind)
         if row is None or pd.isna(row.value):
             continue
-        text = f"**{_int(row.value)}** {what}"
+        text = f"**{fr_number(row.value)}** {what}"
         if row.objective_label:
             text += f" (objectif : {row.objective_label.split(' (')[0]} ; {row.status_label.lower()})"
         parts.append(text)
@@ -99,8 +89,8 @@ def show_flags(rpt: Report) -> None:
         display_markdown(f"*Aucun projet EAC recensé pour ce périmètre en {rpt.period}.*")
         return
     out = pd.DataFrame({
-        "Caractéristique": t["label"], "Projets": [_int(x) for x in t["count"]],
-        "Rapporté à": [f"{_int(n)} {lab}" for n, lab in zip(t["base"], t["base_label"], strict=True)],
+        "Caractéristique": t["label"], "Projets": [fr_number(x) for x in t["count"]],
+        "Rapporté à": [f"{fr_number(n)} {lab}" for n, lab in zip(t["base"], t["base_label"], strict=True)],
         "Part": [_fmt(x) for x in t["share"]],
         "Intervalle à 95 %": [_interval(lo, hi) for lo, hi in zip(t["ci_low"], t["ci_high"], strict=True)],
     })
@@ -132,7 +122,7 @@ def show_breakdown(rpt: Report, indicator: str, by: str, title: str, *, chart: b
     if chart and len(table) > 1:
         rpt.breakdown_chart(table, title, unit, objective=objective)
     if unit == "count":
-        out = pd.DataFrame({by_title(rpt, by): table["label"], count_label: [_int(x) for x in table["value"]]})
+        out = pd.DataFrame({by_title(rpt, by): table["label"], count_label: [fr_number(x) for x in table["value"]]})
         display_html(html_table(out, align_right=[count_label], caption=title))
     else:
         rpt.show_table(table, unit, group_title=by_title(rpt, by), count_label=count_label, caption=title)
@@ -148,8 +138,8 @@ def show_counts(rpt: Report, by: str) -> None:
     t = a[["label", "value"]].merge(p[["label", "value"]], on="label", suffixes=("_a", "_p"))
     t = t.sort_values("label", key=sort_key)
     out = pd.DataFrame({by_title(rpt, by): t["label"],
-                        "Projets avec intervention d'artiste numérique": [_int(x) for x in t["value_a"]],
-                        "Projets avec pratique artistique numérique": [_int(x) for x in t["value_p"]]})
+                        "Projets avec intervention d'artiste numérique": [fr_number(x) for x in t["value_a"]],
+                        "Projets avec pratique artistique numérique": [fr_number(x) for x in t["value_p"]]})
     display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption=f"Projets dont une intervention d'artiste ou la pratique s'appuie sur le "
                                      f"numérique, {rpt.period}"))
@@ -170,11 +160,11 @@ def show_gaps(rpt: Report) -> None:
             continue
         out = pd.DataFrame({
             "Année scolaire": t["period"],
-            a_label: [f"{_fmt(v)} ({_int(n)} projets)" for v, n in zip(t["rate_a"], t["a_projects"], strict=True)],
-            b_label: [f"{_fmt(v)} ({_int(n)} projets)" for v, n in zip(t["rate_b"], t["b_projects"], strict=True)],
+            a_label: [f"{_fmt(v)} ({fr_number(n)} projets)" for v, n in zip(t["rate_a"], t["a_projects"], strict=True)],
+            b_label: [f"{_fmt(v)} ({fr_number(n)} projets)" for v, n in zip(t["rate_b"], t["b_projects"], strict=True)],
             "Écart (points)": [f"{_fmt(v, 'percent_points', False)} {_interval(lo, hi, 'percent_points')}"
                                for v, lo, hi in zip(t["diff"], t["diff_low"], t["diff_high"], strict=True)],
-            "p (test)": [_p(x) for x in t["p_value"]],
+            "p (test)": [fmt_p_value(x) for x in t["p_value"]],
         })
         display_html(html_table(out, align_right=list(out.columns[1:]),
                                  caption=f"Part des projets mobilisant le numérique : {a_label} / {b_label.lower()}"))
@@ -184,7 +174,7 @@ def show_gaps(rpt: Report) -> None:
             sign = "d'avance" if c["diff"] > 0 else "de retard"
             sig = "écart significatif" if c["p_value"] < 0.05 else "écart non significatif"
             sentences.append(f"En {rpt.period}, {a_subject} {_fmt(abs(c['diff']), 'percent_points')} {sign} "
-                             f"sur {b_subject} ({sig}, p {_p(c['p_value'])}).")
+                             f"sur {b_subject} ({sig}, p {fmt_p_value(c['p_value'])}).")
     if sentences:
         display_markdown(" ".join(sentences))
 
@@ -195,11 +185,11 @@ def show_group_tests(rpt: Report, by: str, title: str) -> None:
     if len(t) < 2:
         return
     out = pd.DataFrame({
-        title: t["label"], "Projets": [_int(x) for x in t["projects"]], "Part": [_fmt(x) for x in t["rate"]],
+        title: t["label"], "Projets": [fr_number(x) for x in t["projects"]], "Part": [_fmt(x) for x in t["rate"]],
         "Reste du périmètre": [_fmt(x) for x in t["rest"]],
         "Écart (points)": [f"{_fmt(v, 'percent_points', False)} {_interval(lo, hi, 'percent_points')}"
                            for v, lo, hi in zip(t["diff"], t["diff_low"], t["diff_high"], strict=True)],
-        "p": [_p(x) for x in t["p_value"]], "p ajusté (Holm)": [_p(x) for x in t["p_holm"]],
+        "p": [fmt_p_value(x) for x in t["p_value"]], "p ajusté (Holm)": [fmt_p_value(x) for x in t["p_holm"]],
     })
     display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption=f"Chaque groupe comparé au reste du périmètre, {rpt.period}"))
@@ -216,7 +206,7 @@ def show_trend_test(rpt: Report) -> None:
         f"Sur {t['n_years']} années, la part des projets mobilisant le numérique évolue de "
         f"**{_fmt(t['points_per_year'], 'percent_points', False)} point par an** en moyenne (intervalle à 95 % "
         f"{_interval(t['points_low'], t['points_high'], 'percent_points')} ; rapport de cotes annuel "
-        f"{fr_number(t['odds_ratio'], 2)}, p {_p(t['p_value'])}) : tendance {sig} (régression logistique "
+        f"{fr_number(t['odds_ratio'], 2)}, p {fmt_p_value(t['p_value'])}) : tendance {sig} (régression logistique "
         "sur les projets par établissement et par année).")
 
 
@@ -227,12 +217,12 @@ def show_training(rpt: Report) -> None:
         display_markdown("*Aucun fichier de formation dans le dossier de données.*")
         return
     out = pd.DataFrame({
-        "Année scolaire": t["period"], "Actions (modules)": [_int(x) for x in t["actions"]],
-        "dont INSPE": [_int(x) for x in t["inspe_actions"]], "Sessions": [_int(x) for x in t["sessions"]],
-        "Stagiaires": [_int(x) for x in t["trainees"]], "Journées stagiaires": [_int(x) for x in t["trainee_days"]],
+        "Année scolaire": t["period"], "Actions (modules)": [fr_number(x) for x in t["actions"]],
+        "dont INSPE": [fr_number(x) for x in t["inspe_actions"]], "Sessions": [fr_number(x) for x in t["sessions"]],
+        "Stagiaires": [fr_number(x) for x in t["trainees"]], "Journées stagiaires": [fr_number(x) for x in t["trainee_days"]],
     })
     if rpt.scope == referential.REGION_SCOPE:
-        out["Académies concernées"] = [_int(x) for x in t["academies"]]
+        out["Académies concernées"] = [fr_number(x) for x in t["academies"]]
     display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption="Actions de formation « numérique et EAC » par année scolaire"))
 
@@ -244,9 +234,9 @@ def show_resources(rpt: Report) -> None:
         display_markdown("*Aucune liste de ressources EAC dans le dossier de données.*")
         return
     out = pd.DataFrame({
-        "Année scolaire": t["period"], "Ressources repérées": [_int(x) for x in t["resources"]],
-        "Actions exemplaires valorisées": [_int(x) for x in t["model_actions"]],
-        "Domaines artistiques couverts": [_int(x) for x in t["domains"]],
+        "Année scolaire": t["period"], "Ressources repérées": [fr_number(x) for x in t["resources"]],
+        "Actions exemplaires valorisées": [fr_number(x) for x in t["model_actions"]],
+        "Domaines artistiques couverts": [fr_number(x) for x in t["domains"]],
     })
     display_html(html_table(out, align_right=list(out.columns[1:]),
                              caption="Ressources et actions exemplaires par année (objectifs régionaux : une "

@@ -40,16 +40,16 @@ def key_messages(rpt: Report) -> str:
         count = rpt.row("steering_committees")
     except KeyError:
         return "*Aucun comité n'est enregistré pour cette année scolaire dans ce périmètre.*"
-    n_auth = _int(rate["denominator"])
-    text = f"- **{_int(count['value'])}** comités de pilotage ont été tenus avec les collectivités partenaires"
+    n_auth = fr_number(rate["denominator"])
+    text = f"- **{fr_number(count['value'])}** comités de pilotage ont été tenus avec les collectivités partenaires"
     if pd.notna(count["objective"]):
-        text += f", pour un objectif d'au moins {_int(count['objective'])} par an : {status_phrase(count)}"
+        text += f", pour un objectif d'au moins {fr_number(count['objective'])} par an : {status_phrase(count)}"
     lines.append(text + ".")
     if pd.notna(rate["value"]):
         lines.append(f"- Lecture plus stricte, suivie sans objectif : **{fmt_value(rate['value'], 'percent')}** des "
                      f"collectivités partenaires ont été réunies au moins {MINIMUM_PER_YEAR} fois en comité de "
-                     f"pilotage ({_int(rate['numerator'])} sur {n_auth}) ; il aurait fallu "
-                     f"{_int(count['denominator'] * MINIMUM_PER_YEAR)} comités pour réunir chacune deux fois.")
+                     f"pilotage ({fr_number(rate['numerator'])} sur {n_auth}) ; il aurait fallu "
+                     f"{fr_number(count['denominator'] * MINIMUM_PER_YEAR)} comités pour réunir chacune deux fois.")
     short = short_authorities(rpt.data, rpt.scope, rpt.period)
     if short.empty:
         lines.append("- Aucune collectivité n'est en deçà du minimum cette année.")
@@ -203,7 +203,3 @@ def coverage_notes(rpt: Report) -> list[str]:
         if objective.note and objective.period == rpt.period:
             notes.append(f"**Feuille de route, {objective.period}** : {objective.note}")
     return notes
-
-
-def _int(x: float) -> str:
-    return fr_number(x, 0)

@@ -36,9 +36,9 @@ def key_messages(rpt: Report) -> str:
         return "*Aucun établissement du périmètre cette année : la couverture ne peut être calculée.*"
     uncovered = int(rate["denominator"] - rate["numerator"])
     lines.append(f"- **{fmt_value(rate['value'], 'percent')}** des écoles, collèges, lycées et EREA sont couverts "
-                 f"par au moins un relais numérique actif au 15 janvier ({_int(rate['numerator'])} sur "
-                 f"{_int(rate['denominator'])}) ; **{_int(uncovered)}** établissements restent sans relais.")
-    lines.append(f"- **{_int(relays['value'])}** relais numériques sont actifs à cette date.")
+                 f"par au moins un relais numérique actif au 15 janvier ({fr_number(rate['numerator'])} sur "
+                 f"{fr_number(rate['denominator'])}) ; **{fr_number(uncovered)}** établissements restent sans relais.")
+    lines.append(f"- **{fr_number(relays['value'])}** relais numériques sont actifs à cette date.")
     gap = cible.rural_gap(rpt.data, rpt.scope, rpt.period)
     if np.isfinite(gap["gap"]):
         lines.append(f"- Écoles : {fmt_value(gap['rural'], 'percent')} des écoles rurales sont couvertes contre "
@@ -49,8 +49,8 @@ def key_messages(rpt: Report) -> str:
     if len(dept) >= 2:
         low = dept.sort_values("value").iloc[0]
         lines.append(f"- Département le moins couvert : **{low['label']}**, {fmt_value(low['value'], 'percent')} "
-                     f"({_int(low['uncovered'])} établissements sans relais, dans "
-                     f"{_int(low['communes_uncovered'])} communes).")
+                     f"({fr_number(low['uncovered'])} établissements sans relais, dans "
+                     f"{fr_number(low['communes_uncovered'])} communes).")
     return "\n".join(lines)
 
 
@@ -212,7 +212,3 @@ def coverage_notes(rpt: Report) -> list[str]:
         notes.append(f"**Hors champ** : {outside} ligne(s) du registre actives cette année visent un UAI absent des "
                      "établissements attendus (privé hors contrat, service…) et ne comptent pas dans la couverture.")
     return notes
-
-
-def _int(x: float) -> str:
-    return fr_number(x, 0)

@@ -16,7 +16,17 @@ import numpy as np
 import pandas as pd
 
 from .. import referential
-from ..formatting import BLUE, BLUE_LIGHT, GREY, PALETTE, RED, fmt_interval, fmt_value, fr_number
+from ..formatting import (
+    BLUE,
+    BLUE_LIGHT,
+    GREY,
+    PALETTE,
+    RED,
+    fmt_interval,
+    fmt_p_value,
+    fmt_value,
+    fr_number,
+)
 from ..periods import Period
 from ..render import display_html, display_markdown, html_table, show_figure
 from ..targets import t3_3_tne as cible
@@ -243,11 +253,11 @@ def pretrend_text(rpt: Report) -> str:
         label = cible.OUTCOMES[key].label
         if check["testable"]:
             n, p = check["n_departments"], check["p_value"]
-            rank = f"se classent {round(p * n)}e sur {n} départements (p de permutation = {_p(p)}, le plus petit " \
+            rank = f"se classent {round(p * n)}e sur {n} départements (p de permutation = {fmt_p_value(p)}, le plus petit " \
                    f"possible : {fr_number(1 / n, 3)})" if np.isfinite(p) else "ne peuvent pas être classés"
             lines.append(f"- {label} : {check['pre_periods']} années avant 2021 ; les écarts de la Vienne avant 2021 "
                          f"{rank} — {check['verdict']}. Pour mémoire, le test F par établissement (F = "
-                         f"{fr_number(check['f'], 2)}, {check['df']} contrainte(s), p = {_p(check['cluster_p_value'])}) "
+                         f"{fr_number(check['f'], 2)}, {check['df']} contrainte(s), p = {fmt_p_value(check['cluster_p_value'])}) "
                          "ignore les chocs départementaux et rejette trop souvent.")
         else:
             lines.append(f"- {label} : les données ne comptent {_years_before(check['pre_periods'])} avant 2021 ; aucun écart "
@@ -397,9 +407,3 @@ def coverage_notes(rpt: Report) -> list[str]:
 
 def _years_before(n: int) -> str:
     return {0: "aucune année", 1: "qu'une seule année"}.get(n, f"que {n} années")
-
-
-def _p(p: float) -> str:
-    if p is None or not np.isfinite(p):
-        return "—"
-    return "< 0,001" if p < 0.001 else fr_number(p, 3)

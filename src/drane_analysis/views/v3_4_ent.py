@@ -42,13 +42,13 @@ def key_messages(rpt: Report) -> str:
     e = r.get("ent_lycee_establishment_activation_rate")
     if e is not None and pd.notna(e["value"]):
         lines.append(f"- **Lycée connecté** : l'ENT est activé (comptes élèves et enseignants activés) dans "
-                     f"{fmt_value(e['value'], 'percent')} des lycées publics ({_int(e['numerator'])} sur "
-                     f"{_int(e['denominator'])}), pour un objectif de {fmt_value(e['objective'], 'percent')} : "
+                     f"{fmt_value(e['value'], 'percent')} des lycées publics ({fr_number(e['numerator'])} sur "
+                     f"{fr_number(e['denominator'])}), pour un objectif de {fmt_value(e['objective'], 'percent')} : "
                      f"{status_phrase(e)}.")
     a = r.get("ent_lycee_activation_rate")
     if a is not None and pd.notna(a["value"]):
         lines.append(f"- Dans ces lycées, {fmt_value(a['value'], 'percent')} des comptes élèves et enseignants chargés "
-                     f"sont activés ({_int(a['numerator'])} sur {_int(a['denominator'])}, intervalle "
+                     f"sont activés ({fr_number(a['numerator'])} sur {fr_number(a['denominator'])}, intervalle "
                      f"{fmt_interval(a['ci_low'], a['ci_high'], 'percent')}) : lecture plus stricte de l'objectif, "
                      "suivie sans statut (les comptes des élèves arrivés dans l'année ne sont pas tous activés).")
     u = r.get("ent_lycee_usage_rate")
@@ -75,21 +75,21 @@ def key_messages(rpt: Report) -> str:
                          "précédente.")
     t = r.get("ent_teachers_services_users")
     if t is not None and pd.notna(t["value"]):
-        text = (f"- **{_int(t['value'])} enseignants** au moins ont utilisé un service pédagogique (Moodle, "
+        text = (f"- **{fr_number(t['value'])} enseignants** au moins ont utilisé un service pédagogique (Moodle, "
                 "webconférence, salles audio) le mois de plus forte utilisation")
         if pd.notna(t["objective"]):
             verb = "plus" if t["value"] > t["objective"] else "pas plus"
-            text += f", {verb} que l'an dernier ({_int(t['objective'])})"
+            text += f", {verb} que l'an dernier ({fr_number(t['objective'])})"
         lines.append(text + ".")
     c = r.get("ent_college_departments_shared")
     if c is not None and pd.notna(c["value"]):
-        obj = f" pour un objectif de {_int(c['objective'])}" if pd.notna(c["objective"]) else ""
-        lines.append(f"- **{_int(c['value'])} département(s)** ont leurs collèges sur l'ENT des lycées{obj}"
+        obj = f" pour un objectif de {fr_number(c['objective'])}" if pd.notna(c["objective"]) else ""
+        lines.append(f"- **{fr_number(c['value'])} département(s)** ont leurs collèges sur l'ENT des lycées{obj}"
                      f"{' : ' + status_phrase(c) if pd.notna(c['objective']) else ''}.")
     e = r.get("ent_ecole_activation_rate")
     if e is not None and pd.notna(e["value"]):
         lines.append(f"- **{fmt_value(e['value'], 'percent')}** des écoles publiques ont un ENT ouvert "
-                     f"({_int(e['numerator'])} sur {_int(e['denominator'])}), pour un objectif de "
+                     f"({fr_number(e['numerator'])} sur {fr_number(e['denominator'])}), pour un objectif de "
                      f"{fmt_value(e['objective'], 'percent')} : {status_phrase(e)}.")
     return "\n".join(lines)
 
@@ -295,8 +295,8 @@ def coverage_notes(rpt: Report) -> list[str]:
         "**Lycées dont l'ENT est activé** (l'indicateur de l'objectif de 100 %) : un lycée public de l'annuaire, "
         "ouvert dans l'année, a son ENT activé quand au moins un compte élève et un compte enseignant y sont "
         "activés au mois de référence, comme une école a son ENT ouvert dès qu'un compte y est activé ; un lycée "
-        f"absent de l'export n'est pas activé. Cette année : {_int(figures['not_activated'])} lycée(s) public(s) non "
-        f"activé(s), dont {_int(figures['not_activated_absent'])} absent(s) de l'export.",
+        f"absent de l'export n'est pas activé. Cette année : {fr_number(figures['not_activated'])} lycée(s) public(s) non "
+        f"activé(s), dont {fr_number(figures['not_activated_absent'])} absent(s) de l'export.",
         "**Taux d'activation des comptes** (indicateur secondaire) : comptes activés (première connexion faite) "
         "rapportés aux comptes chargés depuis l'annuaire académique, lus au mois de juin (le stock de comptes activés est au plus bas en septembre, "
         "quand les comptes des nouveaux élèves sont chargés) ; à défaut de juin, au dernier mois exporté"
@@ -348,7 +348,3 @@ def _month_label(month) -> str:
         return "—"
     ts = pd.Timestamp(month)
     return f"{cible.MONTH_LABELS[(ts.month - 9) % 12]} {ts.year}"
-
-
-def _int(x: float) -> str:
-    return fr_number(x, 0)
