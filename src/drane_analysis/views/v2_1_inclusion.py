@@ -113,7 +113,13 @@ def key_messages(rpt: Report) -> str:
 
 def show_training(rpt: Report) -> None:
     """Inclusive training: sessions, modules, trainees and trainee-days of the year."""
-    s = training_summary(rpt.data, INCLUSIVE_DOMAIN, rpt.scope, rpt.period)
+    show_training_theme(rpt, INCLUSIVE_DOMAIN, "« numérique et école inclusive »")
+
+
+def show_training_theme(rpt: Report, domain: str, theme: str) -> None:
+    """A GAIA training theme's year (2.1's inclusive training, 2.3's VR/AR): sessions, modules,
+    trainees, trainee-days and the share in e-training."""
+    s = training_summary(rpt.data, domain, rpt.scope, rpt.period)
     frame = pd.DataFrame([{
         "Sessions": fr_number(s["sessions"]), "Modules (actions)": fr_number(s["modules"]),
         "Stagiaires présents": fr_number(s["trainees"]),
@@ -121,7 +127,7 @@ def show_training(rpt: Report) -> None:
         "Part en e-formation": fmt_value(s["e_training_share"], "percent"),
     }])
     display_html(html_table(frame, align_right=list(frame.columns),
-                             caption=f"Formations « numérique et école inclusive » — {rpt.scope_label}, {rpt.period}"))
+                             caption=f"Formations {theme} — {rpt.scope_label}, {rpt.period}"))
 
 
 def show_count_table(rpt: Report, table: pd.DataFrame, title: str, caption: str, unit: str = "trainee_days") -> None:

@@ -24,7 +24,6 @@ from ..render import (
     html_table,
     show_figure,
 )
-from ..targets.t2_1_inclusion import training_summary
 from ..targets.t2_3_voie_pro import (
     LYCEE_TYPE_LABELS,
     PERMUTATIONS,
@@ -36,7 +35,7 @@ from ..targets.t2_3_voie_pro import (
     lycee_usage,
     samr_by_track,
 )
-from .v2_1_inclusion import training_note
+from .v2_1_inclusion import show_training_theme, training_note
 
 if TYPE_CHECKING:
     from ..report import Report
@@ -100,15 +99,8 @@ def key_messages(rpt: Report) -> str:
 
 
 def show_training(rpt: Report) -> None:
-    s = training_summary(rpt.data, VR_DOMAIN, rpt.scope, rpt.period)
-    frame = pd.DataFrame([{
-        "Sessions": fr_number(s["sessions"]), "Modules (actions)": fr_number(s["modules"]),
-        "Stagiaires présents": fr_number(s["trainees"]),
-        "Journées stagiaires": fmt_value(s["trainee_days"], "trainee_days", False),
-        "Part en e-formation": fmt_value(s["e_training_share"], "percent"),
-    }])
-    display_html(html_table(frame, align_right=list(frame.columns),
-                             caption=f"Formations RV / RA et jumeaux numériques — {rpt.scope_label}, {rpt.period}"))
+    """VR/AR training: sessions, modules, trainees and trainee-days of the year."""
+    show_training_theme(rpt, VR_DOMAIN, "RV / RA et jumeaux numériques")
 
 
 def show_comparison(rpt: Report) -> None:
