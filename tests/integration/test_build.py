@@ -11,7 +11,7 @@ import pytest
 
 from drane_analysis.build import EXIT_REPORT_FAILED, build
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("build")]
 
 
 @pytest.fixture(scope="module")
