@@ -4,6 +4,9 @@
 - ``demo_dir``: the full demo data, generated once per session into a temporary folder;
 - ``make_demo``: generate only some demo writers into a fresh folder (fast, for one source);
 - ``real_samples``: the folder of real open-data extracts; tests using it skip where absent.
+
+Tests sharing a costly module- or session-scoped fixture carry ``xdist_group("<name>")``: under
+``make test`` (``--dist loadgroup``) a group runs on one worker, so its fixture is built once.
 """
 
 from __future__ import annotations
@@ -15,6 +18,27 @@ import pytest
 
 from drane_analysis import demo
 from drane_analysis.paths import project_root
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]):
+    """Keep ``--dist loadgroup`` grouping under pytest 9.2.
+
+    pytest-xdist 3.8 tells the scheduler an item's group by appending ``@<group>`` to its
+    ``_nodeid``, which pytest 9.2 no longer reads (its node ids are structured): every
+    ``xdist_group`` was silently ignored, and the fixtures a group shares were built once per
+    worker (pytest-xdist issue 1386). After xdist's own hook, the suffix is put where pytest 9.2
+    reads it; an item whose id already has it (older pytest, a fixed xdist) is left alone.
+    """
+    result = yield
+    if getattr(config.option, "loadgroup", False):
+        for item in items:
+            groups = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                             for m in item.iter_markers("xdist_group")})
+            suffix = "@" + "_".join(groups)
+            if groups and not item.nodeid.endswith(suffix) and hasattr(item, "_id"):
+                item._id = type(item._id).parse(item.nodeid + suffix)
+    return result
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -68,7 +68,9 @@ def run_reports(target_notebook: Path, period: str, data_dir: Path, scopes: Iter
     """Run a notebook's code for each scope of ``period`` in this process; the tables it published.
 
     Figures are not drawn (their numbers come from the same protected tables); the data
-    folder is loaded once for every scope (``data``: a shared :class:`~drane_analysis.data.Data`).
+    folder is loaded once for every scope (``data``: a shared :class:`~drane_analysis.data.Data`),
+    and the target's series (``compute(data)``, the same for every scope and school year) are
+    computed once for that Data: each report starts from a copy of them.
     """
     import IPython.display
     import matplotlib
@@ -83,7 +85,7 @@ def run_reports(target_notebook: Path, period: str, data_dir: Path, scopes: Iter
     nb = json.loads(target_notebook.read_text(encoding="utf-8"))
     cells = [("".join(c["source"]) if isinstance(c["source"], list) else c["source"])
              for c in nb["cells"] if c["cell_type"] == "code" and "parameters" not in c.get("metadata", {}).get("tags", [])]
-    saved = (IPython.display.display, render.figure_html, report.Data)
+    saved = (IPython.display.display, render.figure_html, report.Data, report.module_for)
 
     def no_figure(fig, alt, caption=None, **_downloads):
         plt.close(fig)
@@ -92,6 +94,7 @@ def run_reports(target_notebook: Path, period: str, data_dir: Path, scopes: Iter
     IPython.display.display = lambda *a, **k: None
     render.figure_html = no_figure
     report.Data = lambda d="": shared
+    report.module_for = lambda target: _SeriesOnce(saved[3](target))
     published: list = []
     try:
         with privacy.recording() as tables:
@@ -102,8 +105,21 @@ def run_reports(target_notebook: Path, period: str, data_dir: Path, scopes: Iter
                 plt.close("all")
         published = list(tables)
     finally:
-        IPython.display.display, render.figure_html, report.Data = saved
+        IPython.display.display, render.figure_html, report.Data, report.module_for = saved
     return published
+
+
+class _SeriesOnce:
+    """A target module whose ``compute(data)`` runs once per Data (kept in its memo)."""
+
+    def __init__(self, module):
+        self._module = module
+
+    def __getattr__(self, name: str):
+        return getattr(self._module, name)
+
+    def compute(self, data):
+        return data.memo(f"secret-attack-series:{self._module.__name__}", lambda: self._module.compute(data)).copy()
 
 
 def attack(tables: list, threshold: int) -> list[Finding]:

@@ -12,7 +12,7 @@ import pytest
 from drane_analysis.build import build
 from drane_analysis.errors import EXIT_FAILED
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("build")]
 
 
 @pytest.fixture(scope="module")

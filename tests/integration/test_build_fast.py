@@ -117,6 +117,7 @@ def fresh_runs(demo_dir, tmp_path_factory):
     return seen, _printed(out, job), template_pid
 
 
+@pytest.mark.xdist_group("fresh-runs")
 def test_each_report_is_a_new_fork_of_the_warm_template(fresh_runs):
     seen, _, template_pid = fresh_runs
     assert len({s["pid"] for s in seen}) == 4
@@ -124,6 +125,7 @@ def test_each_report_is_a_new_fork_of_the_warm_template(fresh_runs):
     assert seen[1]["library_preloaded"] and seen[3]["library_preloaded"]
 
 
+@pytest.mark.xdist_group("fresh-runs")
 def test_nothing_a_report_changes_reaches_the_next(fresh_runs):
     seen, reference, _ = fresh_runs
     for observed in (seen[1], seen[3]):
@@ -138,6 +140,7 @@ def test_nothing_a_report_changes_reaches_the_next(fresh_runs):
             assert observed[key] == reference[key], key
 
 
+@pytest.mark.xdist_group("fresh-runs")
 def test_random_generators_are_fresh(fresh_runs):
     import random
 

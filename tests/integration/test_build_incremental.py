@@ -13,7 +13,7 @@ import pytest
 
 from drane_analysis.build import build
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("incremental")]
 ARGS = dict(targets=["2.2", "3.1"], academies=["limoges"], periods=["2024-2025"], jobs=2)
 
 

@@ -25,19 +25,9 @@ def run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([DRANE, *args], capture_output=True, text=True, timeout=900)
 
 
-def test_validate_accepts_the_demo_data(demo_dir):
-    done = run("validate", "--data", str(demo_dir))
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "Aucun problème" in done.stdout
-    # Not a terminal (a log, cron): plain lines, one per source, no escape code and no bar.
-    assert "\x1b" not in done.stdout + done.stderr and "\r" not in done.stdout + done.stderr
-    assert done.stderr == ""
-    for name in sources.names():
-        assert len([line for line in done.stdout.splitlines() if f" {name} " in line]) == 1, name
-
-
-def test_validate_prints_each_source_as_soon_as_it_is_read(demo_dir):
-    proc = subprocess.Popen([DRANE, "validate", "--data", str(demo_dir)], stdout=subprocess.PIPE, text=True)
+def test_validate_accepts_the_demo_data_printing_each_source_as_soon_as_it_is_read(demo_dir):
+    proc = subprocess.Popen([DRANE, "validate", "--data", str(demo_dir)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
     try:
         lines = []
         for line in proc.stdout:
@@ -46,9 +36,17 @@ def test_validate_prints_each_source_as_soon_as_it_is_read(demo_dir):
                 assert proc.poll() is None
                 break
     finally:
-        rest, _ = proc.communicate(timeout=900)
-    assert proc.returncode == 0 and lines[0].startswith("Contrôle de ")
+        rest, err = proc.communicate(timeout=900)
+    out = "".join(lines) + rest
+    assert proc.returncode == 0, out[-3000:] + err[-3000:]
+    assert lines[0].startswith("Contrôle de ")
     assert len([line for line in rest.splitlines() if "✓" in line]) == len(sources.names()) - 1
+    assert "Aucun problème" in out
+    # Not a terminal (a log, cron): plain lines, one per source, no escape code and no bar.
+    assert "\x1b" not in out + err and "\r" not in out + err
+    assert err == ""
+    for name in sources.names():
+        assert len([line for line in out.splitlines() if f" {name} " in line]) == 1, name
 
 
 def test_validate_on_a_terminal_shows_a_bar_under_the_sources(demo_dir):

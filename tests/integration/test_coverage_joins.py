@@ -21,7 +21,7 @@ from drane_analysis.data import Data
 from drane_analysis.indicators import evaluate
 from drane_analysis.targets import t1_1_pix
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("coverage-joins")]
 DRANE = str(Path(sys.executable).with_name("drane"))
 DROPPED = 40
 
