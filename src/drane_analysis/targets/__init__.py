@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Protocol, cast
 
 import pandas as pd
@@ -49,15 +50,23 @@ class TargetModule(Protocol):
     def compute(self, data: Data) -> pd.DataFrame: ...
 
 
+def by_target(package: str, prefix: str) -> dict[str, ModuleType]:
+    """The modules ``<prefix><n>_<m>_<slug>`` of ``package`` that declare ``TARGET``, by
+    target id, in roadmap order (the target modules here, the view modules in
+    :mod:`drane_analysis.views`)."""
+    folder = Path(importlib.import_module(package).__file__).parent
+    found: dict[str, ModuleType] = {}
+    for mod in pkgutil.iter_modules([str(folder)]):
+        if mod.name.startswith(prefix) and not mod.name.startswith("_"):
+            module = importlib.import_module(f"{package}.{mod.name}")
+            if hasattr(module, "TARGET"):
+                found[module.TARGET] = module
+    return dict(sorted(found.items(), key=lambda kv: tuple(int(x) for x in kv[0].split("."))))
+
+
 def modules() -> dict[str, TargetModule]:
     """Every target module by target id, in roadmap order."""
-    found: dict[str, TargetModule] = {}
-    for mod in pkgutil.iter_modules([str(Path(__file__).parent)]):
-        if mod.name.startswith("t") and not mod.name.startswith("_"):
-            module = importlib.import_module(f"{__name__}.{mod.name}")
-            if hasattr(module, "TARGET"):
-                found[module.TARGET] = cast(TargetModule, module)
-    return dict(sorted(found.items(), key=lambda kv: tuple(int(x) for x in kv[0].split("."))))
+    return cast(dict[str, TargetModule], by_target(__name__, "t"))
 
 
 def module_for(target: str) -> TargetModule:

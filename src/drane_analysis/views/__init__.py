@@ -16,10 +16,9 @@ its view, and that the notebook imports it).
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-from pathlib import Path
 from typing import Protocol, cast
+
+from ..targets import by_target
 
 
 class ViewModule(Protocol):
@@ -32,10 +31,4 @@ class ViewModule(Protocol):
 
 def modules() -> dict[str, ViewModule]:
     """Every view module by target id, in roadmap order."""
-    found: dict[str, ViewModule] = {}
-    for mod in pkgutil.iter_modules([str(Path(__file__).parent)]):
-        if mod.name.startswith("v") and not mod.name.startswith("_"):
-            module = importlib.import_module(f"{__name__}.{mod.name}")
-            if hasattr(module, "TARGET"):
-                found[module.TARGET] = cast(ViewModule, module)
-    return dict(sorted(found.items(), key=lambda kv: tuple(int(x) for x in kv[0].split("."))))
+    return cast(dict[str, ViewModule], by_target(__name__, "v"))
