@@ -36,6 +36,7 @@ Projections
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -247,8 +248,30 @@ class Catalogue:
 def load_catalogue(folder: Path | None = None) -> Catalogue:
     """Read and check the catalogue in ``params/`` (cached until its files change)."""
     base = Path(folder) if folder else params_dir()
-    stamp = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in _catalogue_files(base)))
-    return _load(base, stamp)
+    return _load(base, _stamp(base))
+
+
+#: The target files of a catalogue folder, as last listed: ``{folder: (targets/'s mtime, paths)}``.
+_LISTINGS: dict[Path, tuple[int | None, tuple[str, ...]]] = {}
+
+
+def _stamp(base: Path) -> tuple:
+    """The catalogue files' names and modification times: what the cached catalogue depends on.
+
+    Every formatted number asks for the catalogue (its units), thousands of times per report:
+    the ``targets/`` folder is listed again only when its own modification time changes (a
+    file added, removed or renamed, an editor's save by renaming), and each file is checked
+    by one ``os.stat`` (an edit in place).
+    """
+    targets = os.path.join(base, "targets")
+    try:
+        listed_at = os.stat(targets).st_mtime_ns
+    except OSError:
+        listed_at = None
+    listing = _LISTINGS.get(base)
+    if listing is None or listing[0] != listed_at or listed_at is None:
+        listing = _LISTINGS[base] = (listed_at, tuple(str(p) for p in _catalogue_files(base)))
+    return tuple(sorted((os.path.basename(f), os.stat(f).st_mtime_ns) for f in listing[1]))
 
 
 def _catalogue_files(base: Path) -> list[Path]:

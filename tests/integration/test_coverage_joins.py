@@ -27,23 +27,28 @@ DROPPED = 40
 
 
 @pytest.fixture(scope="module")
-def folders(tmp_path_factory) -> tuple[Path, Path, str, set[str]]:
-    """The demo's Pix and DEPP files (intact), a damaged copy, its latest year, the collèges dropped."""
+def folders(demo_dir, tmp_path_factory) -> tuple[Path, Path, str, set[str]]:
+    """The demo data (intact), a damaged copy, its latest year, the collèges dropped.
+
+    The copy is made of hard links (its unchanged files, the Pix exports among them, are the
+    demo's: same size and time, so the session's cache of their frames serves); the collège
+    file is written anew in place of its link, the demo data are never touched.
+    """
+    import os
     import shutil
 
-    from drane_analysis import demo
-
-    intact = tmp_path_factory.mktemp("coverage") / "demo"
-    demo.generate(intact, only=["annuaire", "depp", "pix", "territoires"])
-    damaged = intact.with_name("damaged")
-    shutil.copytree(intact, damaged)
+    intact = demo_dir
+    damaged = tmp_path_factory.mktemp("coverage") / "damaged"
+    shutil.copytree(intact, damaged, copy_function=os.link)
     period = Data(intact).latest_period()
     college = next((damaged / "effectifs").glob("*college*"))
     frame = pd.read_csv(college, sep=";", dtype=str, keep_default_na=False)
     year = frame["rentree_scolaire"] == period[:4]
     dropped = set(frame.loc[year, "numero_college"].iloc[:DROPPED])
+    college.unlink()
     frame[~(year & frame["numero_college"].isin(dropped))].to_csv(college, sep=";", index=False)
     next((damaged / "effectifs").glob("*lycee_pro*")).unlink()
+    assert (intact / "effectifs" / college.name).stat().st_size > college.stat().st_size
     return intact, damaged, period, dropped
 
 

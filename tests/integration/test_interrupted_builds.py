@@ -50,7 +50,8 @@ from drane_analysis import stats
 from drane_analysis.demo import DEFAULT_SEED
 from drane_analysis.publish import CURRENT, GENERATIONS, STAGING, current_generation, generations
 
-pytestmark = pytest.mark.slow
+# One worker runs the module (make test): its builds are made once and shared.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("interrupted")]
 
 DRANE = str(Path(sys.executable).with_name("drane"))
 ARGS = ["--target", "2.3", "--academy", "limoges", "--academy", "region", "--jobs", "2"]
@@ -273,9 +274,10 @@ def _kill(proc: subprocess.Popen, group: bool) -> tuple[set[int], set[int]]:
 
 
 @pytest.fixture(scope="module")
-def baseline(demo_dir, tmp_path_factory) -> Built:
-    """A complete build: the previous state every killed build must leave intact."""
-    built = _build(tmp_path_factory.mktemp("interrupted") / "out", demo_dir)
+def baseline(two_builds) -> Built:
+    """A complete build (the first of the two below, never changed by a test: each works on a
+    copy): the previous state every killed build must leave intact."""
+    built = two_builds[0]
     assert set(REPORTS) <= {rel.rsplit(".", 1)[0] for rel in built.files}
     assert_consistent(built.out)
     return built
@@ -296,7 +298,6 @@ def _copy(baseline: Built, tmp_path: Path) -> Path:
     return out
 
 
-@pytest.mark.xdist_group("interrupted")
 @pytest.mark.parametrize("moment, group", [("start", False), ("notebooks", False), ("notebooks", True)],
                          ids=["start-driver", "notebooks-driver", "notebooks-group"])
 def test_a_build_killed_before_its_commit_changes_nothing(baseline, demo_dir, tmp_path, moment, group):
@@ -324,7 +325,6 @@ def _killed(wrapper: Path, out: Path, demo_dir: Path, moment: str, *extra: str) 
     assert proc.returncode == -signal.SIGKILL
 
 
-@pytest.mark.xdist_group("interrupted")
 @pytest.mark.parametrize("moment", ["assemble:3", "before-switch"])
 def test_a_build_killed_before_its_switch_changes_nothing(baseline, demo_dir, tmp_path, wrapper, moment):
     out = _copy(baseline, tmp_path)
@@ -345,7 +345,6 @@ def test_a_build_killed_before_its_switch_changes_nothing(baseline, demo_dir, tm
     assert not new.exists()
 
 
-@pytest.mark.xdist_group("interrupted")
 def test_a_build_killed_just_after_its_switch_is_published_whole(baseline, demo_dir, tmp_path, wrapper):
     out = _copy(baseline, tmp_path)
     previous = current_generation(out)
@@ -374,7 +373,6 @@ def _legacy_copy(baseline: Built, tmp_path: Path) -> Path:
     return out
 
 
-@pytest.mark.xdist_group("interrupted")
 @pytest.mark.parametrize("killed", [False, True], ids=["converted", "killed-after-conversion-switch"])
 def test_an_older_output_folder_is_converted_without_losing_anything(baseline, demo_dir, tmp_path, wrapper,
                                                                     killed):
@@ -395,7 +393,8 @@ def test_an_older_output_folder_is_converted_without_losing_anything(baseline, d
 
 @pytest.fixture(scope="module")
 def two_builds(demo_dir, tmp_path_factory) -> tuple[Built, Built]:
-    """Two ``--force`` builds from the same inputs, each into a fresh output folder."""
+    """Two ``--force`` builds from the same inputs, each into a fresh output folder (the first
+    is also the killed builds' baseline: the module's tests share one worker)."""
     root = tmp_path_factory.mktemp("reproducible")
     return _build(root / "a", demo_dir, "--force"), _build(root / "b", demo_dir, "--force")
 
@@ -404,7 +403,6 @@ def _without_build_date(html: bytes) -> bytes:
     return re.sub(rb"Rapport produit le \d\d/\d\d/\d{4}", b"Rapport produit le JJ/MM/AAAA", html)
 
 
-@pytest.mark.xdist_group("reproducible")
 def test_two_builds_from_the_same_inputs_give_the_same_numbers(two_builds):
     a, b = two_builds
     for rel in REPORTS:
@@ -419,7 +417,6 @@ def test_two_builds_from_the_same_inputs_give_the_same_numbers(two_builds):
     assert {k: e["headline"] for k, e in reports_a.items()} == {k: e["headline"] for k, e in reports_b.items()}
 
 
-@pytest.mark.xdist_group("reproducible")
 def test_the_manifest_records_what_rebuilding_a_report_needs(two_builds, demo_dir):
     a, _ = two_builds
     entry = json.loads(a.files["manifest.json"])["reports"]["2.3|limoges|2025-2026"]
@@ -433,7 +430,6 @@ def test_the_manifest_records_what_rebuilding_a_report_needs(two_builds, demo_di
     assert entry["html_sha256"] == _sha256(a.files[entry["html"]])
 
 
-@pytest.mark.xdist_group("reproducible")
 def test_a_full_disk_publishes_nothing_and_says_so(two_builds, demo_dir, tmp_path, wrapper):
     a, _ = two_builds
     out = _copy(a, tmp_path)

@@ -196,6 +196,35 @@ def test_cluster_rate_table_by_hand():
     assert low["ci_low"] == 0 and low["ci_high"] > 10
 
 
+def test_cluster_rate_table_of_one_group_is_the_grouped_computation_exactly():
+    """Without ``by`` the clusters are summed by ``np.bincount`` (fast path); with a ``by``
+    column holding one value, by pandas' group-by: the very same numbers — bit for bit for
+    counts (whole numbers, missing ones, nullable integers, booleans, rows without their
+    establishment: a cluster each); for fractional values, up to the last bits (the group-by
+    sums with compensation)."""
+    rng = np.random.default_rng(7)
+    n = 300
+    uai = pd.array([f"0{k % 41:03d}" for k in rng.permutation(n)], dtype="string")
+    uai[[3, 50, 51]] = pd.NA
+    frame = pd.DataFrame({"uai": uai, "g": "x", "k": rng.integers(0, 20, n).astype(float),
+                          "w": rng.random(n) * 7, "n": rng.integers(20, 40, n),
+                          "i": pd.array(rng.integers(0, 5, n), dtype="Int64"), "b": rng.random(n) < 0.3})
+    frame.loc[[5, 9], "k"] = np.nan
+    frame.loc[11, "i"] = pd.NA
+    for num, den in (("k", "n"), ("w", "n"), ("i", "n"), ("b", "n"), ("k", "w")):
+        fast = stats.cluster_rate_table(frame, num, den, "uai").iloc[0]
+        grouped = stats.cluster_rate_table(frame, num, den, "uai", by=["g"]).iloc[0]
+        exact = "w" not in (num, den)
+        for column in ("numerator", "denominator", "value", "ci_low", "ci_high", "se", "clusters", "design_effect"):
+            a, b = float(fast[column]), float(grouped[column])
+            assert (a == b if exact else a == pytest.approx(b, rel=1e-12)) or (np.isnan(a) and np.isnan(b)), \
+                (num, den, column)
+        same = np.array_equal if exact else lambda a, b, equal_nan: np.allclose(a, b, rtol=1e-12, atol=0,
+                                                                                equal_nan=equal_nan)
+        assert same(fast["influence"], grouped["influence"], equal_nan=True), (num, den)
+        assert fast["clusters"] == 41 + 3
+
+
 def test_identical_establishments_give_no_design_effect():
     # Every establishment has the same rate: nothing varies between them, the clustered
     # variance is 0 (Wilson's binomial variance would not be).

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from drane_analysis import demo, referential, sources
+from drane_analysis import referential, sources
 from drane_analysis.demo import ent as ent_writer
 from drane_analysis.demo.world import load_demo_params
 
@@ -25,11 +25,14 @@ ACCESS_HEADER = ["Établissement", "UAI", "Date", "Profil", "Application", "Nomb
 UAI = referential.make_uai("86", 123)
 
 
+# The module's tests share one worker (``make test``): the demo's ENT exports (the session's
+# demo data, written by ``demo.generate``) are read and checked once.
+pytestmark = pytest.mark.xdist_group("ent")
+
+
 @pytest.fixture(scope="module")
-def ent_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("ent_demo") / "data"
-    demo.generate(out, only=["ent"])
-    return out
+def ent_data(demo_dir: Path) -> Path:
+    return demo_dir
 
 
 @pytest.fixture(scope="module")
