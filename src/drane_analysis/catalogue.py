@@ -274,6 +274,22 @@ def _stamp(base: Path) -> tuple:
     return tuple(sorted((os.path.basename(f), os.stat(f).st_mtime_ns) for f in listing[1]))
 
 
+#: The units of a catalogue folder, as last read: ``{folder: (catalogue.yaml's mtime, units)}``.
+_UNITS: dict[Path, tuple[int, dict]] = {}
+
+
+def unit_settings(folder: Path | None = None) -> dict:
+    """The catalogue's units (``units`` of ``catalogue.yaml``: decimals, labels, bounds), what
+    formatting a number needs: checked by one ``os.stat`` of that file, the only one
+    defining them, instead of the whole catalogue's (a report formats thousands of numbers)."""
+    base = Path(folder) if folder else params_dir()
+    stamp = os.stat(base / "catalogue.yaml").st_mtime_ns
+    cached = _UNITS.get(base)
+    if cached is None or cached[0] != stamp:
+        cached = _UNITS[base] = (stamp, load_catalogue(base).units)
+    return cached[1]
+
+
 def _catalogue_files(base: Path) -> list[Path]:
     return [base / "catalogue.yaml", base / "status.yaml", *sorted((base / "targets").glob("*.yaml"))]
 

@@ -162,7 +162,9 @@ class Data:
         out._listings = self._listings
         return out
 
-    def _files(self, name: str) -> list[str]:
+    def file_names(self, name: str) -> list[str]:
+        """The files of source ``name`` in the folder (:meth:`~.sources.base.Contract.file_names`),
+        listed once per Data (like its frames): a report's method section counts them again."""
         if name not in self._listings:
             self._listings[name] = sources.contract(name).file_names(self.dir)
         return self._listings[name]
@@ -170,7 +172,7 @@ class Data:
     def fingerprint(self, name: str) -> str:
         """:func:`.sources.fingerprint` of source ``name``, once per Data (like its frames)."""
         if name not in self._fingerprints:
-            self._fingerprints[name] = sources.fingerprint(name, self.dir, file_names=self._files(name))
+            self._fingerprints[name] = sources.fingerprint(name, self.dir, file_names=self.file_names(name))
         return self._fingerprints[name]
 
     @classmethod
@@ -203,7 +205,7 @@ class Data:
         record_source(name)
         if name not in self._sources:
             scope = self.academy if name in ACADEMY_SCOPED_SOURCES else None
-            names = self._files(name)
+            names = self.file_names(name)
             self._sources[name] = sources.load(name, self.dir, academy=scope, file_names=names,
                                                key=self.fingerprint(name) if names else None)
         return self._sources[name]

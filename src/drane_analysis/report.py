@@ -359,7 +359,7 @@ class Report:
         rows = []
         for name in names:
             c = sources.contract(name)
-            files = c.files(self.data.dir)
+            files = self.data.file_names(name)
             rows.append({
                 "Source": c.title,
                 "Producteur": c.provenance.producer,

@@ -176,19 +176,25 @@ def outputs(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Outputs
     return Outputs(planted, out, bundles, root / "secret", done.stdout)
 
 
+def _frame_text(frame: pd.DataFrame) -> str:
+    """Every value of a frame as text, whole — column names, index, then each column's
+    cells one per line: what a search for a name, a code or a canary looks through (the same
+    values as the frame printed whole, without the seconds its alignment costs)."""
+    parts = ["\t".join(map(str, frame.columns)), "\n".join(map(str, frame.index))]
+    parts += ["\n".join(map(str, frame.iloc[:, k].tolist())) for k in range(frame.shape[1])]
+    return "\n".join(parts)
+
+
 @functools.cache
 def _texts_of_zip(path: Path) -> dict[str, str]:
-    """Every entry of a zip as text (Parquet files read and printed whole: about 40 s for the
-    two bundles, so read once for the tests that search them; the result is not to be changed)."""
+    """Every entry of a zip as text (Parquet files read and their values written out whole),
+    read once for the tests that search them; the result is not to be changed."""
     out = {}
     with zipfile.ZipFile(path) as zf:
         for name in zf.namelist():
             data = zf.read(name)
             if name.endswith(".parquet"):
-                frame = pd.read_parquet(io.BytesIO(data))
-                with pd.option_context("display.max_rows", None, "display.max_columns", None,
-                                       "display.max_colwidth", None, "display.width", 10**6):
-                    out[name] = frame.to_string()
+                out[name] = _frame_text(pd.read_parquet(io.BytesIO(data)))
             elif name.endswith((".xlsx", ".zip")):
                 out.update({f"{name}/{k}": v for k, v in _texts_of_zip_bytes(data).items()})
             else:
@@ -226,7 +232,7 @@ def _every_text(o: Outputs) -> dict[str, str]:
     for path in _output_files(o.out):
         rel = path.relative_to(o.out).as_posix()
         if path.suffix == ".parquet":
-            texts[rel] = pd.read_parquet(path).to_string()
+            texts[rel] = _frame_text(pd.read_parquet(path))
         elif path.suffix == ".xlsx":
             texts.update({f"{rel}/{k}": v for k, v in _texts_of_zip_bytes(path.read_bytes()).items()})
         else:

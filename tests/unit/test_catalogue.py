@@ -143,3 +143,26 @@ def test_bad_caps_and_status_settings_are_errors(params_copy):
     assert "plafond (« cap ») : périmètre « lyon » inconnu" in text
     assert "plafond (« cap ») : nombre positif attendu, trouvé « -1 »" in text
     assert "« min_periods_for_interval » : entier ≥ 3 attendu" in text and "« baseline_period »" in text
+
+
+def test_the_catalogue_is_read_again_when_a_file_changes_or_appears(params_copy):
+    """Cached between calls (every formatted number asks for it), read again when a file
+    changes in place, when a target file is added, and, for the units, when catalogue.yaml changes."""
+    import os
+
+    from drane_analysis.catalogue import unit_settings
+
+    first = load_catalogue(params_copy)
+    assert load_catalogue(params_copy) is first
+    assert unit_settings(params_copy)["percent"]["decimals"] == 1
+    path = params_copy / "catalogue.yaml"
+    edit(path, lambda d: d["units"]["percent"].update(decimals=2))
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))  # a later save
+    assert unit_settings(params_copy)["percent"]["decimals"] == 2
+    assert load_catalogue(params_copy).units["percent"]["decimals"] == 2
+    extra = params_copy / "targets" / "4.1-robots.yaml"
+    shutil.copy(params_copy / "targets" / "1.1-pix.yaml", extra)
+    targets = params_copy / "targets"
+    os.utime(targets, ns=(targets.stat().st_atime_ns, targets.stat().st_mtime_ns + 10**9))
+    with pytest.raises(CatalogueError, match=r"4\.1-robots\.yaml : cible inconnue"):
+        load_catalogue(params_copy)
