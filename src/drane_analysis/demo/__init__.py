@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import multiprocessing
+import os
 import pkgutil
 import shutil
 from collections.abc import Callable
@@ -54,9 +56,13 @@ SCALES = ("regional", "national")
 
 
 def generate(out: Path, seed: int = DEFAULT_SEED, *, only: list[str] | None = None,
-             progress: Callable[[str], None] | None = None, scale: str = "regional") -> list[Path]:
+             progress: Callable[[str], None] | None = None, scale: str = "regional",
+             jobs: int | None = None) -> list[Path]:
     """Write the demo data into ``out`` and return the files written.
 
+    The writers run in ``jobs`` processes (default: as many as cores) forked from this one,
+    where the platform forks: each draws from a generator of its own (``World.rng(name)``),
+    so the files are the same bytes whatever the number of processes (tested).
     The files are written into a temporary sibling folder, which then replaces ``out``;
     an existing ``out`` is replaced only if it is empty or holds demo data already (a
     folder of real exports is never touched). ``scale="national"`` adds the rest of the
@@ -78,12 +84,8 @@ def generate(out: Path, seed: int = DEFAULT_SEED, *, only: list[str] | None = No
     say = progress or (lambda _msg: None)
     say("région fictive (communes, établissements, effectifs, IPS)…")
     world = build_world(seed)
-    written: list[Path] = []
-    for name, write in writers():
-        if only and name not in only:
-            continue
-        say(f"{name}…")
-        written.extend(write(world, tmp))
+    _write_all(world, tmp, [name for name, _ in writers() if not only or name in only], say,
+               jobs or os.cpu_count() or 1)
     if scale == "national":
         from . import national
 
@@ -111,6 +113,34 @@ def generate(out: Path, seed: int = DEFAULT_SEED, *, only: list[str] | None = No
     else:
         tmp.rename(out)
     return [out / p.relative_to(tmp) for p in files]
+
+
+#: What the forked writers work on (set by the parent before it forks).
+_FORKED: tuple[World, Path] | None = None
+
+
+def _write_all(world: World, tmp: Path, names: list[str], say: Callable[[str], None], jobs: int) -> None:
+    """Run the writers ``names`` into ``tmp``: one after the other, or in ``jobs`` forked
+    processes (each writer's files are its own; an error in one is raised here)."""
+    global _FORKED
+    if jobs < 2 or len(names) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        for name in names:
+            say(f"{name}…")
+            dict(writers())[name](world, tmp)
+        return
+    _FORKED = (world, tmp)
+    try:
+        with multiprocessing.get_context("fork").Pool(min(jobs, len(names))) as pool:
+            for name in pool.imap_unordered(_write_forked, names):
+                say(f"{name} ✓")
+    finally:
+        _FORKED = None
+
+
+def _write_forked(name: str) -> str:
+    world, tmp = _FORKED
+    dict(writers())[name](world, tmp)
+    return name
 
 
 def _sha256(path: Path) -> str:
