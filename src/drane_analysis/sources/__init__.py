@@ -180,7 +180,9 @@ def validate(data_dir: str | os.PathLike[str] | None = None,
     """Read every source of a data folder and collect every problem (nothing raised).
 
     A source with no file gets an empty :class:`ReadResult` (no frame, no problem): which
-    sources a folder must hold is the build's question, not the validator's.
+    sources a folder must hold is the build's question, not the validator's. A source read
+    without error is kept in the Parquet cache, as :func:`load` keeps it: the build that
+    follows a ``drane validate`` does not read the files again.
     """
     return dict(validate_each(data_dir, only))
 
@@ -200,7 +202,15 @@ def validate_each(data_dir: str | os.PathLike[str] | None = None,
             yield name, (ReadResult(_load_extract(c, base, listing, False), [], files) if files else
                          ReadResult(None, [], []))
             continue
-        yield name, (read_files(c, files, base=base) if files else ReadResult(None, [], []))
+        if not files:
+            yield name, ReadResult(None, [], [])
+            continue
+        result = read_files(c, files, base=base)
+        if result.ok and result.frame is not None and cache_enabled():
+            cached = _cache_path(name, _cache_key(c, files, base))
+            if not cached.exists():
+                _write_cache(name, cached, result.frame)
+        yield name, result
 
 
 def _load_extract(c: Contract, base: Path, listing: dict, required: bool) -> pd.DataFrame:

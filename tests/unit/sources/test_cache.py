@@ -72,6 +72,24 @@ def test_a_cache_hit_is_the_cold_frame_and_reads_no_file(folder, tmp_path, monke
     assert [str(t) for t in hit.dtypes] == [str(t) for t in cold.dtypes]
 
 
+def test_validate_fills_the_cache_the_next_load_reads(folder, tmp_path, monkeypatch):
+    """``drane validate`` then a build: the build's load is a cache hit (the validated frame);
+    a folder with an error leaves no entry."""
+    (result,) = sources.validate(folder, only=[NAME]).values()
+    assert result.ok and len(entries(tmp_path)) == 1
+    cold = sources.load(NAME, folder, use_cache=False)
+
+    def no_read(*args, **kwargs):
+        raise AssertionError("the validated frame must be served from the cache")
+
+    with monkeypatch.context() as m:
+        m.setattr(sources, "read_files", no_read)
+        pd.testing.assert_frame_equal(sources.load(NAME, folder), cold)
+    write(folder / "essai", [HEADER, GOOD[0].replace(";120;", ";cent vingt;")], name="c.csv")
+    (broken,) = sources.validate(folder, only=[NAME]).values()
+    assert not broken.ok and len(entries(tmp_path)) == 1
+
+
 def test_a_changed_file_same_size_gives_a_new_entry(folder, tmp_path):
     assert sources.load(NAME, folder)["pupils"].tolist() == [120, 300, 80]
     path = folder / "essai" / "b.csv"
