@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .catalogue import unit_settings
+from .catalogue import load_catalogue
 
 BLUE = "#000091"
 BLUE_LIGHT = "#6A6AF4"
@@ -46,7 +46,7 @@ def fr_number(x: float | int | None, decimals: int = 0) -> str:
 
 def fmt_value(x: float | None, unit: str, with_unit: bool = True) -> str:
     """A value in its unit, the French way: ``83,2 %``, ``1 234``, ``157 pix``."""
-    units = unit_settings()
+    units = load_catalogue().units
     decimals = units.get(unit, {}).get("decimals", 1)
     text = fr_number(x, decimals)
     if not with_unit or text == "—":

@@ -147,18 +147,15 @@ def test_bad_caps_and_status_settings_are_errors(params_copy):
 
 def test_the_catalogue_is_read_again_when_a_file_changes_or_appears(params_copy):
     """Cached between calls (every formatted number asks for it), read again when a file
-    changes in place, when a target file is added, and, for the units, when catalogue.yaml changes."""
+    changes in place and when a target file is added."""
     import os
-
-    from drane_analysis.catalogue import unit_settings
 
     first = load_catalogue(params_copy)
     assert load_catalogue(params_copy) is first
-    assert unit_settings(params_copy)["percent"]["decimals"] == 1
+    assert first.units["percent"]["decimals"] == 1
     path = params_copy / "catalogue.yaml"
     edit(path, lambda d: d["units"]["percent"].update(decimals=2))
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))  # a later save
-    assert unit_settings(params_copy)["percent"]["decimals"] == 2
     assert load_catalogue(params_copy).units["percent"]["decimals"] == 2
     extra = params_copy / "targets" / "4.1-robots.yaml"
     shutil.copy(params_copy / "targets" / "1.1-pix.yaml", extra)

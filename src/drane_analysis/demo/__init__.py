@@ -84,7 +84,7 @@ def generate(out: Path, seed: int = DEFAULT_SEED, *, only: list[str] | None = No
     say = progress or (lambda _msg: None)
     say("région fictive (communes, établissements, effectifs, IPS)…")
     world = build_world(seed)
-    _write_all(world, tmp, [name for name, _ in writers() if not only or name in only], say,
+    _write_all(world, tmp, {name: write for name, write in writers() if not only or name in only}, say,
                jobs or os.cpu_count() or 1)
     if scale == "national":
         from . import national
@@ -115,31 +115,32 @@ def generate(out: Path, seed: int = DEFAULT_SEED, *, only: list[str] | None = No
     return [out / p.relative_to(tmp) for p in files]
 
 
-#: What the forked writers work on (set by the parent before it forks).
-_FORKED: tuple[World, Path] | None = None
+#: What the forked writers work on (set by the parent before it forks): world, folder, writers.
+_FORKED: tuple[World, Path, dict[str, Callable[[World, Path], list[Path]]]] | None = None
 
 
-def _write_all(world: World, tmp: Path, names: list[str], say: Callable[[str], None], jobs: int) -> None:
-    """Run the writers ``names`` into ``tmp``: one after the other, or in ``jobs`` forked
+def _write_all(world: World, tmp: Path, chosen: dict[str, Callable[[World, Path], list[Path]]],
+               say: Callable[[str], None], jobs: int) -> None:
+    """Run the ``chosen`` writers into ``tmp``: one after the other, or in ``jobs`` forked
     processes (each writer's files are its own; an error in one is raised here)."""
     global _FORKED
-    if jobs < 2 or len(names) < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        for name in names:
+    if jobs < 2 or len(chosen) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        for name, write in chosen.items():
             say(f"{name}…")
-            dict(writers())[name](world, tmp)
+            write(world, tmp)
         return
-    _FORKED = (world, tmp)
+    _FORKED = (world, tmp, chosen)
     try:
-        with multiprocessing.get_context("fork").Pool(min(jobs, len(names))) as pool:
-            for name in pool.imap_unordered(_write_forked, names):
+        with multiprocessing.get_context("fork").Pool(min(jobs, len(chosen))) as pool:
+            for name in pool.imap_unordered(_write_forked, list(chosen)):
                 say(f"{name} ✓")
     finally:
         _FORKED = None
 
 
 def _write_forked(name: str) -> str:
-    world, tmp = _FORKED
-    dict(writers())[name](world, tmp)
+    world, tmp, chosen = _FORKED
+    chosen[name](world, tmp)
     return name
 
 
